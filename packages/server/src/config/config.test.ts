@@ -1,0 +1,80 @@
+import { describe, expect, test } from 'vitest'
+import { ConfigError, loadConfig } from './index.js'
+
+describe('loadConfig', () => {
+  test('defaults give the embedded setup on 127.0.0.1:8090', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8090,
+      databaseUrl: null,
+      publicUrl: 'http://127.0.0.1:8090',
+      bodyLimit: 1024 * 1024,
+      tokenTtl: 900,
+      reauthWindow: 600,
+      sqliteSync: 'full',
+      statementTimeoutMs: 10_000,
+      trustProxy: false,
+    })
+    expect(config.dataDir).toMatch(/plinth_data$/)
+  })
+
+  test('reads every variable', () => {
+    const config = loadConfig({
+      PLINTH_HOST: '0.0.0.0',
+      PLINTH_PORT: '9000',
+      PLINTH_DATA_DIR: '/tmp/x',
+      PLINTH_DATABASE_URL: 'postgres://u@db:5432/app',
+      PLINTH_PUBLIC_URL: 'https://api.example.com/',
+      PLINTH_SECRET: 's'.repeat(32),
+      PLINTH_BODY_LIMIT: '2mb',
+      PLINTH_LOG_LEVEL: 'WARN',
+      PLINTH_TOKEN_TTL: '60',
+      PLINTH_REAUTH_WINDOW: '300',
+      PLINTH_SQLITE_SYNC: 'normal',
+      PLINTH_STATEMENT_TIMEOUT_MS: '500',
+      PLINTH_DB_POOL_SIZE: '3',
+      PLINTH_SHUTDOWN_TIMEOUT_MS: '100',
+      PLINTH_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.2',
+    })
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      dataDir: '/tmp/x',
+      databaseUrl: 'postgres://u@db:5432/app',
+      publicUrl: 'https://api.example.com',
+      bodyLimit: 2 * 1024 * 1024,
+      logLevel: 'warn',
+      tokenTtl: 60,
+      reauthWindow: 300,
+      sqliteSync: 'normal',
+      statementTimeoutMs: 500,
+      poolSize: 3,
+      shutdownTimeoutMs: 100,
+      trustProxy: ['10.0.0.1', '10.0.0.2'],
+    })
+  })
+
+  test.each([
+    ['PLINTH_PORT', 'eighty'],
+    ['PLINTH_PORT', '70000'],
+    ['PLINTH_DATABASE_URL', 'mysql://x'],
+    ['PLINTH_DATABASE_URL', 'not a url'],
+    ['PLINTH_BODY_LIMIT', 'lots'],
+    ['PLINTH_BODY_LIMIT', '10'],
+    ['PLINTH_LOG_LEVEL', 'loud'],
+    ['PLINTH_TOKEN_TTL', '5'],
+    ['PLINTH_REAUTH_WINDOW', '10'],
+    ['PLINTH_REAUTH_WINDOW', 'ten minutes'],
+    ['PLINTH_SQLITE_SYNC', 'off'],
+    ['PLINTH_SECRET', 'short'],
+    ['PLINTH_PUBLIC_URL', 'not a url'],
+  ])('%s=%s stops start-up naming the key', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError)
+    expect(() => loadConfig({ [key]: value })).toThrow(key)
+  })
+
+  test('explicit overrides win over the environment', () => {
+    expect(loadConfig({ PLINTH_PORT: '1' }, { port: 2 }).port).toBe(2)
+  })
+})

@@ -1,0 +1,268 @@
+import { resolve } from 'node:path'
+
+export interface PlinthConfig {
+  host: string
+  port: number
+  /** Folder for the SQLite file, the instance secret and other local state. */
+  dataDir: string
+  /** postgres://… switches to PostgreSQL; null keeps the embedded SQLite. */
+  databaseUrl: string | null
+  /** Base URL as clients see it: links in the log and the `iss` of tokens. */
+  publicUrl: string
+  /** Instance secret that encrypts signing keys; null reads or creates a key file in dataDir. */
+  secret: string | null
+  /** Largest accepted JSON body, in bytes. */
+  bodyLimit: number
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** Access token lifetime in seconds. */
+  tokenTtl: number
+  /** How long a session (and so its refresh tokens) lasts, in seconds. */
+  sessionTtl: number
+  /** How recent a sign-in must be, in seconds, to add second factors or create API keys. */
+  reauthWindow: number
+  sqliteSync: 'full' | 'normal'
+  statementTimeoutMs: number
+  poolSize: number
+  /** How long graceful shutdown waits for in-flight requests, in ms. */
+  shutdownTimeoutMs: number
+  /** Proxies whose X-Forwarded-* headers are believed (Fastify's trustProxy). */
+  trustProxy: boolean | string[]
+  /** Request rate limits; PLINTH_RATE_LIMITS=off turns them all off. */
+  rateLimits: RateLimits
+  /** Origins CORS lets read answers: exact origins, `*` (any, without credentials), or none. */
+  corsOrigins: string[] | '*'
+  /** smtp:// or smtps:// URL of the mail server; null writes mails to the log (development). */
+  smtpUrl: string | null
+  /** The From header of the mails Plinth sends. */
+  mailFrom: string
+  /** The app's name in mails ({{APP_NAME}}). */
+  appName: string
+  /** Passkeys: the WebAuthn RP ID (a domain) and the page origins allowed to use it. */
+  webauthn: { rpId: string; origins: string[] }
+}
+
+/** At most `max` requests per `windowMs` for one client. */
+export interface RateLimit {
+  max: number
+  windowMs: number
+}
+
+export interface RateLimits {
+  enabled: boolean
+  /** Sign-in, one-time codes and password resets. */
+  auth: RateLimit
+  /** Creating records of an auth collection without being a superuser. */
+  signUp: RateLimit
+  /** Everything else; superusers are exempt. */
+  api: RateLimit
+}
+
+export const defaultRateLimits: RateLimits = {
+  enabled: true,
+  auth: { max: 30, windowMs: 60_000 },
+  signUp: { max: 20, windowMs: 60_000 },
+  api: { max: 1000, windowMs: 10_000 },
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    why: string,
+  ) {
+    super(`Invalid configuration ${key}: ${why}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(key, `expected a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(key, `expected ${min}..${max}, got ${value}`)
+  return value
+}
+
+function oneOf<T extends string>(env: Env, key: string, values: readonly T[], fallback: T): T {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  const value = raw.trim().toLowerCase() as T
+  if (!values.includes(value))
+    throw new ConfigError(key, `expected one of ${values.join(', ')}, got "${raw}"`)
+  return value
+}
+
+/** Byte sizes like 1048576, 512kb, 1mb. */
+function byteSize(env: Env, key: string, fallback: number): number {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  const match = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i.exec(raw.trim())
+  if (!match) throw new ConfigError(key, `expected a size such as 1048576 or 2mb, got "${raw}"`)
+  const unit = (match[2] ?? 'b').toLowerCase()
+  const factor = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1
+  const value = Number(match[1]) * factor
+  if (value < 1024) throw new ConfigError(key, 'must be at least 1kb')
+  return value
+}
+
+function databaseUrl(env: Env): string | null {
+  const raw = env.PLINTH_DATABASE_URL?.trim()
+  if (!raw) return null
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('PLINTH_DATABASE_URL', 'not a URL')
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw new ConfigError('PLINTH_DATABASE_URL', `only postgres:// URLs are supported, got ${url.protocol}//`)
+  return raw
+}
+
+/** A limit such as 30/60s, 1000/10s or 5/1m. */
+function rateLimit(env: Env, key: string, fallback: RateLimit): RateLimit {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  const match = /^(\d+)\s*\/\s*(\d+)\s*(s|m|h)$/i.exec(raw.trim())
+  if (!match) throw new ConfigError(key, `expected requests/window such as 30/60s or 1000/10s, got "${raw}"`)
+  const unit = { s: 1000, m: 60_000, h: 3_600_000 }[match[3]!.toLowerCase() as 's' | 'm' | 'h']
+  const limit = { max: Number(match[1]), windowMs: Number(match[2]) * unit }
+  if (limit.max < 1 || limit.windowMs < 1000 || limit.windowMs > 86_400_000)
+    throw new ConfigError(key, 'needs at least 1 request and a window from 1s to 24h')
+  return limit
+}
+
+function rateLimits(env: Env): RateLimits {
+  return {
+    enabled: oneOf(env, 'PLINTH_RATE_LIMITS', ['on', 'off'] as const, 'on') === 'on',
+    auth: rateLimit(env, 'PLINTH_RATE_LIMIT_AUTH', defaultRateLimits.auth),
+    signUp: rateLimit(env, 'PLINTH_RATE_LIMIT_SIGNUP', defaultRateLimits.signUp),
+    api: rateLimit(env, 'PLINTH_RATE_LIMIT_API', defaultRateLimits.api),
+  }
+}
+
+function corsOrigins(env: Env): string[] | '*' {
+  const raw = env.PLINTH_CORS_ORIGINS?.trim()
+  if (!raw) return []
+  if (raw === '*') return '*'
+  return raw.split(',').map((part) => {
+    const origin = part.trim()
+    // Browsers send the Origin header as scheme://host[:port], and it is compared exactly.
+    if (!/^https?:\/\//.test(origin) || !URL.canParse(origin) || new URL(origin).origin !== origin)
+      throw new ConfigError(
+        'PLINTH_CORS_ORIGINS',
+        `"${origin}" is not an origin such as https://app.example.com`,
+      )
+    return origin
+  })
+}
+
+function smtpUrl(env: Env): string | null {
+  const raw = env.PLINTH_SMTP_URL?.trim()
+  if (!raw) return null
+  if (!URL.canParse(raw) || !['smtp:', 'smtps:'].includes(new URL(raw).protocol))
+    throw new ConfigError(
+      'PLINTH_SMTP_URL',
+      'expected smtp://user:pass@host:587 or smtps://user:pass@host:465',
+    )
+  return raw
+}
+
+/** A single header line: a line break would let a value add headers of its own. */
+function headerText(env: Env, key: string, fallback: string, max: number): string {
+  const raw = env[key]?.trim()
+  if (!raw) return fallback
+  if (/[\r\n]/.test(raw) || raw.length > max)
+    throw new ConfigError(key, `expected one line of at most ${max} characters`)
+  return raw
+}
+
+function trustProxy(env: Env): boolean | string[] {
+  const raw = env.PLINTH_TRUSTED_PROXIES?.trim()
+  if (!raw) return false
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+}
+
+/**
+ * The RP ID defaults to the public URL's host name and the origins to its origin. Each
+ * origin must be on the RP ID or a subdomain of it, or browsers refuse the passkey.
+ */
+function webauthn(env: Env, publicUrl: string): { rpId: string; origins: string[] } {
+  const rpId = env.PLINTH_WEBAUTHN_RP_ID?.trim().toLowerCase() || new URL(publicUrl).hostname
+  if (!/^[a-z0-9.-]{1,253}$/.test(rpId) && !/^\[[0-9a-f:]+\]$/.test(rpId))
+    throw new ConfigError('PLINTH_WEBAUTHN_RP_ID', `expected a domain such as example.com, got "${rpId}"`)
+  const raw = env.PLINTH_WEBAUTHN_ORIGINS?.trim()
+  const origins = raw ? raw.split(',').map((part) => part.trim()) : [new URL(publicUrl).origin]
+  for (const origin of origins) {
+    let url: URL | undefined
+    try {
+      url = new URL(origin)
+    } catch {}
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== origin)
+      throw new ConfigError(
+        'PLINTH_WEBAUTHN_ORIGINS',
+        `"${origin}" is not an origin such as https://app.example.com`,
+      )
+    if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`))
+      throw new ConfigError(
+        'PLINTH_WEBAUTHN_ORIGINS',
+        `"${origin}" is not on the RP ID ${rpId} or a subdomain of it`,
+      )
+  }
+  return { rpId, origins }
+}
+
+/**
+ * Reads the configuration from PLINTH_* variables, with explicit overrides
+ * (the CLI's flags) on top. Throws ConfigError naming the offending key.
+ */
+export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConfig> = {}): PlinthConfig {
+  const host = overrides.host ?? env.PLINTH_HOST ?? '127.0.0.1'
+  const port = overrides.port ?? integer(env, 'PLINTH_PORT', 8090, 0, 65535)
+  const publicUrl = (
+    overrides.publicUrl ??
+    env.PLINTH_PUBLIC_URL ??
+    `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  ).replace(/\/+$/, '')
+  try {
+    new URL(publicUrl)
+  } catch {
+    throw new ConfigError('PLINTH_PUBLIC_URL', `not a URL: "${publicUrl}"`)
+  }
+  const secret = overrides.secret ?? env.PLINTH_SECRET ?? null
+  if (secret !== null && secret.length < 32)
+    throw new ConfigError('PLINTH_SECRET', 'must be at least 32 characters')
+  return {
+    host,
+    port,
+    dataDir: resolve(overrides.dataDir ?? env.PLINTH_DATA_DIR ?? 'plinth_data'),
+    databaseUrl: overrides.databaseUrl !== undefined ? overrides.databaseUrl : databaseUrl(env),
+    publicUrl,
+    secret,
+    bodyLimit: overrides.bodyLimit ?? byteSize(env, 'PLINTH_BODY_LIMIT', 1024 * 1024),
+    logLevel: overrides.logLevel ?? oneOf(env, 'PLINTH_LOG_LEVEL', logLevels, 'info'),
+    tokenTtl: overrides.tokenTtl ?? integer(env, 'PLINTH_TOKEN_TTL', 900, 30, 86_400),
+    sessionTtl: overrides.sessionTtl ?? integer(env, 'PLINTH_SESSION_TTL', 30 * 86_400, 300, 365 * 86_400),
+    reauthWindow: overrides.reauthWindow ?? integer(env, 'PLINTH_REAUTH_WINDOW', 600, 60, 86_400),
+    sqliteSync: overrides.sqliteSync ?? oneOf(env, 'PLINTH_SQLITE_SYNC', ['full', 'normal'] as const, 'full'),
+    statementTimeoutMs:
+      overrides.statementTimeoutMs ?? integer(env, 'PLINTH_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    poolSize: overrides.poolSize ?? integer(env, 'PLINTH_DB_POOL_SIZE', 10, 1, 500),
+    shutdownTimeoutMs:
+      overrides.shutdownTimeoutMs ?? integer(env, 'PLINTH_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    trustProxy: overrides.trustProxy ?? trustProxy(env),
+    rateLimits: overrides.rateLimits ?? rateLimits(env),
+    corsOrigins: overrides.corsOrigins ?? corsOrigins(env),
+    smtpUrl: overrides.smtpUrl !== undefined ? overrides.smtpUrl : smtpUrl(env),
+    mailFrom: overrides.mailFrom ?? headerText(env, 'PLINTH_MAIL_FROM', 'Plinth <no-reply@localhost>', 320),
+    appName: overrides.appName ?? headerText(env, 'PLINTH_APP_NAME', 'Plinth', 100),
+    webauthn: overrides.webauthn ?? webauthn(env, publicUrl),
+  }
+}

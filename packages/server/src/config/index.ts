@@ -1,0 +1,8 @@
+export {
+  ConfigError,
+  defaultRateLimits,
+  loadConfig,
+  type PlinthConfig,
+  type RateLimit,
+  type RateLimits,
+} from './config.js'

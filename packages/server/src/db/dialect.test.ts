@@ -1,0 +1,81 @@
+import { sql } from 'kysely'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import type { FieldDefinition } from '../collections/types.js'
+import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
+import { openTestDatabase } from '../test-support/dialect-fixture.js'
+import type { Dialect } from './index.js'
+
+const fields: Record<string, FieldDefinition> = {
+  flag: { id: 'f1', name: 'flag', type: 'bool' },
+  data: { id: 'f2', name: 'data', type: 'json' },
+  tags: { id: 'f3', name: 'tags', type: 'select', values: ['a', 'b'], maxSelect: 3 },
+  when: { id: 'f4', name: 'when', type: 'date' },
+  count: { id: 'f5', name: 'count', type: 'number' },
+}
+
+describe.each(testDialects)('dialect %s', (kind) => {
+  let dialect: Dialect
+  let close: () => Promise<void>
+  beforeEach(async (context) => {
+    if (shouldSkip(kind)) context.skip(postgresSkipReason())
+    ;({ dialect, close } = await openTestDatabase(kind))
+    let table = dialect.db.schema.createTable('things').addColumn('id', 'text', (c) => c.primaryKey())
+    for (const field of Object.values(fields)) table = table.addColumn(field.name, dialect.columnType(field))
+    await table.execute()
+  })
+  afterEach(async () => close?.())
+
+  test('stores and reads back every column type', async () => {
+    const row = {
+      flag: true,
+      data: { a: [1, 'x'] },
+      tags: ['a', 'b'],
+      when: '2024-05-01T10:00:00.000Z',
+      count: 2.5,
+    }
+    const encoded: Record<string, unknown> = { id: 'r1' }
+    for (const [name, value] of Object.entries(row)) encoded[name] = dialect.encode(fields[name]!, value)
+    await dialect.db.insertInto('things').values(encoded).execute()
+    const stored = await dialect.db.selectFrom('things').selectAll().executeTakeFirstOrThrow()
+    const decoded: Record<string, unknown> = {}
+    for (const name of Object.keys(row)) decoded[name] = dialect.decode(fields[name]!, stored[name])
+    expect(decoded).toEqual(row)
+  })
+
+  test('jsonEach and jsonArrayLength read a multi select', async () => {
+    await dialect.db
+      .insertInto('things')
+      .values({ id: 'r1', tags: dialect.encode(fields.tags!, ['a', 'b']) })
+      .execute()
+    const result = await sql<{
+      n: number
+      v: string
+    }>`select ${dialect.jsonArrayLength(sql.ref('tags'))} as n,
+      (select max(e.value) from ${dialect.jsonEach(sql.ref('things.tags'), 'e')}) as v from things`.execute(
+      dialect.db,
+    )
+    expect(result.rows[0]).toEqual({ n: 2, v: 'b' })
+  })
+
+  test('a failed schema change leaves nothing behind', async () => {
+    await expect(
+      dialect.schemaChange(async (trx) => {
+        await trx.schema.createTable('half').addColumn('id', 'text').execute()
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    const tables = await dialect.db.introspection.getTables()
+    expect(tables.map((t) => t.name)).not.toContain('half')
+  })
+
+  test('reports unique violations with their columns', async () => {
+    await dialect.db.schema.createIndex('things_count').unique().on('things').column('count').execute()
+    await dialect.db.insertInto('things').values({ id: 'a', count: 1 }).execute()
+    const error = await dialect.db
+      .insertInto('things')
+      .values({ id: 'b', count: 1 })
+      .execute()
+      .catch((e) => e)
+    expect(dialect.constraintViolation(error)).toMatchObject({ kind: 'unique', columns: ['count'] })
+  })
+})

@@ -1,0 +1,54 @@
+import type { Expression, Kysely, RawBuilder, SqlBool } from 'kysely'
+import type { FieldDefinition } from '../collections/types.js'
+
+/** What a database error means to a caller, when Plinth knows. */
+export type ConstraintViolation =
+  | { kind: 'unique'; columns: string[]; constraint?: string }
+  | { kind: 'foreign_key'; constraint?: string }
+
+/**
+ * Everything that differs between SQL databases, in one place. Each dialect is a
+ * folder under dialects/ with the same file names; MySQL is one more folder.
+ * Ask `supports.*`, never the dialect's name.
+ */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres'
+  readonly supports: {
+    /** ALTER TABLE can drop or change a column that has a foreign key. */
+    alterConstrainedColumns: boolean
+    /** Statements can be given a server-side timeout. */
+    statementTimeout: boolean
+  }
+  readonly db: Kysely<any>
+  /** The SQL type of a field's column. */
+  columnType(field: FieldDefinition): RawBuilder<unknown>
+  /** A stored value as the API shows it. */
+  decode(field: FieldDefinition, raw: unknown): unknown
+  /** An API value as the driver binds it. */
+  encode(field: FieldDefinition, value: unknown): unknown
+  /** A table source with one column `value`, one row per element of a JSON array. */
+  jsonEach(array: Expression<unknown>, alias: string): RawBuilder<unknown>
+  jsonArrayLength(array: Expression<unknown>): RawBuilder<number>
+  /** Case-insensitive LIKE; `pattern` escapes its wildcards with a backslash. */
+  likeInsensitive(value: Expression<unknown>, pattern: Expression<unknown>): RawBuilder<SqlBool>
+  /** Null-safe equality (`NULL = NULL` is true). */
+  isNotDistinctFrom(a: Expression<unknown>, b: Expression<unknown>): RawBuilder<SqlBool>
+  /** A value compared as text, for `:lower` and `~` on non-text columns. */
+  asText(value: Expression<unknown>): RawBuilder<string>
+  /**
+   * Runs a schema change: one transaction, serialised across nodes, with foreign keys
+   * checked at the end rather than acted on while tables are rebuilt.
+   */
+  schemaChange<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
+  /**
+   * Statements that make deleting a `target` row also delete the `owner` records linked
+   * to it through `junction` (a multi relation with onDelete cascade), and the ones that undo it.
+   */
+  cascadeTrigger(names: { trigger: string; target: string; owner: string; junction: string }): {
+    create: RawBuilder<unknown>[]
+    drop: RawBuilder<unknown>[]
+  }
+  /** What a failed statement violated, if it was a constraint. */
+  constraintViolation(error: unknown): ConstraintViolation | null
+  close(): Promise<void>
+}

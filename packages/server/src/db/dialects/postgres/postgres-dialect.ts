@@ -1,0 +1,116 @@
+import { type Expression, Kysely, PostgresDialect, type RawBuilder, type SqlBool, sql } from 'kysely'
+import pg from 'pg'
+import type { FieldDefinition } from '../../../collections/types.js'
+import type { ConstraintViolation, Dialect } from '../../dialect.js'
+
+export interface PostgresOptions {
+  url: string
+  statementTimeoutMs: number
+  poolSize: number
+}
+
+const TIMESTAMPTZ = 1184
+const TIMESTAMP = 1114
+const INT8 = 20
+const NUMERIC = 1700
+
+// Per pool, not global: two apps in one process must not share parser state.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TIMESTAMPTZ || oid === TIMESTAMP) return (value: string) => new Date(value).toISOString()
+    if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value)
+    return pg.types.getTypeParser(oid, format as 'text')
+  },
+}
+
+/** A constant key for the advisory lock that serialises schema changes across nodes. */
+const SCHEMA_LOCK_KEY = 0x706c696e7468
+
+export function createPostgresDialect(options: PostgresOptions): Dialect {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    statement_timeout: options.statementTimeoutMs,
+    types,
+  })
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+
+  return {
+    name: 'postgres',
+    supports: { alterConstrainedColumns: true, statementTimeout: true },
+    db,
+    columnType,
+    decode,
+    encode,
+    jsonEach: (array, alias) => sql`jsonb_array_elements_text(${array}) as ${sql.id(alias)}(value)`,
+    jsonArrayLength: (array) => sql<number>`coalesce(jsonb_array_length(${array}), 0)`,
+    likeInsensitive: (value, pattern) => sql<SqlBool>`(${value} ilike ${pattern} escape '\\')`,
+    isNotDistinctFrom: (a, b) => sql<SqlBool>`(${a} is not distinct from ${b})`,
+    asText: (value: Expression<unknown>): RawBuilder<string> => sql<string>`cast(${value} as text)`,
+    async schemaChange(work) {
+      return db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`.execute(trx)
+        return work(trx)
+      })
+    },
+    // The function body is compiled text with identifiers only: no bound values inside $$.
+    cascadeTrigger: ({ trigger, target, owner, junction }) => ({
+      create: [
+        sql`create function ${sql.id(trigger)}() returns trigger language plpgsql as $$ begin
+          delete from ${sql.table(owner)} where id in (select source from ${sql.table(junction)} where target = old.id);
+          return old;
+        end $$`,
+        sql`create trigger ${sql.id(trigger)} before delete on ${sql.table(target)}
+          for each row execute function ${sql.id(trigger)}()`,
+      ],
+      drop: [sql`drop function if exists ${sql.id(trigger)}() cascade`],
+    }),
+    constraintViolation,
+    close: () => db.destroy(),
+  }
+}
+
+function columnType(field: FieldDefinition): RawBuilder<unknown> {
+  switch (field.type) {
+    case 'number':
+      return sql`double precision`
+    case 'bool':
+      return sql`boolean`
+    case 'date':
+    case 'autodate':
+      return sql`timestamptz(3)`
+    case 'json':
+      return sql`jsonb`
+    case 'select':
+      return (field.maxSelect ?? 1) > 1 ? sql`jsonb` : sql`text`
+    default:
+      return sql`text`
+  }
+}
+
+function decode(_field: FieldDefinition, raw: unknown): unknown {
+  return raw ?? null
+}
+
+function encode(field: FieldDefinition, value: unknown): unknown {
+  if (value === null || value === undefined) return null
+  // pg would send a JS array as a PostgreSQL array; jsonb wants JSON text.
+  if (field.type === 'json' || (field.type === 'select' && (field.maxSelect ?? 1) > 1))
+    return JSON.stringify(value)
+  return value
+}
+
+function constraintViolation(error: unknown): ConstraintViolation | null {
+  const e = error as { code?: string; constraint?: string; detail?: string }
+  if (e?.code === '23505') {
+    // detail: "Key (title, author)=(a, b) already exists."
+    const match = /^Key \(([^)]*)\)=/.exec(e.detail ?? '')
+    const columns = (match?.[1] ?? '')
+      .split(',')
+      .map((c) => c.trim().replace(/^"|"$/g, ''))
+      .filter(Boolean)
+    return { kind: 'unique', columns, constraint: e.constraint }
+  }
+  if (e?.code === '23503') return { kind: 'foreign_key', constraint: e.constraint }
+  return null
+}

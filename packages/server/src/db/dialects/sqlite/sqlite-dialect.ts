@@ -1,0 +1,115 @@
+import Database from 'better-sqlite3'
+import { type Expression, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
+import type { FieldDefinition } from '../../../collections/types.js'
+import type { ConstraintViolation, Dialect } from '../../dialect.js'
+import { sqliteKyselyDialect } from './sqlite-driver.js'
+
+export interface SqliteOptions {
+  /** A file path, or ':memory:'. */
+  filename: string
+  /** FULL survives power loss; NORMAL only a crashed process. */
+  synchronous: 'full' | 'normal'
+}
+
+export function createSqliteDialect(options: SqliteOptions): Dialect {
+  const database = new Database(options.filename)
+  database.pragma('journal_mode = WAL')
+  database.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
+  database.pragma('foreign_keys = ON')
+  database.pragma('busy_timeout = 5000')
+  // Renaming a table must also rewrite the foreign keys that point at it.
+  database.pragma('legacy_alter_table = OFF')
+  const db = new Kysely<any>({ dialect: sqliteKyselyDialect(database) })
+
+  return {
+    name: 'sqlite',
+    supports: { alterConstrainedColumns: false, statementTimeout: false },
+    db,
+    columnType,
+    decode,
+    encode,
+    jsonEach: (array, alias) => sql`json_each(${array}) as ${sql.id(alias)}`,
+    jsonArrayLength: (array) => sql<number>`coalesce(json_array_length(${array}), 0)`,
+    // SQLite's LIKE folds ASCII case on its own.
+    likeInsensitive: (value, pattern) => sql<SqlBool>`(${value} like ${pattern} escape '\\')`,
+    isNotDistinctFrom: (a, b) => sql<SqlBool>`(${a} is ${b})`,
+    asText: (value: Expression<unknown>): RawBuilder<string> => sql<string>`cast(${value} as text)`,
+    async schemaChange(work) {
+      // Rebuilding a table drops the old one; with foreign keys on, that would run its
+      // ON DELETE actions. The pragma only takes effect outside a transaction.
+      return db.connection().execute(async (connection) => {
+        await sql`pragma foreign_keys = off`.execute(connection)
+        try {
+          return await connection.transaction().execute(async (trx) => {
+            const result = await work(trx)
+            const broken = await sql`pragma foreign_key_check`.execute(trx)
+            if (broken.rows.length > 0) throw new Error('The schema change would leave dangling references.')
+            return result
+          })
+        } finally {
+          await sql`pragma foreign_keys = on`.execute(connection)
+        }
+      })
+    },
+    cascadeTrigger: ({ trigger, target, owner, junction }) => ({
+      create: [
+        sql`create trigger ${sql.id(trigger)} before delete on ${sql.table(target)} begin
+          delete from ${sql.table(owner)} where id in (select source from ${sql.table(junction)} where target = old.id);
+        end`,
+      ],
+      drop: [sql`drop trigger if exists ${sql.id(trigger)}`],
+    }),
+    constraintViolation,
+    close: () => db.destroy(),
+  }
+}
+
+function columnType(field: FieldDefinition): RawBuilder<unknown> {
+  switch (field.type) {
+    case 'number':
+      return sql`real`
+    case 'bool':
+      return sql`integer`
+    default:
+      return sql`text`
+  }
+}
+
+function isJsonColumn(field: FieldDefinition): boolean {
+  return field.type === 'json' || (field.type === 'select' && (field.maxSelect ?? 1) > 1)
+}
+
+function decode(field: FieldDefinition, raw: unknown): unknown {
+  if (raw === null || raw === undefined) return raw ?? null
+  if (field.type === 'bool') return raw === 1 || raw === true
+  if (isJsonColumn(field) && typeof raw === 'string') return JSON.parse(raw)
+  return raw
+}
+
+function encode(field: FieldDefinition, value: unknown): unknown {
+  if (value === null || value === undefined) return null
+  if (isJsonColumn(field)) return JSON.stringify(value)
+  if (field.type === 'bool') return value ? 1 : 0
+  return value
+}
+
+function constraintViolation(error: unknown): ConstraintViolation | null {
+  const code = (error as { code?: unknown })?.code
+  const message = String((error as { message?: unknown })?.message ?? '')
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    // "UNIQUE constraint failed: posts.title, posts.author"
+    const list = message.split(':')[1] ?? ''
+    const columns = list
+      .split(',')
+      .map((part) => part.trim().split('.').pop() ?? '')
+      .filter(Boolean)
+    return { kind: 'unique', columns }
+  }
+  // RESTRICT actions fail as a trigger would, with the same message.
+  if (
+    code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ||
+    (code === 'SQLITE_CONSTRAINT_TRIGGER' && message.includes('FOREIGN KEY'))
+  )
+    return { kind: 'foreign_key' }
+  return null
+}

@@ -1,0 +1,61 @@
+import { type Kysely, sql } from 'kysely'
+import type { Dialect } from './dialect.js'
+
+/**
+ * A step of Plinth's own schema (system tables). Steps run once, in list order,
+ * each in its own schema-change transaction, and are never edited after release:
+ * a change is a new step.
+ */
+export interface SystemMigration {
+  name: string
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>
+}
+
+const TRACKING_TABLE = '_system_migrations'
+
+async function ensureTrackingTable(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable(TRACKING_TABLE)
+    .ifNotExists()
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('applied', 'text', (c) => c.notNull())
+    .execute()
+}
+
+export async function appliedSystemMigrations(db: Kysely<any>): Promise<Set<string>> {
+  await ensureTrackingTable(db)
+  const rows = await db.selectFrom(TRACKING_TABLE).select('name').execute()
+  return new Set(rows.map((row) => row.name as string))
+}
+
+/** Applies the steps not yet applied; safe to run from several nodes at once. */
+export async function runSystemMigrations(
+  dialect: Dialect,
+  migrations: SystemMigration[],
+): Promise<string[]> {
+  const applied: string[] = []
+  for (const migration of migrations) {
+    const didApply = await dialect.schemaChange(async (trx) => {
+      await ensureTrackingTable(trx)
+      const done = await trx
+        .selectFrom(TRACKING_TABLE)
+        .select('name')
+        .where('name', '=', migration.name)
+        .executeTakeFirst()
+      if (done) return false
+      await migration.up(trx, dialect)
+      await trx
+        .insertInto(TRACKING_TABLE)
+        .values({ name: migration.name, applied: new Date().toISOString() })
+        .execute()
+      return true
+    })
+    if (didApply) applied.push(migration.name)
+  }
+  return applied
+}
+
+/** Cheap round trip for readiness checks. */
+export async function ping(db: Kysely<any>): Promise<void> {
+  await sql`select 1`.execute(db)
+}

@@ -1,0 +1,43 @@
+export {
+  type CollectionOptions,
+  identityFieldsOf,
+  type LinkKind,
+  linkKinds,
+  type MailKind,
+  type MailTemplate,
+  mailKinds,
+  OTP_LENGTH,
+} from './collection-options.js'
+export { indexName, VERSION_COLUMN } from './ddl.js'
+export { newStableId } from './definition.js'
+export { canonicalDate, FieldValueError, fieldKind, isRecordId } from './fields/index.js'
+export { isValidName } from './names.js'
+export {
+  emailAsPasswordProblem,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  type PasswordPolicy,
+  passwordPolicyOf,
+  passwordProblem,
+} from './password-policy.js'
+export { CollectionRegistry } from './registry.js'
+export { collectionsRoutes } from './routes.js'
+export { exportSchema, parseSchemaFile, type SchemaFile } from './schema-file.js'
+export { describePlan, explainStepError, planSchemaImport, type SchemaStep } from './schema-plan.js'
+export { type CollectionDropListener, CollectionService, type RuleChecker } from './service.js'
+export { COLLECTIONS_TABLE, MIGRATIONS_TABLE, type MigrationRecord } from './store.js'
+export { alwaysReadOnlyFields, baseSystemFields, systemFieldsFor } from './system-fields.js'
+export {
+  type CollectionDefinition,
+  type CollectionType,
+  type FieldDefinition,
+  type FieldType,
+  fieldTypes,
+  hasColumn,
+  type IndexDefinition,
+  isMultiRelation,
+  isMultiValued,
+  junctionTableName,
+  type RuleName,
+  ruleNames,
+} from './types.js'

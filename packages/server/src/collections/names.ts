@@ -1,0 +1,31 @@
+/**
+ * Names of collections and fields become SQL identifiers, so they are checked here
+ * once, and only names that passed this check ever reach a query (always quoted).
+ */
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/
+
+/** Names Plinth uses itself in records and their JSON. */
+const reservedFieldNames = new Set([
+  'expand',
+  'collectionid',
+  'collectionname',
+  '_version',
+  'passwordconfirm',
+])
+
+export function isValidName(name: unknown): name is string {
+  return typeof name === 'string' && NAME.test(name)
+}
+
+export function isValidCollectionName(name: unknown): name is string {
+  return isValidName(name)
+}
+
+/** System collections (`_superusers`) are created by Plinth, never through the API. */
+export function isSystemCollectionName(name: string): boolean {
+  return /^_[a-z][a-z0-9_]*$/.test(name)
+}
+
+export function isReservedFieldName(name: string): boolean {
+  return reservedFieldNames.has(name.toLowerCase())
+}

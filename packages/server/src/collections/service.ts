@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { Dialect } from '../db/index.js'
+import { BadRequestError, NotFoundError, PlinthError, ValidationError } from '../http/errors.js'
+import { applyCollectionPatch, type DefinitionEnvironment, parseNewCollection } from './definition.js'
+import { planChange } from './migration-plan.js'
+import type { CollectionRegistry } from './registry.js'
+import {
+  listMigrations,
+  type MigrationRecord,
+  markMigration,
+  readDefinitions,
+  recordMigration,
+  runStatements,
+  type StoredStatement,
+  toStored,
+  writeDefinition,
+} from './store.js'
+import type { CollectionDefinition } from './types.js'
+
+/** Checks the rules of a definition (compiles them); throws a 400 naming the rule. */
+export type RuleChecker = (
+  definition: CollectionDefinition,
+  world: (name: string) => CollectionDefinition | undefined,
+) => void
+
+/**
+ * Runs inside the transaction that removes a collection: a delete, or a migration
+ * reverted or re-applied that drops it. Other domains register one to remove rows
+ * of their own tables that belong to the collection, so they go with it or not at all.
+ */
+export type CollectionDropListener = (trx: Kysely<any>, collection: CollectionDefinition) => Promise<void>
+
+interface Change {
+  name: string
+  before: CollectionDefinition | null
+  after: CollectionDefinition | null
+  /** Other definitions that only change as JSON (relation targets after a rename). */
+  rewrites: Array<[CollectionDefinition, CollectionDefinition]>
+}
+
+/**
+ * Creates, changes and drops collections. Each change runs as one migration: the
+ * DDL and the definition row in one transaction, recorded with its down statements.
+ */
+export class CollectionService {
+  readonly #dropListeners: CollectionDropListener[] = []
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly registry: CollectionRegistry,
+    private readonly checkRules: RuleChecker = () => {},
+  ) {}
+
+  /** Registers a listener that runs in the transaction of every collection removal. */
+  onDrop(listener: CollectionDropListener): void {
+    this.#dropListeners.push(listener)
+  }
+
+  async load(db: Kysely<any> = this.dialect.db): Promise<void> {
+    this.registry.replace(await readDefinitions(db))
+  }
+
+  list(): CollectionDefinition[] {
+    return this.registry.all()
+  }
+
+  get(name: string): CollectionDefinition {
+    const collection = this.registry.get(name)
+    if (!collection) throw new NotFoundError('collection')
+    return collection
+  }
+
+  async create(input: unknown): Promise<CollectionDefinition> {
+    const change = await this.apply((world) => {
+      const name = (input as { name?: unknown })?.name
+      const id = (input as { id?: unknown })?.id
+      if (typeof id === 'string' && world.some((c) => c.id === id))
+        throw new ValidationError({ id: { code: 'duplicate', message: `a collection with id ${id} exists` } })
+      if (typeof name === 'string' && world.some((c) => c.name.toLowerCase() === name.toLowerCase()))
+        throw new ValidationError({
+          name: { code: 'duplicate', message: `a collection named ${name} exists` },
+        })
+      const after = parseNewCollection(input, environment(world, typeof name === 'string' ? name : null))
+      return { name: `create ${after.name}`, before: null, after, rewrites: [] }
+    })
+    return this.get(change.after!.name)
+  }
+
+  async update(name: string, input: unknown): Promise<CollectionDefinition> {
+    const change = await this.apply((world) => {
+      const before = world.find((c) => c.name === name)
+      if (!before) throw new NotFoundError('collection')
+      const newName = (input as { name?: unknown })?.name
+      if (
+        typeof newName === 'string' &&
+        newName !== name &&
+        world.some((c) => c.id !== before.id && c.name.toLowerCase() === newName.toLowerCase())
+      )
+        throw new ValidationError({
+          name: { code: 'duplicate', message: `a collection named ${newName} exists` },
+        })
+      const after = applyCollectionPatch(
+        before,
+        input,
+        environment(world, typeof newName === 'string' ? newName : name, name),
+      )
+      const rewrites: Change['rewrites'] = []
+      if (after.name !== before.name) {
+        for (const other of world) {
+          const source = other.id === before.id ? after : other
+          if (!source.fields.some((f) => f.type === 'relation' && f.collection === before.name)) continue
+          const rewritten = {
+            ...source,
+            fields: source.fields.map((f) =>
+              f.type === 'relation' && f.collection === before.name ? { ...f, collection: after.name } : f,
+            ),
+          }
+          if (other.id === before.id) Object.assign(after, { fields: rewritten.fields })
+          else rewrites.push([other, rewritten])
+        }
+      }
+      return { name: `update ${name}`, before, after, rewrites }
+    })
+    return this.get(change.after!.name)
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.apply((world) => {
+      const before = world.find((c) => c.name === name)
+      if (!before) throw new NotFoundError('collection')
+      if (before.system) throw new BadRequestError('System collections cannot be deleted.')
+      const users = world.flatMap((c) =>
+        c.id === before.id
+          ? []
+          : c.fields
+              .filter((f) => f.type === 'relation' && f.collection === name)
+              .map((f) => `${c.name}.${f.name}`),
+      )
+      if (users.length > 0)
+        throw new BadRequestError(
+          `The collection is the target of relations (${users.join(', ')}); remove them first.`,
+          'validation_failed',
+          {
+            name: { code: 'in_use', message: `referenced by ${users.join(', ')}` },
+          },
+        )
+      return { name: `delete ${name}`, before, after: null, rewrites: [] }
+    })
+  }
+
+  /** Creates a built-in collection, without recording a reversible migration. */
+  async createSystem(db: Kysely<any>, definition: CollectionDefinition): Promise<void> {
+    const world = await readDefinitions(db)
+    if (world.some((c) => c.name === definition.name)) return
+    await runStatements(db, [
+      ...planChange(this.dialect, null, definition, [...world, definition]),
+      ...writeDefinition(this.dialect, null, definition),
+    ])
+  }
+
+  async migrations(): Promise<MigrationRecord[]> {
+    return listMigrations(this.dialect.db)
+  }
+
+  /** Undoes the newest applied collection migration; returns it, or null when none is left. */
+  async migrateDown(): Promise<MigrationRecord | null> {
+    const reverted = await this.dialect.schemaChange(async (trx) => {
+      const top = (await listMigrations(trx)).filter((m) => m.reverted === null).pop()
+      if (!top) return null
+      await this.runDropping(trx, top.down)
+      await markMigration(trx, top.id, new Date().toISOString())
+      return top
+    })
+    await this.load()
+    return reverted
+  }
+
+  /** Re-applies the oldest reverted migration; returns it, or null when none is pending. */
+  async migrateUp(): Promise<MigrationRecord | null> {
+    const applied = await this.dialect.schemaChange(async (trx) => {
+      const next = (await listMigrations(trx)).find((m) => m.reverted !== null)
+      if (!next) return null
+      await this.runDropping(trx, next.up)
+      await markMigration(trx, next.id, null, new Date().toISOString())
+      return next
+    })
+    await this.load()
+    return applied
+  }
+
+  private async apply(compute: (world: CollectionDefinition[]) => Change): Promise<Change> {
+    const change = await this.dialect.schemaChange(async (trx) => {
+      // Read inside the lock: another node may have changed the schema since we loaded it.
+      const world = await readDefinitions(trx)
+      const change = compute(world)
+      const replaced = new Map(change.rewrites.map(([b, a]) => [b.id, a]))
+      if (change.before) replaced.set(change.before.id, change.after!)
+      const worldAfter = world.flatMap((c) =>
+        replaced.has(c.id) ? (replaced.get(c.id) ? [replaced.get(c.id)!] : []) : [c],
+      )
+      if (!change.before && change.after) worldAfter.push(change.after)
+      if (change.after) this.checkRules(change.after, (name) => worldAfter.find((c) => c.name === name))
+
+      const up = [
+        ...planChange(this.dialect, change.before, change.after, worldAfter),
+        ...writeDefinition(this.dialect, change.before, change.after),
+        ...change.rewrites.flatMap(([b, a]) => writeDefinition(this.dialect, b, a)),
+      ]
+      const down = [
+        ...planChange(this.dialect, change.after, change.before, world),
+        ...writeDefinition(this.dialect, change.after, change.before),
+        ...change.rewrites.flatMap(([b, a]) => writeDefinition(this.dialect, a, b)),
+      ]
+      try {
+        await runStatements(trx, up)
+      } catch (error) {
+        throw this.explain(error)
+      }
+      await this.dropped(trx, world, worldAfter)
+      await recordMigration(trx, {
+        id: randomUUID(),
+        name: change.name,
+        up: toStored(up),
+        down: toStored(down),
+        applied: new Date().toISOString(),
+      })
+      return change
+    })
+    await this.load()
+    return change
+  }
+
+  /** Runs stored statements of a migration, telling the listeners about collections they remove. */
+  private async runDropping(trx: Kysely<any>, statements: StoredStatement[]): Promise<void> {
+    const before = await readDefinitions(trx)
+    await runStatements(trx, statements)
+    await this.dropped(trx, before, await readDefinitions(trx))
+  }
+
+  private async dropped(
+    trx: Kysely<any>,
+    before: CollectionDefinition[],
+    after: CollectionDefinition[],
+  ): Promise<void> {
+    // A rename keeps the id, so only collections whose id is gone count.
+    const kept = new Set(after.map((c) => c.id))
+    for (const collection of before.filter((c) => !kept.has(c.id)))
+      for (const listener of this.#dropListeners) await listener(trx, collection)
+  }
+
+  /** A change that the stored records cannot take (say a unique index over duplicates) is the caller's 400. */
+  private explain(error: unknown): unknown {
+    if (error instanceof PlinthError) return error
+    const violation = this.dialect.constraintViolation(error)
+    if (violation?.kind === 'unique')
+      return new ValidationError({
+        indexes: {
+          code: 'duplicate_values',
+          message: 'existing records hold duplicate values for a unique index',
+        },
+      })
+    if (violation?.kind === 'foreign_key')
+      return new ValidationError({
+        fields: { code: 'dangling_relation', message: 'existing records would point at missing records' },
+      })
+    return error
+  }
+}
+
+function environment(
+  world: CollectionDefinition[],
+  name: string | null,
+  previousName?: string,
+): DefinitionEnvironment {
+  const names = new Set(world.map((c) => c.name).filter((n) => n !== previousName))
+  if (name) names.add(name)
+  return { collectionExists: (n) => names.has(n), now: new Date().toISOString() }
+}

@@ -1,0 +1,16 @@
+export { batchRoutes, MAX_BATCH_REQUESTS } from './batch-routes.js'
+export { DEFAULT_PER_PAGE, type ListParams, MAX_PER_PAGE, parseListParams } from './list-params.js'
+export { MAX_EXPAND_DEPTH } from './reader.js'
+export { recordsRoutes } from './routes.js'
+export { RecordService, type WriteResult, type WriteScope } from './service.js'
+export {
+  type ApiKeyScope,
+  anonymous,
+  type Caller,
+  type ChangeListener,
+  type ListPage,
+  type RecordChange,
+  type RecordData,
+  type RecordOperation,
+  type WriteGuard,
+} from './types.js'

@@ -1,0 +1,257 @@
+import { CompiledQuery, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import {
+  type CollectionDefinition,
+  type CollectionRegistry,
+  type FieldDefinition,
+  hasColumn,
+  isMultiRelation,
+  junctionTableName,
+  VERSION_COLUMN,
+} from '../collections/index.js'
+import type { Dialect } from '../db/index.js'
+import { BadRequestError } from '../http/errors.js'
+import { compileFilter, compileSort } from '../query/index.js'
+import { type Access, checkAccess } from '../rules/index.js'
+import { assertKeyScope, keyReach } from './key-scope.js'
+import { serializeRecord } from './serialize.js'
+import type { Caller, RecordData } from './types.js'
+import { relationIds } from './writer.js'
+
+export const ALIAS = 'r'
+export const MAX_EXPAND_DEPTH = 6
+const MAX_EXPAND_PATHS = 20
+
+/** A stored row with its version, and the record as the caller sees it. */
+export interface LoadedRecord {
+  row: Record<string, unknown>
+  record: RecordData
+}
+
+/** The read side: selects with rules applied, multi relations and expand. */
+export class RecordReader {
+  readonly #byIdSql = new WeakMap<CollectionDefinition, string>()
+  readonly #selects = new WeakMap<CollectionDefinition, SelectQueryBuilder<any, any, any>>()
+  constructor(
+    readonly dialect: Dialect,
+    readonly registry: CollectionRegistry,
+  ) {}
+
+  filterContext() {
+    return { dialect: this.dialect, alias: ALIAS, collections: (name: string) => this.registry.get(name) }
+  }
+
+  access(
+    caller: Caller,
+    collection: CollectionDefinition,
+    rule: 'listRule' | 'viewRule' | 'updateRule' | 'deleteRule',
+    request = {},
+  ): Access {
+    return checkAccess(caller, collection, rule, this.filterContext(), request)
+  }
+
+  /** The columns of a record, from the table under the alias the rules compile against. */
+  select(db: Kysely<any>, collection: CollectionDefinition): SelectQueryBuilder<any, any, any> {
+    // Builders are immutable, so the one outside transactions is made once per definition.
+    if (db !== this.dialect.db) return this.buildSelect(db, collection)
+    let select = this.#selects.get(collection)
+    if (!select) {
+      select = this.buildSelect(db, collection)
+      this.#selects.set(collection, select)
+    }
+    return select
+  }
+
+  private buildSelect(db: Kysely<any>, collection: CollectionDefinition) {
+    const columns = [`${ALIAS}.id`, `${ALIAS}.${VERSION_COLUMN}`]
+    for (const field of collection.fields)
+      if (field.name !== 'id' && hasColumn(field)) columns.push(`${ALIAS}.${field.name}`)
+    return db.selectFrom(`${collection.name} as ${ALIAS}`).select(columns)
+  }
+
+  /** One record by id, if the condition (a rule) lets the caller see it. */
+  async findRow(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    id: string,
+    condition?: RawBuilder<SqlBool>,
+  ): Promise<Record<string, unknown> | undefined> {
+    if (condition)
+      return this.select(db, collection).where(`${ALIAS}.id`, '=', id).where(condition).executeTakeFirst()
+    // The unconditioned read by id is the hottest query: its SQL is built once per definition.
+    let byId = this.#byIdSql.get(collection)
+    if (!byId) {
+      byId = this.select(db, collection).where(`${ALIAS}.id`, '=', '').compile().sql
+      this.#byIdSql.set(collection, byId)
+    }
+    const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(byId, [id]))
+    return result.rows[0]
+  }
+
+  /** What a caller's own filter and sort compile against: guarded unless a superuser, within an API key's reach. */
+  callerContext(caller: Caller, collection: CollectionDefinition, query: Record<string, unknown>) {
+    return {
+      ...this.filterContext(),
+      collection,
+      canSeeHidden: caller.isSuperuser,
+      reachable: keyReach(caller),
+      now: new Date(),
+      request: { auth: caller.auth, body: {}, query },
+    }
+  }
+
+  compileFilter(
+    caller: Caller,
+    collection: CollectionDefinition,
+    filter: string,
+    query: Record<string, unknown>,
+  ): RawBuilder<SqlBool> {
+    return compileFilter(filter, this.callerContext(caller, collection, query))
+  }
+
+  orderBy(
+    query: SelectQueryBuilder<any, any, any>,
+    collection: CollectionDefinition,
+    sort: string,
+    caller: Caller,
+  ) {
+    const items = compileSort(sort, this.callerContext(caller, collection, {}))
+    let ordered = query
+    for (const item of items) ordered = ordered.orderBy(item.expression, item.direction)
+    return ordered
+  }
+
+  /** Rows as records: multi relations loaded in one query per field, then serialised. */
+  async toRecords(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    rows: Record<string, unknown>[],
+    caller: Caller,
+  ): Promise<RecordData[]> {
+    const multi = await this.loadMultiRelations(
+      db,
+      collection,
+      rows.map((r) => r.id as string),
+    )
+    return rows.map((row) =>
+      serializeRecord(this.dialect, collection, row, caller, multi.get(row.id as string)),
+    )
+  }
+
+  private async loadMultiRelations(db: Kysely<any>, collection: CollectionDefinition, ids: string[]) {
+    const byRecord = new Map<string, Map<string, string[]>>()
+    const fields = collection.fields.filter(isMultiRelation)
+    if (fields.length === 0 || ids.length === 0) return byRecord
+    for (const field of fields) {
+      const links = await db
+        .selectFrom(junctionTableName(field))
+        .select(['source', 'target'])
+        .where('source', 'in', ids)
+        .orderBy('source')
+        .orderBy('position')
+        .execute()
+      for (const link of links) {
+        let perField = byRecord.get(link.source)
+        if (!perField) {
+          perField = new Map()
+          byRecord.set(link.source, perField)
+        }
+        const list = perField.get(field.id) ?? []
+        list.push(link.target)
+        perField.set(field.id, list)
+      }
+    }
+    return byRecord
+  }
+
+  /** Fills `record.expand` along the requested relation paths, each target read under its own view rule. */
+  async expand(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    records: RecordData[],
+    expand: string | undefined,
+    caller: Caller,
+  ): Promise<void> {
+    if (!expand) return
+    const tree = parseExpand(expand, collection, this.registry, caller.isSuperuser)
+    if (records.length === 0) return
+    await this.expandTree(db, collection, records, tree, caller)
+  }
+
+  private async expandTree(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    records: RecordData[],
+    tree: ExpandTree,
+    caller: Caller,
+  ) {
+    for (const [name, subtree] of tree) {
+      const field = collection.fields.find((f) => f.name === name)!
+      const target = this.registry.get(field.collection!)!
+      const ids = new Set<string>()
+      for (const record of records) for (const id of relationIds(record[name])) ids.add(id)
+      if (ids.size === 0) continue
+      let access: Access
+      try {
+        assertKeyScope(caller, target, 'view')
+        access = this.access(caller, target, 'viewRule')
+      } catch {
+        continue // Not allowed to view the target collection: nothing is expanded, nothing revealed.
+      }
+      let query = this.select(db, target).where(`${ALIAS}.id`, 'in', [...ids])
+      if (access.kind === 'where') query = query.where(access.condition)
+      const related = await this.toRecords(db, target, await query.execute(), caller)
+      if (subtree.size > 0) await this.expandTree(db, target, related, subtree, caller)
+      const byId = new Map(related.map((r) => [r.id as string, r]))
+      for (const record of records) {
+        const value = record[name]
+        const found = Array.isArray(value)
+          ? value.map((id) => byId.get(id)).filter(Boolean)
+          : byId.get(value as string)
+        if (found === undefined || (Array.isArray(found) && found.length === 0)) continue
+        record.expand = { ...(record.expand as RecordData | undefined), [name]: found }
+      }
+    }
+  }
+}
+
+type ExpandTree = Map<string, ExpandTree>
+
+function invalidExpand(message: string): BadRequestError {
+  return new BadRequestError(`Invalid expand: ${message}.`, 'invalid_query', {
+    expand: { code: 'invalid_expand', message },
+  })
+}
+
+/** `author,author.company,editors` as a tree, every step checked to be a relation field. */
+export function parseExpand(
+  input: string,
+  collection: CollectionDefinition,
+  registry: CollectionRegistry,
+  canSeeHidden: boolean,
+): ExpandTree {
+  const root: ExpandTree = new Map()
+  const paths = input
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+  if (paths.length > MAX_EXPAND_PATHS) throw invalidExpand(`at most ${MAX_EXPAND_PATHS} paths`)
+  for (const path of paths) {
+    const parts = path.split('.')
+    if (parts.length > MAX_EXPAND_DEPTH) throw invalidExpand(`"${path}" is deeper than ${MAX_EXPAND_DEPTH}`)
+    let node = root
+    let current: CollectionDefinition | undefined = collection
+    for (const part of parts) {
+      const field: FieldDefinition | undefined = current?.fields.find((f) => f.name === part)
+      if (field?.type !== 'relation' || (field.hidden && !canSeeHidden))
+        throw invalidExpand(`"${part}" in "${path}" is not a relation field`)
+      current = registry.get(field.collection!)
+      let next = node.get(part)
+      if (!next) {
+        next = new Map()
+        node.set(part, next)
+      }
+      node = next
+    }
+  }
+  return root
+}

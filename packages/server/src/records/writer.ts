@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import { v7 as uuidv7 } from 'uuid'
+import {
+  type CollectionDefinition,
+  hasColumn,
+  indexName,
+  isMultiRelation,
+  junctionTableName,
+  VERSION_COLUMN,
+} from '../collections/index.js'
+import { randomToken } from '../crypto/index.js'
+import type { Dialect } from '../db/index.js'
+import { type FieldErrors, ValidationError } from '../http/errors.js'
+import type { CleanBody } from './validator.js'
+
+/** A new random version per write; the ETag derives from it, so it never repeats for a record. */
+export function newVersion(): string {
+  return randomBytes(9).toString('base64url')
+}
+
+/** The write side: rows and junction rows from a validated body. Runs inside the caller's transaction. */
+export class RecordWriter {
+  constructor(private readonly dialect: Dialect) {}
+
+  async insert(db: Kysely<any>, collection: CollectionDefinition, body: CleanBody): Promise<string> {
+    const now = new Date().toISOString()
+    const id = body.id ?? uuidv7()
+    const row: Record<string, unknown> = { id, [VERSION_COLUMN]: newVersion() }
+    for (const field of collection.fields) {
+      if (field.type === 'autodate' && field.onCreate) row[field.name] = now
+    }
+    this.encodeInto(collection, body.values, row)
+    if (collection.type === 'auth') {
+      row.password = body.passwordHash
+      row.tokenKey = randomToken()
+      row.verified ??= false
+      row.emailVisibility ??= false
+    }
+    await this.checkRelations(db, collection, body.values)
+    await this.run(collection, () => db.insertInto(collection.name).values(row).execute())
+    await this.writeMultiRelations(db, collection, id, body.values)
+    return id
+  }
+
+  async update(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    id: string,
+    body: CleanBody,
+  ): Promise<void> {
+    const now = new Date().toISOString()
+    const row: Record<string, unknown> = { [VERSION_COLUMN]: newVersion() }
+    for (const field of collection.fields) {
+      if (field.type === 'autodate' && field.onUpdate) row[field.name] = now
+    }
+    this.encodeInto(collection, body.values, row)
+    if (collection.type === 'auth' && body.passwordHash !== undefined) {
+      row.password = body.passwordHash
+      // A new password ends every token issued before it.
+      row.tokenKey = randomToken()
+    }
+    await this.checkRelations(db, collection, body.values)
+    await this.run(collection, () => db.updateTable(collection.name).set(row).where('id', '=', id).execute())
+    await this.writeMultiRelations(db, collection, id, body.values)
+  }
+
+  async delete(db: Kysely<any>, collection: CollectionDefinition, id: string): Promise<void> {
+    await this.run(collection, () => db.deleteFrom(collection.name).where('id', '=', id).execute())
+  }
+
+  private encodeInto(
+    collection: CollectionDefinition,
+    values: Record<string, unknown>,
+    row: Record<string, unknown>,
+  ) {
+    for (const field of collection.fields) {
+      if (!hasColumn(field) || !Object.hasOwn(values, field.name)) continue
+      row[field.name] = this.dialect.encode(field, values[field.name])
+    }
+  }
+
+  /** A dangling relation is the caller's mistake: 400 naming the field, before the database refuses it. */
+  private async checkRelations(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    values: Record<string, unknown>,
+  ) {
+    const errors: FieldErrors = {}
+    for (const field of collection.fields) {
+      if (field.type !== 'relation' || !Object.hasOwn(values, field.name)) continue
+      const ids = relationIds(values[field.name])
+      if (ids.length === 0) continue
+      const found = await db.selectFrom(field.collection!).select('id').where('id', 'in', ids).execute()
+      if (found.length !== ids.length) {
+        const missing = ids.filter((id) => !found.some((row) => row.id === id))
+        errors[field.name] = {
+          code: 'invalid_relation',
+          message: `no ${field.collection} record with id ${missing.join(', ')}`,
+        }
+      }
+    }
+    if (Object.keys(errors).length > 0) throw new ValidationError(errors)
+  }
+
+  private async writeMultiRelations(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    id: string,
+    values: Record<string, unknown>,
+  ) {
+    for (const field of collection.fields.filter(isMultiRelation)) {
+      if (!Object.hasOwn(values, field.name)) continue
+      const table = junctionTableName(field)
+      await db.deleteFrom(table).where('source', '=', id).execute()
+      const ids = relationIds(values[field.name])
+      if (ids.length > 0)
+        await db
+          .insertInto(table)
+          .values(ids.map((target, position) => ({ source: id, target, position })))
+          .execute()
+    }
+  }
+
+  /** Turns constraint violations into 400s that name the fields. */
+  private async run<T>(collection: CollectionDefinition, statement: () => Promise<T>): Promise<T> {
+    try {
+      return await statement()
+    } catch (error) {
+      const violation = this.dialect.constraintViolation(error)
+      if (!violation) throw error
+      if (violation.kind === 'foreign_key')
+        throw new ValidationError(
+          {
+            id: { code: 'in_use', message: 'other records still refer to this record (restricted relation)' },
+          },
+          'The record is referenced by other records.',
+        )
+      const fields = uniqueFields(collection, violation.columns, violation.constraint)
+      const errors: FieldErrors = {}
+      for (const name of fields)
+        errors[name] = { code: 'not_unique', message: 'must be unique; another record has this value' }
+      throw new ValidationError(errors, 'A unique value is already taken.')
+    }
+  }
+}
+
+function uniqueFields(
+  collection: CollectionDefinition,
+  columns: string[],
+  constraint: string | undefined,
+): string[] {
+  if (columns.length > 0) return columns
+  const index = collection.indexes.find((i) => indexName(collection, i) === constraint)
+  return index?.fields ?? ['id']
+}
+
+export function relationIds(value: unknown): string[] {
+  if (Array.isArray(value)) return value as string[]
+  return typeof value === 'string' && value !== '' ? [value] : []
+}

@@ -1,0 +1,1 @@
+export { IDEMPOTENCY_TABLE, idempotency, pruneIdempotencyKeys } from './idempotency.js'

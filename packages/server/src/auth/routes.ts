@@ -1,0 +1,269 @@
+import { readFileSync } from 'node:fs'
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Kysely } from 'kysely'
+import { type CollectionDefinition, identityFieldsOf } from '../collections/index.js'
+import { burnPasswordCheck, verifyPassword } from '../crypto/index.js'
+import {
+  BadRequestError,
+  ForbiddenError,
+  NotFoundError,
+  PlinthError,
+  UnauthorizedError,
+} from '../http/errors.js'
+import { requireSuperuser } from '../http/guards.js'
+import type { RecordService } from '../records/index.js'
+import { sendPage } from '../security/index.js'
+import type { AuditLog } from './audit.js'
+import { CSRF_HEADER, type CsrfTokens, REFRESH_COOKIE } from './cookie-mode.js'
+import type { Lockout } from './lockout.js'
+import { RefreshError, type SessionStore, signedInAt } from './sessions.js'
+import { completeSetup } from './setup.js'
+import type { SignIn } from './sign-in.js'
+import type { SigningKeys } from './signing-keys.js'
+import type { TokenService } from './tokens.js'
+
+export interface AuthRoutesOptions {
+  csrf: CsrfTokens
+  db: Kysely<any>
+  records: RecordService
+  tokens: TokenService
+  sessions: SessionStore
+  signIn: SignIn
+  lockout: Lockout
+  audit: AuditLog
+  keys: SigningKeys
+}
+
+export const passwordSignIn = Type.Object(
+  {
+    identity: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+)
+
+export const setupBody = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+    passwordConfirm: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+)
+
+const setupPage = readFileSync(new URL('../../public/setup.html', import.meta.url), 'utf8')
+// Script and style (shared with the other pages) are files of their own, so the page's Content-Security-Policy needs no inline exceptions.
+const setupAssets = {
+  'setup.js': {
+    type: 'text/javascript; charset=utf-8',
+    body: readFileSync(new URL('../../public/setup.js', import.meta.url), 'utf8'),
+  },
+  'setup.css': {
+    type: 'text/css; charset=utf-8',
+    body: readFileSync(new URL('../../public/pages.css', import.meta.url), 'utf8'),
+  },
+}
+
+/** `{ refreshToken }` from the body; an empty body leaves it to the cookie (cookie mode). */
+function refreshTokenOf(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined
+  const invalid = () =>
+    new BadRequestError('The body must be {"refreshToken": "…"}.', 'validation_failed', {
+      refreshToken: { code: 'invalid_type', message: 'must be a refresh token string' },
+    })
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalid()
+  const { refreshToken, ...rest } = body as Record<string, unknown>
+  const unknown = Object.keys(rest)[0]
+  if (unknown !== undefined)
+    throw new BadRequestError(`Unknown field ${unknown}.`, 'validation_failed', {
+      [unknown]: { code: 'unknown_field', message: 'is not accepted here' },
+    })
+  if (refreshToken === undefined) return undefined
+  if (typeof refreshToken !== 'string' || refreshToken.length === 0 || refreshToken.length > 200)
+    throw invalid()
+  return refreshToken
+}
+
+/** Cookie mode: the refresh token comes from its cookie, and the CSRF header must match its session. */
+function refreshFromCookie(request: FastifyRequest, csrf: CsrfTokens): string {
+  const token = request.cookies[REFRESH_COOKIE]
+  if (!token)
+    throw new BadRequestError('Send refreshToken in the body.', 'validation_failed', {
+      refreshToken: { code: 'required', message: 'is required' },
+    })
+  if (!csrf.isValid(token.split('.')[0] ?? '', request.headers[CSRF_HEADER]))
+    throw new PlinthError(
+      403,
+      'csrf_failed',
+      `Send the value of the plinth_csrf cookie in the ${CSRF_HEADER} header.`,
+    )
+  return token
+}
+
+function sessionOwner(request: FastifyRequest) {
+  const { auth, session } = request.caller
+  if (!auth || !session) throw new UnauthorizedError('Sign in to manage your sessions.')
+  return { collectionId: auth.collection.id, recordId: auth.record.id as string, sessionId: session.id }
+}
+
+/** Sign-in, sessions and the first-run setup. */
+export async function authRoutes(app: FastifyInstance, options: AuthRoutesOptions): Promise<void> {
+  const { csrf, db, records, tokens, sessions, signIn, lockout, audit, keys } = options
+
+  function authCollection(name: string): CollectionDefinition {
+    const collection = records.collection(name)
+    if (collection.type !== 'auth') throw new NotFoundError('auth collection')
+    return collection
+  }
+
+  app.post<{ Params: { collection: string }; Body: { identity: string; password: string } }>(
+    '/api/collections/:collection/auth-with-password',
+    { schema: { body: passwordSignIn } },
+    async function authWithPassword(request) {
+      const collection = authCollection(request.params.collection)
+      const given = request.body.identity.trim().normalize('NFC')
+      // Emails are stored lower-cased; other identity fields compare as written.
+      const identity = given.toLowerCase()
+      await lockout.check(collection, identity)
+      const row = await db
+        .selectFrom(collection.name)
+        .select(['id', 'password', 'verified'])
+        .where((eb) =>
+          eb.or(
+            identityFieldsOf(collection).map((name) => eb(name, '=', name === 'email' ? identity : given)),
+          ),
+        )
+        .executeTakeFirst()
+      // Unknown identities cost a hash check too: the answer and its timing reveal nothing.
+      if (!row) await burnPasswordCheck(request.body.password)
+      if (!row || !(await verifyPassword(row.password as string, request.body.password))) {
+        const lockedOut = await lockout.fail(collection, identity)
+        await audit.record({
+          event: lockedOut ? 'lockout' : 'sign_in_failed',
+          collectionId: collection.id,
+          recordId: (row?.id as string) ?? null,
+          ip: request.ip,
+        })
+        throw new BadRequestError('The identity or the password is wrong.', 'invalid_credentials')
+      }
+      if (collection.options.onlyVerified === true && !row.verified)
+        throw new ForbiddenError('Verify your email address before signing in.')
+      await lockout.succeed(collection, identity)
+      return signIn.complete(request, collection, row.id as string, 'password')
+    },
+  )
+
+  app.post<{ Params: { collection: string } }>(
+    '/api/collections/:collection/auth-refresh',
+    async function authRefresh(request) {
+      const collection = authCollection(request.params.collection)
+      const presented = refreshTokenOf(request.body) ?? refreshFromCookie(request, csrf)
+      try {
+        const { session, refreshToken } = await sessions.rotate(presented)
+        if (session.collection_id !== collection.id) throw new RefreshError('unknown', null)
+        const token = await tokens.sign(collection, session.record_id, session.id, {
+          authTime: signedInAt(session),
+        })
+        return { token, refreshToken, record: await records.own(await tokens.verify(token)) }
+      } catch (error) {
+        if (error instanceof RefreshError && error.reason === 'reused' && error.session)
+          await audit.record({
+            event: 'refresh_reuse',
+            collectionId: error.session.collection_id,
+            recordId: error.session.record_id,
+            ip: request.ip,
+            detail: { session: error.session.id },
+          })
+        throw error
+      }
+    },
+  )
+
+  app.post<{ Params: { collection: string } }>(
+    '/api/collections/:collection/auth-logout',
+    async function authLogout(request, reply) {
+      authCollection(request.params.collection)
+      const owner = sessionOwner(request)
+      await sessions.revoke(owner.sessionId, owner.collectionId, owner.recordId)
+      await audit.record({
+        event: 'sign_out',
+        collectionId: owner.collectionId,
+        recordId: owner.recordId,
+        ip: request.ip,
+      })
+      return reply.code(204).send()
+    },
+  )
+
+  app.get('/api/auth/sessions', async function listSessions(request) {
+    const owner = sessionOwner(request)
+    const items = (await sessions.list(owner.collectionId, owner.recordId)).map((s) => ({
+      id: s.id,
+      created: s.created,
+      lastUsed: s.last_used,
+      expires: s.expires,
+      userAgent: s.user_agent,
+      ip: s.ip,
+      current: s.id === owner.sessionId,
+      impersonated: s.impersonated_by !== null,
+    }))
+    return { items, page: 1, perPage: items.length, totalItems: items.length, totalPages: 1 }
+  })
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/auth/sessions/:id',
+    async function revokeSession(request, reply) {
+      const owner = sessionOwner(request)
+      // Another record's session answers like a missing one.
+      if (!(await sessions.revoke(request.params.id, owner.collectionId, owner.recordId)))
+        throw new NotFoundError('session')
+      await audit.record({
+        event: 'session_revoked',
+        collectionId: owner.collectionId,
+        recordId: owner.recordId,
+        ip: request.ip,
+        detail: { session: request.params.id },
+      })
+      return reply.code(204).send()
+    },
+  )
+
+  app.get('/api/.well-known/jwks.json', async function jwks(_request, reply) {
+    reply.header('cache-control', 'public, max-age=300')
+    return { keys: await keys.publicJwks() }
+  })
+
+  app.get<{ Querystring: { page?: string; perPage?: string; event?: string; recordId?: string } }>(
+    '/api/audit',
+    async function auditLog(request) {
+      requireSuperuser(request, 'read the audit log')
+      const page = Number(request.query.page ?? 1)
+      const perPage = Number(request.query.perPage ?? 50)
+      if (!Number.isInteger(page) || page < 1 || !Number.isInteger(perPage) || perPage < 1 || perPage > 500)
+        throw new BadRequestError('page must be >= 1 and perPage 1..500.', 'invalid_query')
+      return audit.list({ page, perPage, event: request.query.event, recordId: request.query.recordId })
+    },
+  )
+
+  app.post<{ Body: { token: string; email: string; password: string; passwordConfirm: string } }>(
+    '/api/setup',
+    { schema: { body: setupBody } },
+    async function setup(request, reply) {
+      const { token, ...body } = request.body
+      const record = await completeSetup(records, token, body)
+      const collection = records.collection(record.collectionName as string)
+      return reply.code(201).send(await signIn.issue(request, collection, record.id as string, 'setup'))
+    },
+  )
+
+  for (const [name, asset] of Object.entries(setupAssets))
+    app.get(`/_/${name}`, async function setupAsset(_request, reply) {
+      return reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body)
+    })
+
+  app.get('/_/setup', async function setupForm(_request, reply) {
+    return sendPage(reply, setupPage, 'no-store')
+  })
+}

@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely'
+import type { CollectionRegistry } from '../collections/index.js'
+import type { SecretBox } from '../crypto/index.js'
+import { ForbiddenError } from '../http/errors.js'
+import type { RecordService } from '../records/index.js'
+import { ApiKeyService } from './api-keys/index.js'
+import { AuditLog } from './audit.js'
+import { Lockout } from './lockout.js'
+import { createMfa, type MfaService, type RelyingParty } from './mfa/index.js'
+import { requireRecentSignIn } from './recent-sign-in.js'
+import { SessionStore } from './sessions.js'
+import { SignIn } from './sign-in.js'
+import { SigningKeys } from './signing-keys.js'
+import { TokenService } from './tokens.js'
+
+export interface AuthSettings {
+  issuer: string
+  tokenTtl: number
+  sessionTtl: number
+  /** Where passkeys are valid: the RP ID and the origins of the pages that use them. */
+  relyingParty: RelyingParty
+  /** How recent a sign-in must be, in seconds, for a change that could take an account over. */
+  reauthWindow: number
+}
+
+export interface AuthServices {
+  keys: SigningKeys
+  tokens: TokenService
+  sessions: SessionStore
+  lockout: Lockout
+  audit: AuditLog
+  signIn: SignIn
+  apiKeys: ApiKeyService
+  mfa: MfaService
+}
+
+/** Everything sign-in needs, wired once per app. */
+export async function createAuthServices(
+  db: Kysely<any>,
+  registry: CollectionRegistry,
+  records: RecordService,
+  box: SecretBox,
+  settings: AuthSettings,
+): Promise<AuthServices> {
+  const keys = new SigningKeys(db, box)
+  await keys.load()
+  const tokens = new TokenService(db, keys, registry, {
+    issuer: settings.issuer,
+    ttlSeconds: settings.tokenTtl,
+  })
+  const sessions = new SessionStore(db)
+  const audit = new AuditLog(db)
+  const signIn = new SignIn(sessions, tokens, records, audit, { sessionLifetimeSeconds: settings.sessionTtl })
+  // A new password ends every session of the record, inside the same transaction.
+  records.onChange(async (trx, change) => {
+    if (
+      change.action !== 'update' ||
+      change.collection.type !== 'auth' ||
+      !change.written.includes('password')
+    )
+      return
+    await sessions.revokeAll(trx, change.collection.id, change.record.id as string)
+    await audit.record(
+      { event: 'password_changed', collectionId: change.collection.id, recordId: change.record.id as string },
+      trx,
+    )
+  })
+  // A new password locks everyone else out, so it takes a recent sign-in, not just a token
+  // that may have been stolen; an API key cannot set one at all. Superusers administer.
+  records.guardWrites((caller, action, collection, written) => {
+    if (action !== 'update' || collection.type !== 'auth' || !written.includes('password')) return
+    if (caller.isSuperuser) return
+    if (caller.apiKey) throw new ForbiddenError('An API key cannot set a password; sign in to change it.')
+    if (caller.session?.impersonatedBy)
+      throw new ForbiddenError('An impersonation session cannot set a password.')
+    requireRecentSignIn(caller, settings.reauthWindow)
+  })
+  const apiKeys = new ApiKeyService(db, registry, audit)
+  apiKeys.attach(records)
+  const mfa = createMfa(db, box, audit, records, signIn, {
+    relyingParty: settings.relyingParty,
+    totpIssuer: new URL(settings.issuer).host,
+  })
+  return { keys, tokens, sessions, lockout: new Lockout(db), audit, signIn, apiKeys, mfa }
+}

@@ -1,0 +1,79 @@
+import { Command, Option } from 'commander'
+import { upsertSuperuser } from '../auth/index.js'
+import { ConfigError } from '../config/index.js'
+import { PlinthError } from '../http/index.js'
+import { configFrom, type DatabaseFlags, databaseOptions, withDatabase } from './options.js'
+import { schemaCommands } from './schema.js'
+import { serve } from './serve.js'
+
+function program(): Command {
+  const root = new Command('plinth')
+    .description('Plinth: collections become a secure REST API, on SQLite or PostgreSQL.')
+    .showHelpAfterError()
+
+  databaseOptions(
+    root
+      .command('serve')
+      .description('start the server (drains in-flight requests on SIGINT/SIGTERM)')
+      .addOption(new Option('--host <host>', 'address to listen on').env('PLINTH_HOST'))
+      .addOption(new Option('--port <port>', 'port to listen on').env('PLINTH_PORT')),
+  ).action(async (flags) => {
+    await serve(configFrom(flags))
+  })
+
+  const superuser = root.command('superuser').description('manage superusers')
+  databaseOptions(
+    superuser.command('upsert').description('create a superuser, or set the password of an existing one'),
+  )
+    .argument('<email>')
+    .argument('<password>')
+    .action(async (email: string, password: string, flags: DatabaseFlags) => {
+      const outcome = await withDatabase(flags, ({ records }) => upsertSuperuser(records, email, password))
+      console.log(`Superuser ${email.trim().toLowerCase()} ${outcome}.`)
+    })
+
+  const migrate = root
+    .command('migrate')
+    .description('collection migrations: every schema change is one, with its down statements')
+  databaseOptions(migrate.command('status').description('list migrations, newest last')).action(
+    async (flags: DatabaseFlags) => {
+      const list = await withDatabase(flags, ({ collections }) => collections.migrations())
+      if (list.length === 0) console.log('No collection migrations yet.')
+      for (const m of list)
+        console.log(
+          `${String(m.seq).padStart(4)}  ${m.reverted ? 'reverted' : 'applied '}  ${m.applied}  ${m.name}`,
+        )
+    },
+  )
+  databaseOptions(migrate.command('up').description('re-apply the oldest reverted migration')).action(
+    async (flags: DatabaseFlags) => {
+      const applied = await withDatabase(flags, ({ collections }) => collections.migrateUp())
+      console.log(applied ? `Applied ${applied.seq} ${applied.name}.` : 'Nothing to apply.')
+    },
+  )
+  databaseOptions(migrate.command('down').description('revert the newest applied migration')).action(
+    async (flags: DatabaseFlags) => {
+      const reverted = await withDatabase(flags, ({ collections }) => collections.migrateDown())
+      console.log(reverted ? `Reverted ${reverted.seq} ${reverted.name}.` : 'Nothing to revert.')
+    },
+  )
+
+  schemaCommands(root)
+  return root
+}
+
+/** One line on stderr and a non-zero exit: no stack traces for a user's mistake. */
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) console.error(error.message)
+  else if (error instanceof PlinthError) {
+    const fields = error.fields
+      ? ` (${Object.entries(error.fields)
+          .map(([k, v]) => `${k}: ${v.message}`)
+          .join('; ')})`
+      : ''
+    console.error(`${error.message}${fields}`)
+  } else console.error(`plinth: ${(error as Error)?.message ?? String(error)}`)
+  process.exit(1)
+}
+
+program().parseAsync(process.argv).catch(fail)

@@ -1,0 +1,47 @@
+import { type Command, Option } from 'commander'
+import { ConfigError, loadConfig, type PlinthConfig } from '../config/index.js'
+import { openPlinthDatabase } from '../http/index.js'
+
+export interface DatabaseFlags {
+  dir?: string
+  databaseUrl?: string
+}
+
+/** Configuration from the environment with the command's flags on top. */
+export function configFrom(flags: DatabaseFlags & { host?: string; port?: string }): PlinthConfig {
+  const overrides: Partial<PlinthConfig> = {}
+  if (flags.dir) overrides.dataDir = flags.dir
+  if (flags.databaseUrl) overrides.databaseUrl = flags.databaseUrl
+  if (flags.host) overrides.host = flags.host
+  if (flags.port !== undefined) {
+    if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535)
+      throw new ConfigError('--port', `expected 0..65535, got "${flags.port}"`)
+    overrides.port = Number(flags.port)
+  }
+  return loadConfig(process.env, overrides)
+}
+
+/** Opens the database for a one-off command and always closes it. */
+export async function withDatabase<T>(
+  flags: DatabaseFlags,
+  work: (plinth: Awaited<ReturnType<typeof openPlinthDatabase>>) => Promise<T>,
+): Promise<T> {
+  const plinth = await openPlinthDatabase({ ...configFrom(flags), logLevel: 'silent' })
+  try {
+    return await work(plinth)
+  } finally {
+    await plinth.dialect.close()
+  }
+}
+
+export function databaseOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--dir <path>', 'data folder (SQLite file, instance secret)').env('PLINTH_DATA_DIR'),
+    )
+    .addOption(
+      new Option('--database-url <url>', 'postgres://… to use PostgreSQL instead of SQLite').env(
+        'PLINTH_DATABASE_URL',
+      ),
+    )
+}

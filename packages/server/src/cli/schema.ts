@@ -1,0 +1,143 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import type { Command } from 'commander'
+import {
+  type CollectionService,
+  describePlan,
+  explainStepError,
+  exportSchema,
+  parseSchemaFile,
+  planSchemaImport,
+  type SchemaFile,
+  type SchemaStep,
+} from '../collections/index.js'
+import { PlinthError } from '../http/index.js'
+import { checkRules } from '../rules/index.js'
+import { type DatabaseFlags, databaseOptions, withDatabase } from './options.js'
+
+interface PlanFlags extends DatabaseFlags {
+  deleteMissing?: boolean
+  dryRun?: boolean
+}
+
+const matchingHelp = `
+Collections are matched by the id in the file when the database has it, else by name,
+else by the ids of their fields; a collection matched under another name is renamed and
+keeps its records. Fields are matched by id, then by name and type, so a field renamed
+in the file keeps its data. System collections (such as _superusers) are never touched.
+`
+
+const importHelp = `${matchingHelp}
+New collections are created first without their relation fields, then every collection
+is updated to its definition, so relations between new collections (even cycles) work.
+
+The whole plan is checked before the first change. Each change is then its own migration
+(see "plinth migrate status"), not one transaction: if the database refuses a change
+(say a unique index over duplicate values), the changes printed before it stay applied
+and the command names the collection that failed, exiting with status 1.
+`
+
+export function schemaCommands(root: Command): void {
+  const schema = root
+    .command('schema')
+    .description('collection definitions as a file for version control: export, import, diff')
+
+  databaseOptions(
+    schema
+      .command('export')
+      .description('write the definitions of all non-system collections as a schema file')
+      .option('--file <path>', 'write to this file instead of stdout'),
+  ).action(async (flags: DatabaseFlags & { file?: string }) => {
+    const { text, count } = await withDatabase(flags, async ({ collections }) => ({
+      text: exportSchema(collections.list()),
+      count: collections.list().filter((c) => !c.system).length,
+    }))
+    if (!flags.file) {
+      process.stdout.write(text)
+      return
+    }
+    writeFileSync(flags.file, text)
+    console.log(`Exported ${count} collection${count === 1 ? '' : 's'} to ${flags.file}.`)
+  })
+
+  databaseOptions(
+    schema
+      .command('import')
+      .description('make the collections of the database match a schema file')
+      .argument('<file>', 'a file written by "plinth schema export"')
+      .option('--delete-missing', 'also delete collections that are not in the file (and their records)')
+      .option('--dry-run', 'print what would change, as "plinth schema diff" does, and change nothing')
+      .addHelpText('after', importHelp),
+  ).action(async (path: string, flags: PlanFlags) => {
+    // Read before the database is opened: a file that does not parse changes nothing.
+    const file = readSchemaFile(path)
+    await withDatabase(flags, async ({ dialect, collections }) => {
+      const plan = planSchemaImport(collections.list(), file, {
+        deleteMissing: flags.deleteMissing === true,
+        checkRules: checkRules(dialect),
+      })
+      if (flags.dryRun) console.log(describePlan(plan))
+      else if (plan.steps.length === 0) console.log('Nothing to change.')
+      else {
+        await applySteps(collections, plan.steps)
+        console.log(`Imported ${path}: ${plan.steps.length} change${plan.steps.length === 1 ? '' : 's'}.`)
+      }
+    })
+  })
+
+  databaseOptions(
+    schema
+      .command('diff')
+      .description(
+        'print what "plinth schema import" would change: exits 0 with or without differences, 1 when the file cannot be imported',
+      )
+      .argument('<file>', 'a file written by "plinth schema export"')
+      .option('--delete-missing', 'show collections missing from the file as deleted')
+      .addHelpText('after', matchingHelp),
+  ).action(async (path: string, flags: PlanFlags) => {
+    const file = readSchemaFile(path)
+    const plan = await withDatabase(flags, async ({ dialect, collections }) =>
+      planSchemaImport(collections.list(), file, {
+        deleteMissing: flags.deleteMissing === true,
+        checkRules: checkRules(dialect),
+      }),
+    )
+    console.log(describePlan(plan))
+  })
+}
+
+function readSchemaFile(path: string): SchemaFile {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new Error(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
+  }
+  return parseSchemaFile(text)
+}
+
+async function applySteps(collections: CollectionService, steps: SchemaStep[]): Promise<void> {
+  let applied = 0
+  for (const step of steps) {
+    try {
+      if (step.action === 'create') await collections.create(step.input)
+      else if (step.action === 'update') await collections.update(step.collection, step.input)
+      else await collections.delete(step.collection)
+    } catch (error) {
+      const kept =
+        applied === 0
+          ? 'Nothing was changed.'
+          : `${applied === 1 ? 'The change' : `The ${applied} changes`} printed above ${applied === 1 ? 'stays' : 'stay'} applied; see "plinth migrate status".`
+      throw new Error(`import stopped. ${oneLine(explainStepError(step, error))} ${kept}`)
+    }
+    console.log(step.done)
+    applied++
+  }
+}
+
+function oneLine(error: unknown): string {
+  if (!(error instanceof PlinthError)) return (error as Error)?.message ?? String(error)
+  const fields = Object.entries(error.fields ?? {}).map(([key, value]) => `${key}: ${value.message}`)
+  return fields.length > 0 ? `${error.message} (${fields.join('; ')})` : error.message
+}

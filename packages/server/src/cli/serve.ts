@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify'
+import type { PlinthConfig } from '../config/index.js'
+import { createApp } from '../http/index.js'
+
+/**
+ * Listens until SIGINT or SIGTERM, then drains: readiness turns 503, the server
+ * stops accepting connections, waits for in-flight requests (up to the shutdown
+ * timeout) and closes the database.
+ */
+export async function serve(config: PlinthConfig): Promise<FastifyInstance> {
+  const startedAt = performance.now()
+  const app = await createApp(config)
+  await app.listen({ host: config.host, port: config.port })
+  app.log.info(
+    {
+      database: app.plinth.dialect.name,
+      dataDir: config.dataDir,
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    `Plinth is listening on ${config.publicUrl} (REST API at /api, docs at /api/docs)`,
+  )
+  if (app.plinth.setupLink) {
+    app.log.warn(
+      `No superuser yet. Create the first one with this one-time link (valid for 1 hour): ${app.plinth.setupLink}`,
+    )
+  }
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    app.plinth.lifecycle.isDraining = true
+    app.log.info({ signal }, 'draining: finishing in-flight requests before exit')
+    const timer = setTimeout(() => {
+      app.log.error('in-flight requests did not finish in time; exiting')
+      process.exit(1)
+    }, config.shutdownTimeoutMs)
+    timer.unref()
+    try {
+      await app.close()
+      process.exit(0)
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed')
+      process.exit(1)
+    }
+  }
+  process.once('SIGINT', () => void stop('SIGINT'))
+  process.once('SIGTERM', () => void stop('SIGTERM'))
+  return app
+}

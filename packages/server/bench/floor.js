@@ -1,0 +1,124 @@
+// The floor: the least a hand-written server needs to answer the benchmark's requests
+// with the same JSON as Plinth. Plinth's ratio against it is the cost of everything
+// Plinth adds (rules, filter compiler, validation, Kysely, hooks), so it must not
+// cheat: same database file, same pragmas, one statement per query, no caches.
+//
+//   node floor.js --db <data.db> --port <port> --sync full|normal
+import { randomBytes } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import Database from 'better-sqlite3'
+import Fastify from 'fastify'
+import { v7 as uuidv7 } from 'uuid'
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    sync: { type: 'string', default: 'full' },
+  },
+})
+
+const database = new Database(args.db)
+// Plinth's pragmas (db/dialects/sqlite/sqlite-dialect.ts), so both servers pay the same
+// fsync on commit and the same foreign key check on insert.
+database.pragma('journal_mode = WAL')
+database.pragma(`synchronous = ${args.sync === 'normal' ? 'NORMAL' : 'FULL'}`)
+database.pragma('foreign_keys = ON')
+database.pragma('busy_timeout = 5000')
+database.pragma('legacy_alter_table = OFF')
+
+const notFound = { type: 'about:blank', title: 'Not Found', status: 404, detail: 'The record was not found.' }
+
+const app = Fastify({ logger: false })
+
+app.get('/api/health', async () => ({ status: 'ok' }))
+
+const createBody = (relation) => ({
+  type: 'object',
+  required: ['title'],
+  additionalProperties: false,
+  properties: {
+    title: { type: 'string', maxLength: 200 },
+    [relation]: { type: 'string' },
+    views: { type: 'number' },
+  },
+})
+
+/**
+ * Read by id, the list filtered by the one relation, and create (when asked) for a
+ * collection shaped like posts: a title, a single relation, views. Notes have an owner
+ * rule in Plinth; here they have none, so their ratio prices the rule with the rest.
+ */
+function serveCollection({ name, relation, create }) {
+  const columns = `id, _version, created, updated, title, ${relation}, views`
+  const byId = database.prepare(`select ${columns} from ${name} where id = ?`)
+  const byRelation = database.prepare(
+    `select ${columns} from ${name} where ${relation} = ? order by created desc, id limit ? offset ?`,
+  )
+  const countByRelation = database.prepare(`select count(*) as n from ${name} where ${relation} = ?`).pluck()
+  // Only the one filter shape the benchmark sends; Plinth compiles any filter, the floor need not.
+  const relationFilter = new RegExp(`^${relation}\\s*=\\s*"([^"]*)"$`)
+  const base = `/api/collections/${name}/records`
+
+  // Plinth answers system fields first, then the collection's own, then collectionName.
+  const toRecord = (row) => ({
+    id: row.id,
+    created: row.created,
+    updated: row.updated,
+    title: row.title,
+    [relation]: row[relation],
+    views: row.views,
+    collectionName: name,
+  })
+
+  app.get(`${base}/:id`, async function viewRecord(request, reply) {
+    const row = byId.get(request.params.id)
+    if (!row) return reply.code(404).type('application/problem+json').send(notFound)
+    return reply.header('etag', `"${row._version}"`).send(toRecord(row))
+  })
+
+  app.get(base, async function listRecords(request, reply) {
+    const { filter = '', page = '1', perPage = '30' } = request.query
+    const match = relationFilter.exec(filter)
+    if (!match) return reply.code(400).send({ status: 400, detail: `the floor only filters by ${relation}` })
+    const pageNumber = Number(page)
+    const size = Number(perPage)
+    const parent = match[1]
+    const items = byRelation.all(parent, size, (pageNumber - 1) * size).map(toRecord)
+    const totalItems = countByRelation.get(parent)
+    return { items, page: pageNumber, perPage: size, totalItems, totalPages: Math.ceil(totalItems / size) }
+  })
+
+  if (!create) return
+  const insert = database.prepare(
+    `insert into ${name} (${columns}) values (?, ?, ?, ?, ?, ?, ?) returning ${columns}`,
+  )
+  app.post(base, { schema: { body: createBody(relation) } }, async function createRecord(request, reply) {
+    const { title, [relation]: parent = null, views = 0 } = request.body
+    const now = new Date().toISOString()
+    let row
+    try {
+      row = insert.get(uuidv7(), randomBytes(9).toString('base64url'), now, now, title, parent, views)
+    } catch (error) {
+      if (error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return reply.code(400).send({ status: 400 })
+      throw error
+    }
+    return reply
+      .code(201)
+      .header('location', `${base}/${row.id}`)
+      .header('etag', `"${row._version}"`)
+      .send(toRecord(row))
+  })
+}
+
+serveCollection({ name: 'posts', relation: 'author', create: true })
+serveCollection({ name: 'notes', relation: 'owner', create: false })
+
+await app.listen({ host: '127.0.0.1', port: Number(args.port) })
+
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, async () => {
+    await app.close()
+    database.close()
+    process.exit(0)
+  })

@@ -122,6 +122,11 @@ describe.each(testDialects)('collections API on %s', (kind) => {
       key: 'fields.0.type',
     },
     {
+      name: 'second password field in an auth collection',
+      payload: { name: 'x', type: 'auth', fields: [{ name: 'p', type: 'password' }] },
+      key: 'fields.0.type',
+    },
+    {
       name: 'index on unknown field',
       payload: { name: 'x', indexes: [{ fields: ['nope'] }] },
       key: 'indexes.0.fields',

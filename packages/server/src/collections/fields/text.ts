@@ -83,14 +83,11 @@ export const editorField: FieldKind = {
 }
 
 // What a password must look like is the collection's password policy (password-policy.ts).
+// Only the system field of auth collections has this kind; users cannot define one.
 export const passwordField: FieldKind = {
   type: 'password',
   options: [],
-  checkDefinition(_field, context) {
-    const problems: Record<string, string> = {}
-    if (context.collection.type !== 'auth') problems.type = 'password fields belong to auth collections only'
-    return problems
-  },
+  checkDefinition: () => ({}),
   valueSchema: () => ({ type: 'string' }),
   normalize: (_field, value) => value,
   emptyValue: () => '',

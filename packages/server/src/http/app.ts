@@ -29,6 +29,7 @@ import { security, securityHeadersFor } from '../security/index.js'
 import { PlinthError } from './errors.js'
 import { healthRoutes, type Lifecycle } from './health.js'
 import { loggerOptions } from './logging.js'
+import { refuseNulCharacters } from './nul-character.js'
 import { problemHandling, sendProblem } from './problem.js'
 import { systemMigrations } from './system-migrations.js'
 
@@ -128,6 +129,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id)
     done()
   })
+  refuseNulCharacters(app)
   // While draining, each answer closes its connection: a keep-alive socket that turns
   // idle after shutdown began would otherwise hold the server open until it times out.
   app.addHook('onSend', function closeWhileDraining(_request, reply, payload, done) {

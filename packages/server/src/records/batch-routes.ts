@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { BadRequestError, PlinthError } from '../http/errors.js'
+import { assertNoNulInUrl } from '../http/nul-character.js'
 import { parseReadParams } from './list-params.js'
 import type { RecordService, WriteScope } from './service.js'
 
@@ -28,9 +29,27 @@ type BatchRequest = { method: string; url: string; body?: unknown; headers?: Rec
 
 const RECORDS_URL = /^\/api\/collections\/([A-Za-z_][A-Za-z0-9_]*)\/records(?:\/([^/?#]+))?$/
 
+/** A batched request's URL, checked as the router checks the URL of a request. */
+function parseUrl(text: string): URL {
+  assertNoNulInUrl(text)
+  try {
+    return new URL(text, 'http://batch.local')
+  } catch {
+    throw new BadRequestError('The URL is not valid.')
+  }
+}
+
+function decodeId(id: string): string {
+  try {
+    return decodeURIComponent(id)
+  } catch {
+    throw new BadRequestError('The record id in the URL is not validly percent-encoded.')
+  }
+}
+
 /** One request of a batch as a call on the write scope. */
 async function run(scope: WriteScope, request: BatchRequest): Promise<{ status: number; body: unknown }> {
-  const url = new URL(request.url, 'http://batch.local')
+  const url = parseUrl(request.url)
   const match = RECORDS_URL.exec(url.pathname)
   const method = request.method.toUpperCase()
   if (!match) throw new BadRequestError('Only /api/collections/{collection}/records URLs can be batched.')
@@ -45,7 +64,7 @@ async function run(scope: WriteScope, request: BatchRequest): Promise<{ status: 
     return { status: 201, body: result.record }
   }
   if (method === 'PATCH' && id !== undefined) {
-    const result = await scope.update(collection, decodeURIComponent(id), request.body, {
+    const result = await scope.update(collection, decodeId(id), request.body, {
       ...read,
       ifMatch,
       query,
@@ -53,7 +72,7 @@ async function run(scope: WriteScope, request: BatchRequest): Promise<{ status: 
     return { status: 200, body: result.record }
   }
   if (method === 'DELETE' && id !== undefined) {
-    await scope.delete(collection, decodeURIComponent(id), { ifMatch, query })
+    await scope.delete(collection, decodeId(id), { ifMatch, query })
     return { status: 204, body: null }
   }
   throw new BadRequestError(

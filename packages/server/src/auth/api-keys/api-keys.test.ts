@@ -346,7 +346,7 @@ describe.each(testDialects)('API keys on %s', (kind) => {
     { name: 'a number as name', payload: { name: 5, scopes }, field: 'name' },
     { name: 'a blank name', payload: { name: '   ', scopes }, field: 'name' },
     { name: 'a too long name', payload: { name: 'x'.repeat(101), scopes }, field: 'name' },
-    { name: 'a control character in the name', payload: { name: 'a\u0000b', scopes }, field: 'name' },
+    { name: 'a control character in the name', payload: { name: 'a\u0007b', scopes }, field: 'name' },
     { name: 'no scopes', payload: { name: 'x', scopes: [] }, field: 'scopes' },
     { name: 'scopes not a list', payload: { name: 'x', scopes: 'posts' }, field: 'scopes' },
     { name: 'a scope not an object', payload: { name: 'x', scopes: ['posts'] }, field: 'scopes.0' },

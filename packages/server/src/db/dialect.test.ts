@@ -78,4 +78,38 @@ describe.each(testDialects)('dialect %s', (kind) => {
       .catch((e) => e)
     expect(dialect.constraintViolation(error)).toMatchObject({ kind: 'unique', columns: ['count'] })
   })
+
+  test('a write transaction that loses a deadlock runs again, so both commit', async () => {
+    await dialect.db
+      .insertInto('things')
+      .values([{ id: 'a' }, { id: 'b' }])
+      .execute()
+    // Each transaction signals when it holds its first row, then waits (once, briefly) for
+    // the other to hold its own: on PostgreSQL they then cross and one is the deadlock's
+    // victim; SQLite runs them one after the other.
+    const holding = { a: signal(), b: signal() }
+    let attempts = 0
+    const crossing = (first: 'a' | 'b', second: 'a' | 'b', count: number) =>
+      dialect.transaction(async (trx) => {
+        attempts++
+        await trx.updateTable('things').set({ count }).where('id', '=', first).execute()
+        holding[first].resolve()
+        await Promise.race([holding[second].promise, new Promise((resolve) => setTimeout(resolve, 300))])
+        await trx.updateTable('things').set({ count }).where('id', '=', second).execute()
+        return count
+      })
+    expect(await Promise.all([crossing('a', 'b', 1), crossing('b', 'a', 2)])).toEqual([1, 2])
+    const counts = await dialect.db.selectFrom('things').select('count').execute()
+    const winner = counts[0]!.count
+    expect(counts.map((row) => row.count)).toEqual([winner, winner])
+    expect(attempts).toBe(dialect.supports.rowLocks ? 3 : 2)
+  })
 })
+
+function signal() {
+  let resolve!: () => void
+  const promise = new Promise<void>((settle) => {
+    resolve = settle
+  })
+  return { promise, resolve }
+}

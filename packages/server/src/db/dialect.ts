@@ -18,6 +18,12 @@ export interface Dialect {
     alterConstrainedColumns: boolean
     /** Statements can be given a server-side timeout. */
     statementTimeout: boolean
+    /**
+     * Concurrent write transactions read rows that another may change before they
+     * commit, so a read that decides a write must lock its row (SELECT … FOR UPDATE).
+     * A database whose writers run one at a time has nothing to lock.
+     */
+    rowLocks: boolean
   }
   readonly db: Kysely<any>
   /** The SQL type of a field's column. */
@@ -48,7 +54,19 @@ export interface Dialect {
     create: RawBuilder<unknown>[]
     drop: RawBuilder<unknown>[]
   }
+  /**
+   * Runs a write transaction, and runs it again (a few times) when the database
+   * aborted it for a conflict with a concurrent one, such as a deadlock: `work` must
+   * do nothing outside the database that a second run would repeat.
+   */
+  transaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
   /** What a failed statement violated, if it was a constraint. */
   constraintViolation(error: unknown): ConstraintViolation | null
+  /**
+   * Whether a statement failed for naming a table or column that is not there: SQL is
+   * built from collection definitions only, so the definition it used was out of date
+   * (a concurrent schema change, or one made on another node).
+   */
+  isStaleSchema(error: unknown): boolean
   close(): Promise<void>
 }

@@ -90,7 +90,8 @@ export async function batchRoutes(app: FastifyInstance, options: { records: Reco
       try {
         return await options.records.batch(request.caller, async (scope) => {
           const results: Array<{ status: number; body: unknown }> = []
-          for (; index < request.body.requests.length; index++)
+          // The database may run the whole batch again after a conflict with another write.
+          for (index = 0; index < request.body.requests.length; index++)
             results.push(await run(scope, request.body.requests[index]!))
           return results
         })

@@ -87,6 +87,23 @@ export class RecordReader {
     return result.rows[0]
   }
 
+  /**
+   * The row an update or delete is decided on (rules, If-Match), locked until the
+   * transaction ends where writers run side by side, so no other write can change or
+   * remove it between the check and the write.
+   */
+  findRowForWrite(
+    trx: Kysely<any>,
+    collection: CollectionDefinition,
+    id: string,
+    condition?: RawBuilder<SqlBool>,
+  ): Promise<Record<string, unknown> | undefined> {
+    let query = this.select(trx, collection).where(`${ALIAS}.id`, '=', id)
+    if (condition) query = query.where(condition)
+    if (this.dialect.supports.rowLocks) query = query.forUpdate(ALIAS)
+    return query.executeTakeFirst()
+  }
+
   /** What a caller's own filter and sort compile against: guarded unless a superuser, within an API key's reach. */
   callerContext(caller: Caller, collection: CollectionDefinition, query: Record<string, unknown>) {
     return {

@@ -148,7 +148,7 @@ export class RecordService {
     options: WriteOptions = {},
   ): Promise<WriteResult> {
     const prepared = await this.prepareCreate(caller, name, body)
-    return this.dialect.db.transaction().execute((trx) => this.createIn(trx, caller, prepared, options))
+    return this.dialect.transaction((trx) => this.createIn(trx, caller, prepared, options))
   }
 
   async update(
@@ -159,12 +159,12 @@ export class RecordService {
     options: WriteOptions = {},
   ): Promise<WriteResult> {
     const prepared = await this.prepareUpdate(caller, name, body, options)
-    return this.dialect.db.transaction().execute((trx) => this.updateIn(trx, caller, prepared, id, options))
+    return this.dialect.transaction((trx) => this.updateIn(trx, caller, prepared, id, options))
   }
 
   async delete(caller: Caller, name: string, id: string, options: WriteOptions = {}): Promise<void> {
     const collection = this.collection(name)
-    await this.dialect.db.transaction().execute((trx) => this.deleteIn(trx, caller, collection, id, options))
+    await this.dialect.transaction((trx) => this.deleteIn(trx, caller, collection, id, options))
   }
 
   /**
@@ -172,7 +172,7 @@ export class RecordService {
    * none. Bodies are validated (and passwords hashed) as each call is made.
    */
   async batch<T>(caller: Caller, work: (scope: WriteScope) => Promise<T>): Promise<T> {
-    return this.dialect.db.transaction().execute((trx) =>
+    return this.dialect.transaction((trx) =>
       work({
         db: trx,
         create: async (name, body, options = {}) =>
@@ -249,7 +249,7 @@ export class RecordService {
     options: WriteOptions,
   ): Promise<WriteResult> {
     const projection = this.projection(collection, caller, options.fields)
-    const stored = await this.#reader.findRow(trx, collection, id)
+    const stored = await this.#reader.findRowForWrite(trx, collection, id)
     const previous = stored
       ? (await this.#reader.toRecords(trx, collection, [stored], { auth: null, isSuperuser: true }))[0]!
       : undefined
@@ -287,7 +287,7 @@ export class RecordService {
   ) {
     assertKeyScope(caller, collection, 'delete')
     const access = this.#reader.access(caller, collection, 'deleteRule', { query: options.query })
-    const stored = await this.#reader.findRow(
+    const stored = await this.#reader.findRowForWrite(
       trx,
       collection,
       id,

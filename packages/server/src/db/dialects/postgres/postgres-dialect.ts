@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Expression, Kysely, PostgresDialect, type RawBuilder, type SqlBool, sql } from 'kysely'
 import pg from 'pg'
 import type { FieldDefinition } from '../../../collections/types.js'
@@ -23,6 +24,14 @@ const types = {
   },
 }
 
+/** deadlock_detected and serialization_failure: the transaction lost to a concurrent one. */
+const CONFLICT_CODES = new Set(['40P01', '40001'])
+const TRANSACTION_ATTEMPTS = 3
+/** undefined_column and undefined_table. */
+const STALE_SCHEMA_CODES = new Set(['42703', '42P01'])
+
+const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code
+
 /** A constant key for the advisory lock that serialises schema changes across nodes. */
 const SCHEMA_LOCK_KEY = 0x706c696e7468
 
@@ -37,7 +46,7 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
 
   return {
     name: 'postgres',
-    supports: { alterConstrainedColumns: true, statementTimeout: true },
+    supports: { alterConstrainedColumns: true, statementTimeout: true, rowLocks: true },
     db,
     columnType,
     decode,
@@ -65,7 +74,19 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
       ],
       drop: [sql`drop function if exists ${sql.id(trigger)}() cascade`],
     }),
+    async transaction(work) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction().execute(work)
+        } catch (error) {
+          if (attempt === TRANSACTION_ATTEMPTS || !CONFLICT_CODES.has(codeOf(error) as string)) throw error
+          // A random pause, so the two that collided do not meet again at once.
+          await sleep(Math.random() * 20 * attempt)
+        }
+      }
+    },
     constraintViolation,
+    isStaleSchema: (error) => STALE_SCHEMA_CODES.has(codeOf(error) as string),
     close: () => db.destroy(),
   }
 }

@@ -23,7 +23,8 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
 
   return {
     name: 'sqlite',
-    supports: { alterConstrainedColumns: false, statementTimeout: false },
+    // One connection runs every statement, so transactions never interleave.
+    supports: { alterConstrainedColumns: false, statementTimeout: false, rowLocks: false },
     db,
     columnType,
     decode,
@@ -59,7 +60,11 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
       ],
       drop: [sql`drop trigger if exists ${sql.id(trigger)}`],
     }),
+    transaction: (work) => db.transaction().execute(work),
     constraintViolation,
+    isStaleSchema: (error) =>
+      error instanceof Error &&
+      /^no such (column|table)\b|^table \S+ has no column named /.test(error.message),
     close: () => db.destroy(),
   }
 }

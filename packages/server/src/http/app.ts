@@ -150,7 +150,15 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
     await dialect.close()
   })
 
-  await app.register(problemHandling, { bodyLimit: config.bodyLimit })
+  await app.register(problemHandling, {
+    bodyLimit: config.bodyLimit,
+    isStaleSchema(error) {
+      if (!dialect.isStaleSchema(error)) return false
+      // The change may have come from another node: learn it now, not at the next restart.
+      collections.load().catch((reason) => app.log.error({ err: reason }, 'reloading collections failed'))
+      return true
+    },
+  })
   await app.register(security, {
     config,
     headers,

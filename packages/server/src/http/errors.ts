@@ -117,6 +117,7 @@ export const errorCatalogue = {
   idempotency_in_flight: { status: 409, title: 'Request still in progress' },
   setup_done: { status: 409, title: 'Setup already done' },
   mfa_already_enabled: { status: 409, title: 'Second factor already enabled' },
+  schema_changed: { status: 409, title: 'Schema changed during the request' },
   precondition_failed: { status: 412, title: 'Precondition failed' },
   body_too_large: { status: 413, title: 'Body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { errorCatalogue, type FieldErrors, PlinthError, problemType } from './errors.js'
+import { ConflictError, errorCatalogue, type FieldErrors, PlinthError, problemType } from './errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 
@@ -65,6 +65,28 @@ function fromFastify(error: FastifyError, bodyLimit: number): PlinthError | null
   }
 }
 
+export interface ProblemOptions {
+  bodyLimit: number
+  /**
+   * Whether a database error came from SQL built for a collection definition that has
+   * since changed (the app also reloads the definitions when it has).
+   */
+  isStaleSchema(error: unknown): boolean
+}
+
+/**
+ * A statement that named a column or table a concurrent schema change removed: the
+ * request met the change halfway, and sent again it runs on the new definition.
+ */
+function fromDatabase(error: unknown, options: ProblemOptions, request: FastifyRequest): PlinthError | null {
+  if (!options.isStaleSchema(error)) return null
+  request.log.warn({ err: error }, 'a request met a schema change')
+  return new ConflictError(
+    'schema_changed',
+    'The collection changed while this request ran; nothing was applied. Send it again.',
+  )
+}
+
 export function sendProblem(reply: FastifyReply, error: PlinthError): FastifyReply {
   return reply
     .code(error.status)
@@ -78,13 +100,16 @@ export function sendProblem(reply: FastifyReply, error: PlinthError): FastifyRep
  * an unknown error is our bug, and its cause stays on the server).
  */
 export const problemHandling = fp(
-  async function problemHandling(app: FastifyInstance, options: { bodyLimit: number }) {
+  async function problemHandling(app: FastifyInstance, options: ProblemOptions) {
     app.setErrorHandler(function handleError(
       error: FastifyError,
       request: FastifyRequest,
       reply: FastifyReply,
     ) {
-      const known = error instanceof PlinthError ? error : fromFastify(error, options.bodyLimit)
+      const known =
+        error instanceof PlinthError
+          ? error
+          : (fromFastify(error, options.bodyLimit) ?? fromDatabase(error, options, request))
       if (known) {
         if (known.status === 429 && !reply.hasHeader('retry-after'))
           reply.header('retry-after', String(known.extra?.retryAfter ?? 60))

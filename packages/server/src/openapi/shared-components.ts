@@ -12,7 +12,7 @@ const problemResponses = {
   404: ['NotFound', 'No such record, or one the rules hide.'],
   409: [
     'Conflict',
-    'A request with the same Idempotency-Key is still running, or the state does not allow this (setup done, TOTP on already).',
+    'A request with the same Idempotency-Key is still running, the collection changed while the request ran (schema_changed: send it again), or the state does not allow this (setup done, TOTP on already).',
   ],
   412: ['PreconditionFailed', 'The record changed since it was read: If-Match did not match.'],
   413: ['PayloadTooLarge', 'The body is larger than the limit.'],

@@ -67,6 +67,17 @@ describe.each(testDialects)('sessions and refresh tokens on %s', (kind) => {
     expect(audit.json().totalItems).toBe(1)
   })
 
+  test('one refresh token sent several times at once rotates once; the rest count as reuse', async () => {
+    const first = await signIn()
+    const answers = await Promise.all(Array.from({ length: 6 }, () => refresh(first.refreshToken)))
+    const statuses = answers.map((answer) => answer.statusCode)
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(1)
+    expect(statuses.filter((status) => status !== 200 && status !== 401)).toEqual([])
+    // Whoever won, the session is over: the other uses were a reuse of a spent token.
+    for (const answer of answers.filter((a) => a.statusCode === 200))
+      expect((await refresh(answer.json().refreshToken)).statusCode).toBe(401)
+  })
+
   test.each([
     ['garbage', 'not-a-token'],
     ['unknown', '01890a5d-ac96-774b-bcce-b302099a8057.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],

@@ -172,6 +172,23 @@ describe.each(testDialects)('TOTP and the MFA step of sign-in on %s', (kind) => 
     expect(next.statusCode, next.body).toBe(200)
   })
 
+  test('one code sent at once to several challenges passes exactly one of them', async () => {
+    const { email, secret } = await enrolled()
+    const mfaIds = await Promise.all(Array.from({ length: 6 }, () => mfaIdOf(email)))
+    const code = await codeFor(secret)
+    const answers = await Promise.all(mfaIds.map((mfaId) => authWithMfa({ mfaId, code })))
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([200, 400, 400, 400, 400, 400])
+  })
+
+  test('one challenge answered several times at once issues one session', async () => {
+    const { email, secret } = await enrolled()
+    const mfaId = await mfaIdOf(email)
+    const code = await codeFor(secret)
+    const answers = await Promise.all(Array.from({ length: 6 }, () => authWithMfa({ mfaId, code })))
+    expect(answers.filter((answer) => answer.statusCode === 200)).toHaveLength(1)
+    for (const answer of answers) expect([200, 400, 401], answer.body).toContain(answer.statusCode)
+  })
+
   test('five wrong codes end the challenge, even for the right code after them', async () => {
     const { email, secret } = await enrolled()
     const mfaId = await mfaIdOf(email)

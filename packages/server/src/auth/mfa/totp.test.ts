@@ -1,105 +1,24 @@
-import { NobleCryptoPlugin, ScureBase32Plugin, TOTP } from 'otplib'
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { defaultRateLimits } from '../../config/index.js'
-import { createTestApp, type TestApp } from '../../test-support/app.js'
-import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
-
-const users = '/api/collections/users'
-const PASSWORD = 'user password 1'
-const authenticator = new TOTP({ crypto: new NobleCryptoPlugin(), base32: new ScureBase32Plugin() })
-
-/** The code an authenticator app shows now (or `offset` seconds from now). */
-const codeFor = (secret: string, offset = 0) =>
-  authenticator.generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset })
-
-/** Moves the faked clock on; 30 s is one TOTP step. */
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
+import { beforeEach, describe, expect, test } from 'vitest'
+import type { TestApp } from '../../test-support/app.js'
+import { testDialects } from '../../test-support/databases.js'
+import { advance, codeFor, totpApp, users } from '../../test-support/totp.js'
 
 describe.each(testDialects)('TOTP and the MFA step of sign-in on %s', (kind) => {
+  const app = totpApp(kind)
+  const {
+    createAuthCollection,
+    signUp,
+    passwordSignIn,
+    signedIn,
+    enrolled,
+    mfaIdOf,
+    authWithMfa,
+    auditCount,
+  } = app
   let t: TestApp
-  beforeEach(async (context) => {
-    if (shouldSkip(kind)) context.skip(postgresSkipReason())
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2031-05-01T10:00:05Z') })
-    t = await createTestApp(kind, { rateLimits: { ...defaultRateLimits, enabled: false } })
-    await createAuthCollection('users')
+  beforeEach(() => {
+    t = app.t
   })
-  afterEach(async () => {
-    await t?.close()
-    vi.useRealTimers()
-  })
-
-  async function createAuthCollection(name: string, options: object = {}) {
-    const response = await t.request({
-      method: 'POST',
-      url: '/api/collections',
-      payload: { name, type: 'auth', createRule: '', options },
-    })
-    expect(response.statusCode, response.body).toBe(201)
-  }
-
-  async function signUp(email: string, collection = 'users') {
-    const response = await t.request({
-      method: 'POST',
-      url: `/api/collections/${collection}/records`,
-      auth: null,
-      payload: { email, password: PASSWORD, passwordConfirm: PASSWORD },
-    })
-    expect(response.statusCode, response.body).toBe(201)
-    return response.json() as { id: string }
-  }
-
-  const passwordSignIn = (email: string, collection = 'users') =>
-    t.request({
-      method: 'POST',
-      url: `/api/collections/${collection}/auth-with-password`,
-      auth: null,
-      payload: { identity: email, password: PASSWORD },
-    })
-
-  async function signedIn(email: string): Promise<string> {
-    const response = await passwordSignIn(email)
-    expect(response.statusCode, response.body).toBe(200)
-    return response.json().token
-  }
-
-  /** Signs up, signs in and turns TOTP on. */
-  async function enrolled(email = 'ann@example.com') {
-    await signUp(email)
-    const token = await signedIn(email)
-    const setup = await t.request({ method: 'POST', url: `${users}/mfa/totp/setup`, auth: token })
-    expect(setup.statusCode, setup.body).toBe(200)
-    const { secret } = setup.json()
-    const confirm = await t.request({
-      method: 'POST',
-      url: `${users}/mfa/totp/confirm`,
-      auth: token,
-      payload: { code: await codeFor(secret) },
-    })
-    expect(confirm.statusCode, confirm.body).toBe(200)
-    // The confirming code's step is spent; the next sign-in uses the next step.
-    advance(30_000)
-    return { email, token, secret: secret as string, recoveryCodes: confirm.json().recoveryCodes as string[] }
-  }
-
-  async function mfaIdOf(email: string): Promise<string> {
-    const response = await passwordSignIn(email)
-    expect(response.statusCode, response.body).toBe(200)
-    const body = response.json()
-    expect(body).not.toHaveProperty('token')
-    expect(body).not.toHaveProperty('refreshToken')
-    return body.mfaId
-  }
-
-  const authWithMfa = (payload: unknown, collection = 'users') =>
-    t.request({
-      method: 'POST',
-      url: `/api/collections/${collection}/auth-with-mfa`,
-      auth: null,
-      payload: payload as object,
-    })
-
-  const auditCount = async (event: string) =>
-    (await t.request({ method: 'GET', url: `/api/audit?event=${event}` })).json().totalItems
 
   test('enrolment is pending until confirmed, then sign-in asks for the code', async () => {
     await signUp('ann@example.com')
@@ -364,129 +283,5 @@ describe.each(testDialects)('TOTP and the MFA step of sign-in on %s', (kind) => 
     expect(
       await t.app.plinth.dialect.db.selectFrom('_mfa_recovery_codes').selectAll().execute(),
     ).toHaveLength(0)
-  })
-
-  describe('who may manage factors', () => {
-    test('anonymous callers are 401, other collections and superusers 403', async () => {
-      await signUp('ann@example.com')
-      await createAuthCollection('members')
-      await signUp('max@example.com', 'members')
-      const member = (await passwordSignIn('max@example.com', 'members')).json().token
-      const routes = [
-        { method: 'GET', url: `${users}/mfa` },
-        { method: 'POST', url: `${users}/mfa/totp/setup` },
-        { method: 'POST', url: `${users}/mfa/totp/confirm`, payload: { code: '123456' } },
-        { method: 'DELETE', url: `${users}/mfa/totp`, payload: { code: '123456' } },
-        { method: 'POST', url: `${users}/mfa/recovery-codes`, payload: { code: '123456' } },
-      ] as const
-      for (const route of routes) {
-        const anonymous = await t.request({ ...route, auth: null })
-        expect(anonymous.statusCode, route.url).toBe(401)
-        expect((await t.request({ ...route, auth: member })).statusCode, route.url).toBe(403)
-        expect((await t.request({ ...route })).statusCode, route.url).toBe(403)
-      }
-      expect(await t.app.plinth.dialect.db.selectFrom('_mfa_totp').selectAll().execute()).toHaveLength(0)
-    })
-  })
-
-  describe('bad input', () => {
-    const authWithMfaCases = [
-      { name: 'malformed JSON', body: '{"mfaId": ', status: 400 },
-      { name: 'an array', body: '[]', status: 400 },
-      { name: 'mfaId of the wrong type', payload: { mfaId: 5, code: '123456' }, status: 400 },
-      { name: 'code as a number', payload: { code: 123456 }, status: 400 },
-      { name: 'a short code', payload: { code: '12345' }, status: 400 },
-      { name: 'letters in the code', payload: { code: '12345a' }, status: 400 },
-      { name: 'an unknown field', payload: { code: 'RIGHT', admin: true }, status: 400 },
-      { name: 'no proof', payload: {}, status: 400 },
-      { name: 'two proofs', payload: { code: 'RIGHT', recoveryCode: 'abcde-fghij' }, status: 400 },
-      { name: 'a passkey that is not an object', payload: { passkey: 'x' }, status: 400 },
-      { name: 'an injection as mfaId', payload: { mfaId: "' OR 1=1 --", code: 'RIGHT' }, status: 400 },
-      {
-        name: 'an unknown mfaId',
-        payload: { mfaId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', code: 'RIGHT' },
-        status: 401,
-      },
-    ]
-    test.for(authWithMfaCases)('auth-with-mfa refuses $name and spends nothing', async (scenario) => {
-      const { email, secret } = await enrolled()
-      const mfaId = await mfaIdOf(email)
-      const right = await codeFor(secret)
-      const response =
-        'body' in scenario
-          ? await t.request({
-              method: 'POST',
-              url: `${users}/auth-with-mfa`,
-              auth: null,
-              headers: { 'content-type': 'application/json' },
-              payload: scenario.body,
-            })
-          : await authWithMfa(
-              JSON.parse(
-                JSON.stringify({ mfaId, ...scenario.payload }).replaceAll('"RIGHT"', JSON.stringify(right)),
-              ),
-            )
-      expect(response.statusCode).toBe(scenario.status)
-      expect(response.headers['content-type']).toContain('application/problem+json')
-      expect(response.json()).not.toHaveProperty('token')
-      const challenge = await t.app.plinth.dialect.db
-        .selectFrom('_mfa_challenges')
-        .select('attempts')
-        .where('id', '=', mfaId)
-        .executeTakeFirstOrThrow()
-      expect(Number(challenge.attempts)).toBe(0)
-      expect((await authWithMfa({ mfaId, code: right })).statusCode).toBe(200)
-    })
-
-    const managementCases = [
-      { name: 'confirm: malformed JSON', method: 'POST', path: 'mfa/totp/confirm', body: '{"code"' },
-      {
-        name: 'confirm: code as a number',
-        method: 'POST',
-        path: 'mfa/totp/confirm',
-        payload: { code: 123456 },
-      },
-      { name: 'confirm: missing code', method: 'POST', path: 'mfa/totp/confirm', payload: {} },
-      {
-        name: 'confirm: unknown field',
-        method: 'POST',
-        path: 'mfa/totp/confirm',
-        payload: { code: '123456', x: 1 },
-      },
-      { name: 'setup: unknown field', method: 'POST', path: 'mfa/totp/setup', payload: { secret: 'MINE' } },
-      { name: 'setup: a string body', method: 'POST', path: 'mfa/totp/setup', payload: '"x"' },
-      {
-        name: 'disable: unknown field',
-        method: 'DELETE',
-        path: 'mfa/totp',
-        payload: { code: '123456', why: 1 },
-      },
-      { name: 'disable: wrong type', method: 'DELETE', path: 'mfa/totp', payload: { recoveryCode: ['a'] } },
-      { name: 'disable: a passkey', method: 'DELETE', path: 'mfa/totp', payload: { passkey: {} } },
-      { name: 'recovery codes: no proof', method: 'POST', path: 'mfa/recovery-codes', payload: {} },
-    ] as const
-    test.for(managementCases)('$name is refused and changes nothing', async (scenario) => {
-      const { token } = await enrolled()
-      const before = await t.app.plinth.dialect.db.selectFrom('_mfa_totp').selectAll().execute()
-      const codesBefore = await t.app.plinth.dialect.db
-        .selectFrom('_mfa_recovery_codes')
-        .selectAll()
-        .execute()
-      const body = 'body' in scenario ? scenario.body : JSON.stringify(scenario.payload)
-      const response = await t.request({
-        method: scenario.method,
-        url: `${users}/${scenario.path}`,
-        auth: token,
-        headers: { 'content-type': 'application/json' },
-        payload: body,
-      })
-      expect(response.statusCode).toBeGreaterThanOrEqual(400)
-      expect(response.statusCode).toBeLessThan(500)
-      expect(response.headers['content-type']).toContain('application/problem+json')
-      expect(await t.app.plinth.dialect.db.selectFrom('_mfa_totp').selectAll().execute()).toEqual(before)
-      expect(await t.app.plinth.dialect.db.selectFrom('_mfa_recovery_codes').selectAll().execute()).toEqual(
-        codesBefore,
-      )
-    })
   })
 })

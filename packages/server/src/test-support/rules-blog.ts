@@ -1,8 +1,9 @@
 import { expect } from 'vitest'
+import { PASSWORD } from './accounts.js'
 import { createTestApp, type TestApp } from './app.js'
 import type { TestDialect } from './databases.js'
 
-export const PASSWORD = 'user password 1'
+export { PASSWORD }
 
 /** The blog of the authorization tests: who may do what is written in these rules only. */
 export const blogCollections = [

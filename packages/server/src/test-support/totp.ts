@@ -1,11 +1,11 @@
 import { NobleCryptoPlugin, ScureBase32Plugin, TOTP } from 'otplib'
 import { afterEach, beforeEach, expect, vi } from 'vitest'
 import { defaultRateLimits } from '../config/index.js'
+import { passwordSignIn as signInWithPassword, signUp as signUpAccount } from './accounts.js'
 import { createTestApp, type TestApp } from './app.js'
 import { postgresSkipReason, shouldSkip, type TestDialect } from './databases.js'
 
 export const users = '/api/collections/users'
-const PASSWORD = 'user password 1'
 const authenticator = new TOTP({ crypto: new NobleCryptoPlugin(), base32: new ScureBase32Plugin() })
 
 /** The code an authenticator app shows now (or `offset` seconds from now). */
@@ -41,24 +41,8 @@ export function totpApp(kind: TestDialect) {
     expect(response.statusCode, response.body).toBe(201)
   }
 
-  async function signUp(email: string, collection = 'users') {
-    const response = await t.request({
-      method: 'POST',
-      url: `/api/collections/${collection}/records`,
-      auth: null,
-      payload: { email, password: PASSWORD, passwordConfirm: PASSWORD },
-    })
-    expect(response.statusCode, response.body).toBe(201)
-    return response.json() as { id: string }
-  }
-
-  const passwordSignIn = (email: string, collection = 'users') =>
-    t.request({
-      method: 'POST',
-      url: `/api/collections/${collection}/auth-with-password`,
-      auth: null,
-      payload: { identity: email, password: PASSWORD },
-    })
+  const signUp = (email: string, collection = 'users') => signUpAccount(t, email, { collection })
+  const passwordSignIn = (email: string, collection = 'users') => signInWithPassword(t, email, { collection })
 
   async function signedIn(email: string): Promise<string> {
     const response = await passwordSignIn(email)

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { defaultRateLimits } from '../../config/index.js'
+import { passwordSignIn as signInWithPassword, signUp as signUpAccount } from '../../test-support/accounts.js'
 import { createTestApp, type TestApp } from '../../test-support/app.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
 import { type CeremonyOverrides, SoftwareAuthenticator } from '../../test-support/software-authenticator.js'
 
 const users = '/api/collections/users'
-const PASSWORD = 'user password 1'
 const PUBLIC_URL = 'https://app.example.com'
 
 describe.each(testDialects)('passkeys on %s', (kind) => {
@@ -29,24 +29,8 @@ describe.each(testDialects)('passkeys on %s', (kind) => {
   })
   afterEach(async () => t?.close())
 
-  async function signUp(email: string, collection = 'users') {
-    const response = await t.request({
-      method: 'POST',
-      url: `/api/collections/${collection}/records`,
-      auth: null,
-      payload: { email, password: PASSWORD, passwordConfirm: PASSWORD },
-    })
-    expect(response.statusCode, response.body).toBe(201)
-    return response.json().id as string
-  }
-
-  const passwordSignIn = (email: string, collection = 'users') =>
-    t.request({
-      method: 'POST',
-      url: `/api/collections/${collection}/auth-with-password`,
-      auth: null,
-      payload: { identity: email, password: PASSWORD },
-    })
+  const signUp = (email: string, collection = 'users') => signUpAccount(t, email, { collection })
+  const passwordSignIn = (email: string, collection = 'users') => signInWithPassword(t, email, { collection })
 
   const post = (url: string, payload: unknown, auth: string | null = null) =>
     t.request({ method: 'POST', url, auth, payload: payload as object })

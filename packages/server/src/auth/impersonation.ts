@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { BadRequestError, NotFoundError } from '../http/errors.js'
-import { requireSuperuser } from '../http/guards.js'
+import { BadRequestError, NotFoundError } from '../errors/index.js'
+import { requireSuperuser } from '../identity/index.js'
 import type { RecordService } from '../records/index.js'
 import type { AuditLog } from './audit.js'
 import type { SessionStore } from './sessions.js'
@@ -46,7 +46,7 @@ export async function impersonationRoutes(
   app.post<{ Params: { collection: string; id: string } }>(
     '/api/collections/:collection/impersonate/:id',
     async function impersonate(request) {
-      requireSuperuser(request, 'impersonate')
+      requireSuperuser(request.caller, 'impersonate')
       const duration = durationOf(request.body)
       const collection = records.collection(request.params.collection)
       if (collection.type !== 'auth') throw new NotFoundError('auth collection')

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { CollectionDefinition } from '../collections/index.js'
 import { sha256 } from '../crypto/index.js'
-import { PlinthError } from '../http/errors.js'
+import { PlinthError } from '../errors/index.js'
 
 export const SIGN_IN_FAILURES_TABLE = '_sign_in_failures'
 

@@ -1,5 +1,5 @@
-import { PlinthError } from '../http/errors.js'
-import type { Caller } from '../records/index.js'
+import { PlinthError } from '../errors/index.js'
+import type { Caller } from '../identity/index.js'
 
 /**
  * Changes that would let someone keep hold of an account (a new second factor, fresh recovery

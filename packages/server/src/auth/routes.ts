@@ -10,8 +10,8 @@ import {
   NotFoundError,
   PlinthError,
   UnauthorizedError,
-} from '../http/errors.js'
-import { requireSuperuser } from '../http/guards.js'
+} from '../errors/index.js'
+import { requireSuperuser } from '../identity/index.js'
 import type { RecordService } from '../records/index.js'
 import { sendPage } from '../security/index.js'
 import type { AuditLog } from './audit.js'
@@ -238,7 +238,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
   app.get<{ Querystring: { page?: string; perPage?: string; event?: string; recordId?: string } }>(
     '/api/audit',
     async function auditLog(request) {
-      requireSuperuser(request, 'read the audit log')
+      requireSuperuser(request.caller, 'read the audit log')
       const page = Number(request.query.page ?? 1)
       const perPage = Number(request.query.perPage ?? 50)
       if (!Number.isInteger(page) || page < 1 || !Number.isInteger(perPage) || perPage < 1 || perPage > 500)

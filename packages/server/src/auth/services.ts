@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { CollectionRegistry } from '../collections/index.js'
 import type { SecretBox } from '../crypto/index.js'
-import { ForbiddenError } from '../http/errors.js'
+import { ForbiddenError } from '../errors/index.js'
 import type { RecordService } from '../records/index.js'
 import { ApiKeyService } from './api-keys/index.js'
 import { AuditLog } from './audit.js'

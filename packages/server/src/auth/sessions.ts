@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { CollectionDefinition } from '../collections/index.js'
 import { randomToken, sha256 } from '../crypto/index.js'
-import { UnauthorizedError } from '../http/errors.js'
+import { UnauthorizedError } from '../errors/index.js'
 
 export const SESSIONS_TABLE = '_sessions'
 export const REFRESH_TOKENS_TABLE = '_refresh_tokens'

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import { randomToken, sha256 } from '../crypto/index.js'
-import { ConflictError, UnauthorizedError } from '../http/errors.js'
+import { ConflictError, UnauthorizedError } from '../errors/index.js'
 import type { RecordService } from '../records/index.js'
 import { countSuperusers, systemCaller } from './superusers.js'
 import { SUPERUSERS } from './tokens.js'

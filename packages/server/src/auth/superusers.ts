@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import { type CollectionDefinition, systemFieldsFor } from '../collections/index.js'
-import type { Caller, RecordService } from '../records/index.js'
+import type { Caller } from '../identity/index.js'
+import type { RecordService } from '../records/index.js'
 import { SUPERUSERS } from './tokens.js'
 
 /** Acts with every right: the CLI and the first-run setup use it. */

@@ -2,8 +2,8 @@ import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 
 import type { Kysely } from 'kysely'
 import { LRUCache } from 'lru-cache'
 import type { CollectionDefinition, CollectionRegistry } from '../collections/index.js'
-import { UnauthorizedError } from '../http/errors.js'
-import type { Caller } from '../records/index.js'
+import { UnauthorizedError } from '../errors/index.js'
+import type { Caller } from '../identity/index.js'
 import { SESSIONS_TABLE } from './sessions.js'
 import type { SigningKeys } from './signing-keys.js'
 

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { upsertSuperuser } from '../auth/index.js'
 import { ConfigError } from '../config/index.js'
-import { PlinthError } from '../http/index.js'
+import { PlinthError } from '../errors/index.js'
 import { configFrom, type DatabaseFlags, databaseOptions, withDatabase } from './options.js'
 import { schemaCommands } from './schema.js'
 import { serve } from './serve.js'

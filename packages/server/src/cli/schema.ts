@@ -10,7 +10,7 @@ import {
   type SchemaFile,
   type SchemaStep,
 } from '../collections/index.js'
-import { PlinthError } from '../http/index.js'
+import { PlinthError } from '../errors/index.js'
 import { checkRules } from '../rules/index.js'
 import { type DatabaseFlags, databaseOptions, withDatabase } from './options.js'
 

@@ -1,4 +1,4 @@
-import type { FieldErrors } from '../http/errors.js'
+import type { FieldErrors } from '../errors/index.js'
 import {
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,

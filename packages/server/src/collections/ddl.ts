@@ -1,6 +1,6 @@
 import { type ColumnDefinitionBuilder, type CompiledQuery, type CreateTableBuilder, sql } from 'kysely'
 import type { Dialect } from '../db/index.js'
-import { fieldKind } from './fields/index.js'
+import { fieldKind, storageKind } from './fields/index.js'
 import {
   type CollectionDefinition,
   type FieldDefinition,
@@ -21,7 +21,7 @@ export const VERSION_COLUMN = '_version'
  */
 function withEmptyDefault(dialect: Dialect, field: FieldDefinition) {
   const empty = fieldKind(field.type).emptyValue(field)
-  const stored = empty === null ? null : dialect.encode(field, empty)
+  const stored = empty === null ? null : dialect.encode(storageKind(field), empty)
   return (column: ColumnDefinitionBuilder) => (stored === null ? column : column.defaultTo(stored))
 }
 
@@ -44,7 +44,11 @@ function tableBuilder(dialect: Dialect, tableName: string, collection: Collectio
     .addColumn(VERSION_COLUMN, 'text', (c) => c.notNull())
   for (const field of collection.fields) {
     if (field.name === 'id' || !hasColumn(field)) continue
-    table = table.addColumn(field.name, dialect.columnType(field), withEmptyDefault(dialect, field))
+    table = table.addColumn(
+      field.name,
+      dialect.columnType(storageKind(field)),
+      withEmptyDefault(dialect, field),
+    )
     if (field.type === 'relation' && field.collection) {
       table = table.addForeignKeyConstraint(
         foreignKeyName(field),
@@ -151,7 +155,7 @@ export function addColumn(
     return [
       db.schema
         .alterTable(collection.name)
-        .addColumn(field.name, dialect.columnType(field), withEmptyDefault(dialect, field))
+        .addColumn(field.name, dialect.columnType(storageKind(field)), withEmptyDefault(dialect, field))
         .compile(),
     ]
   }
@@ -160,14 +164,17 @@ export function addColumn(
     return [
       db.schema
         .alterTable(collection.name)
-        .addColumn(field.name, dialect.columnType(field), (c) =>
+        .addColumn(field.name, dialect.columnType(storageKind(field)), (c) =>
           c.references(`${field.collection}.id`).onDelete(sqlOnDelete(field.onDelete)),
         )
         .compile(),
     ]
   }
   return [
-    db.schema.alterTable(collection.name).addColumn(field.name, dialect.columnType(field)).compile(),
+    db.schema
+      .alterTable(collection.name)
+      .addColumn(field.name, dialect.columnType(storageKind(field)))
+      .compile(),
     db.schema
       .alterTable(collection.name)
       .addForeignKeyConstraint(foreignKeyName(field), [field.name], field.collection!, ['id'], (fk) =>

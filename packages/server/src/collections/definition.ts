@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { type FieldErrors, ValidationError } from '../http/errors.js'
+import { type FieldErrors, ValidationError } from '../errors/index.js'
 import { type CollectionOptions, checkCollectionOptions, followFieldRenames } from './collection-options.js'
 import { fieldKind } from './fields/index.js'
 import { isReservedFieldName, isSystemCollectionName, isValidCollectionName, isValidName } from './names.js'

@@ -10,7 +10,7 @@ export {
 } from './collection-options.js'
 export { indexName, VERSION_COLUMN } from './ddl.js'
 export { newStableId } from './definition.js'
-export { canonicalDate, FieldValueError, fieldKind, isRecordId } from './fields/index.js'
+export { canonicalDate, FieldValueError, fieldKind, isRecordId, storageKind } from './fields/index.js'
 export { isValidName } from './names.js'
 export {
   emailAsPasswordProblem,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { requireSuperuser } from '../http/guards.js'
+import { requireSuperuser } from '../identity/index.js'
 import type { CollectionService } from './service.js'
 
 type NameParams = { name: string }
@@ -11,7 +11,7 @@ export async function collectionsRoutes(
 ): Promise<void> {
   const { collections } = options
   app.addHook('preHandler', async function superusersOnly(request) {
-    requireSuperuser(request, 'manage collections')
+    requireSuperuser(request.caller, 'manage collections')
   })
 
   app.get('/api/collections', async function listCollections() {

@@ -1,4 +1,4 @@
-import { BadRequestError, type FieldErrors, ValidationError } from '../http/errors.js'
+import { BadRequestError, type FieldErrors, ValidationError } from '../errors/index.js'
 import { isSystemCollectionName, isValidCollectionName } from './names.js'
 import { systemFieldsFor } from './system-fields.js'
 import { type CollectionDefinition, type CollectionType, ruleNames } from './types.js'

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { ValidationError } from '../http/errors.js'
+import { ValidationError } from '../errors/index.js'
 import {
   collection,
   errorOf,

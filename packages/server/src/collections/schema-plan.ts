@@ -1,4 +1,4 @@
-import { BadRequestError, PlinthError, ValidationError } from '../http/errors.js'
+import { BadRequestError, PlinthError, ValidationError } from '../errors/index.js'
 import {
   applyCollectionPatch,
   type DefinitionEnvironment,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Dialect } from '../db/index.js'
-import { BadRequestError, NotFoundError, PlinthError, ValidationError } from '../http/errors.js'
+import { BadRequestError, NotFoundError, PlinthError, ValidationError } from '../errors/index.js'
 import { applyCollectionPatch, type DefinitionEnvironment, parseNewCollection } from './definition.js'
 import { planChange } from './migration-plan.js'
 import type { CollectionRegistry } from './registry.js'

@@ -1,5 +1,10 @@
 import type { Expression, Kysely, RawBuilder, SqlBool } from 'kysely'
-import type { FieldDefinition } from '../collections/types.js'
+
+/**
+ * How a value is kept in a column. Collections map each field type to one of these,
+ * so the database layer knows storage, not field definitions.
+ */
+export type StorageKind = 'text' | 'number' | 'boolean' | 'timestamp' | 'json'
 
 /** What a database error means to a caller, when Plinth knows. */
 export type ConstraintViolation =
@@ -26,12 +31,12 @@ export interface Dialect {
     rowLocks: boolean
   }
   readonly db: Kysely<any>
-  /** The SQL type of a field's column. */
-  columnType(field: FieldDefinition): RawBuilder<unknown>
+  /** The SQL type of a column of this kind. */
+  columnType(kind: StorageKind): RawBuilder<unknown>
   /** A stored value as the API shows it. */
-  decode(field: FieldDefinition, raw: unknown): unknown
+  decode(kind: StorageKind, raw: unknown): unknown
   /** An API value as the driver binds it. */
-  encode(field: FieldDefinition, value: unknown): unknown
+  encode(kind: StorageKind, value: unknown): unknown
   /** A table source with one column `value`, one row per element of a JSON array. */
   jsonEach(array: Expression<unknown>, alias: string): RawBuilder<unknown>
   jsonArrayLength(array: Expression<unknown>): RawBuilder<number>

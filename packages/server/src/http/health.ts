@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { type Dialect, ping } from '../db/index.js'
-import { PlinthError } from './errors.js'
+import { PlinthError } from '../errors/index.js'
 
 export interface Lifecycle {
   /** Set when the node starts draining: readiness fails so load balancers stop sending traffic. */

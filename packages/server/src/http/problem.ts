@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ConflictError, errorCatalogue, type FieldErrors, PlinthError, problemType } from './errors.js'
+import { ConflictError, errorCatalogue, type FieldErrors, PlinthError, problemType } from '../errors/index.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 

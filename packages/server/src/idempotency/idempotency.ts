@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { handlesSessions } from '../auth/index.js'
 import { sha256 } from '../crypto/index.js'
-import { BadRequestError, ConflictError, PlinthError } from '../http/errors.js'
+import { BadRequestError, ConflictError, PlinthError } from '../errors/index.js'
 
 export const IDEMPOTENCY_TABLE = '_idempotency'
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { CollectionService } from '../collections/index.js'
-import { NotFoundError } from '../http/errors.js'
+import { NotFoundError } from '../errors/index.js'
 import { sendPage } from '../security/index.js'
 import { buildDocument } from './document.js'
 import { loadSwaggerUi } from './swagger-ui.js'

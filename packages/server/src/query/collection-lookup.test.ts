@@ -2,12 +2,12 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { CollectionDefinition } from '../collections/types.js'
 import type { Dialect } from '../db/index.js'
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { openTestDatabase } from '../test-support/dialect-fixture.js'
+import { collection, createTables, field, insertRecords } from '../test-support/query-fixtures.js'
 import type { EvaluationContext, FilterContext } from './filter-context.js'
 import { compileFilter, compileSort, evaluateFilter, parseFilter } from './index.js'
-import { collection, createTables, field, insertRecords } from './test-fixtures.js'
 
 type Row = Record<string, unknown>
 

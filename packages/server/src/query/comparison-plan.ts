@@ -1,4 +1,4 @@
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import type { ComparisonNode, ComparisonOperator } from './filter-ast.js'
 import type { ResolveContext } from './filter-context.js'
 import {

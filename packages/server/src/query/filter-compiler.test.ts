@@ -1,13 +1,13 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Dialect } from '../db/index.js'
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { openTestDatabase } from '../test-support/dialect-fixture.js'
+import { createFixture, data, postsContext, signedIn } from '../test-support/query-fixtures.js'
 import type { FilterNode } from './filter-ast.js'
 import type { FilterContext } from './filter-context.js'
 import { compileFilter, evaluateFilter } from './index.js'
-import { createFixture, data, postsContext, signedIn } from './test-fixtures.js'
 
 type Row = Record<string, unknown>
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Dialect } from '../db/index.js'
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { openTestDatabase } from '../test-support/dialect-fixture.js'
+import { createFixture, data, postsContext } from '../test-support/query-fixtures.js'
 import { compileFilter, evaluateFilter } from './index.js'
-import { createFixture, data, postsContext } from './test-fixtures.js'
 
 interface BadFilter {
   filter: string

@@ -1,4 +1,4 @@
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import type { ComparisonOperator } from './filter-ast.js'
 
 export type Token =

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import type { FilterNode } from './filter-ast.js'
 import { parseFilter } from './index.js'
 

@@ -26,7 +26,7 @@
  * "!" binds tighter than "&&", which binds tighter than "||". Bounds: 4096 characters,
  * 32 levels of nesting (parentheses and "!"), 200 comparisons.
  */
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import {
   type ComparisonNode,
   type FilterNode,

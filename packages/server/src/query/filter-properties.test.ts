@@ -4,6 +4,7 @@ import { junctionTableName } from '../collections/types.js'
 import type { Dialect } from '../db/index.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { openTestDatabase } from '../test-support/dialect-fixture.js'
+import { collection, createTables, field, insertRecords } from '../test-support/query-fixtures.js'
 import type {
   ComparisonNode,
   ComparisonOperator,
@@ -15,7 +16,6 @@ import type {
 import { comparisonOperators } from './filter-ast.js'
 import type { FilterContext } from './filter-context.js'
 import { compileFilter, evaluateFilter, parseFilter } from './index.js'
-import { collection, createTables, field, insertRecords } from './test-fixtures.js'
 
 type Row = Record<string, unknown>
 

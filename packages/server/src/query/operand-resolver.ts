@@ -4,7 +4,7 @@ import {
   isMultiRelation,
   isMultiValued,
 } from '../collections/types.js'
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import type { Modifier, ModifierName, OperandNode, RequestOperand } from './filter-ast.js'
 import type { ResolveContext } from './filter-context.js'
 import { fieldValueType, INCOMPARABLE, type Value, type ValueType } from './filter-values.js'

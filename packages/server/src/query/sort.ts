@@ -9,7 +9,7 @@
  * natively), and `id` ascending always ends the list, so pages never overlap.
  */
 import { type RawBuilder, sql } from 'kysely'
-import { FilterError } from '../http/errors.js'
+import { FilterError } from '../errors/index.js'
 import { guardFor } from './filter-compiler.js'
 import type { FilterContext } from './filter-context.js'
 import { resolvePath } from './operand-resolver.js'

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { BadRequestError, PlinthError } from '../http/errors.js'
-import { assertNoNulInUrl } from '../http/nul-character.js'
+import { assertNoNulInUrl, BadRequestError, PlinthError } from '../errors/index.js'
 import { parseReadParams } from './list-params.js'
 import type { RecordService, WriteScope } from './service.js'
 

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../http/errors.js'
+import { BadRequestError } from '../errors/index.js'
 import type { RecordData } from './types.js'
 
 /** A projection: `true` keeps a key whole, a nested object narrows inside it. */

@@ -3,14 +3,10 @@ export { DEFAULT_PER_PAGE, type ListParams, MAX_PER_PAGE, parseListParams } from
 export { MAX_EXPAND_DEPTH } from './reader.js'
 export { recordsRoutes } from './routes.js'
 export { RecordService, type WriteResult, type WriteScope } from './service.js'
-export {
-  type ApiKeyScope,
-  anonymous,
-  type Caller,
-  type ChangeListener,
-  type ListPage,
-  type RecordChange,
-  type RecordData,
-  type RecordOperation,
-  type WriteGuard,
+export type {
+  ChangeListener,
+  ListPage,
+  RecordChange,
+  RecordData,
+  WriteGuard,
 } from './types.js'

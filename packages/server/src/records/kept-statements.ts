@@ -1,4 +1,4 @@
-import type { Caller } from './types.js'
+import type { Caller } from '../identity/index.js'
 
 /** The key of anonymous callers, who all compile alike. */
 const ANONYMOUS = Object.freeze({})

@@ -1,6 +1,6 @@
 import type { CollectionDefinition } from '../collections/index.js'
-import { ForbiddenError } from '../http/errors.js'
-import type { Caller, RecordOperation } from './types.js'
+import { ForbiddenError } from '../errors/index.js'
+import type { Caller, RecordOperation } from '../identity/index.js'
 
 /** Whether the caller's API key grants the operation on the collection; always true without a key. */
 function isInKeyScope(caller: Caller, collection: CollectionDefinition, operation: RecordOperation): boolean {

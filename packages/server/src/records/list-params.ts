@@ -1,4 +1,4 @@
-import { BadRequestError } from '../http/errors.js'
+import { BadRequestError } from '../errors/index.js'
 
 export const DEFAULT_PER_PAGE = 30
 export const MAX_PER_PAGE = 500

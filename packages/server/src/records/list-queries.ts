@@ -1,10 +1,10 @@
 import type { CompiledQuery } from 'kysely'
 import { LRUCache } from 'lru-cache'
 import type { CollectionDefinition } from '../collections/index.js'
+import type { Caller } from '../identity/index.js'
 import { callerKey, readsOnlyTheCaller } from './kept-statements.js'
 import type { ListParams } from './list-params.js'
 import { ALIAS, type RecordReader } from './reader.js'
-import type { Caller } from './types.js'
 
 /** The two statements of a list page: its rows, and how many rows match in all. */
 export interface ListQueries {

@@ -9,12 +9,13 @@ import {
   VERSION_COLUMN,
 } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
-import { BadRequestError } from '../http/errors.js'
+import { BadRequestError } from '../errors/index.js'
+import type { Caller } from '../identity/index.js'
 import { compileFilter, compileSort } from '../query/index.js'
 import { type Access, checkAccess } from '../rules/index.js'
 import { assertKeyScope, keyReach } from './key-scope.js'
 import { serializeRecord } from './serialize.js'
-import type { Caller, RecordData } from './types.js'
+import type { RecordData } from './types.js'
 import { relationIds } from './writer.js'
 
 export const ALIAS = 'r'

@@ -1,7 +1,8 @@
 import type { CollectionDefinition, FieldDefinition } from '../collections/index.js'
-import { hasColumn } from '../collections/index.js'
+import { hasColumn, storageKind } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
-import type { Caller, RecordData } from './types.js'
+import type { Caller } from '../identity/index.js'
+import type { RecordData } from './types.js'
 
 /** Never returned to anyone: the password hash and the key that signs the record's tokens. */
 const neverReturned = new Set(['password', 'tokenKey'])
@@ -23,7 +24,7 @@ export function serializeRecord(
   for (const field of collection.fields) {
     if (!isReturned(field, caller)) continue
     record[field.name] = hasColumn(field)
-      ? dialect.decode(field, row[field.name])
+      ? dialect.decode(storageKind(field), row[field.name])
       : (multi?.get(field.id) ?? [])
   }
   if (collection.type === 'auth' && !canSeeEmail(collection, record, caller)) delete record.email

@@ -8,7 +8,7 @@ import {
   fieldKind,
   passwordProblem,
 } from '../collections/index.js'
-import { type FieldErrors, ValidationError } from '../http/errors.js'
+import { type FieldErrors, ValidationError } from '../errors/index.js'
 
 export type WriteMode = 'create' | 'update'
 

@@ -1,8 +1,8 @@
 import { CompiledQuery } from 'kysely'
 import type { CollectionDefinition } from '../collections/index.js'
+import type { Caller } from '../identity/index.js'
 import { callerKey, readsOnlyTheCaller } from './kept-statements.js'
 import { ALIAS, type RecordReader } from './reader.js'
-import type { Caller } from './types.js'
 
 /** Stands for the record id in a kept statement; a symbol, so no stored value can collide with it. */
 const ID_SLOT = Symbol('record id')

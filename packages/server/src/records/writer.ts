@@ -7,11 +7,12 @@ import {
   indexName,
   isMultiRelation,
   junctionTableName,
+  storageKind,
   VERSION_COLUMN,
 } from '../collections/index.js'
 import { randomToken } from '../crypto/index.js'
 import type { Dialect } from '../db/index.js'
-import { type FieldErrors, ValidationError } from '../http/errors.js'
+import { type FieldErrors, ValidationError } from '../errors/index.js'
 import type { CleanBody } from './validator.js'
 
 /** A new random version per write; the ETag derives from it, so it never repeats for a record. */
@@ -76,7 +77,7 @@ export class RecordWriter {
   ) {
     for (const field of collection.fields) {
       if (!hasColumn(field) || !Object.hasOwn(values, field.name)) continue
-      row[field.name] = this.dialect.encode(field, values[field.name])
+      row[field.name] = this.dialect.encode(storageKind(field), values[field.name])
     }
   }
 

@@ -1,8 +1,8 @@
 import type { RawBuilder, SqlBool } from 'kysely'
 import type { CollectionDefinition, RuleName } from '../collections/index.js'
-import { ForbiddenError, UnauthorizedError } from '../http/errors.js'
+import { ForbiddenError, UnauthorizedError } from '../errors/index.js'
+import type { Caller } from '../identity/index.js'
 import { compileFilter, type FilterContext } from '../query/index.js'
-import type { Caller } from '../records/index.js'
 
 export interface RuleRequest {
   body?: Record<string, unknown>

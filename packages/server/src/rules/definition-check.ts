@@ -1,7 +1,7 @@
 import type { CollectionDefinition, RuleChecker } from '../collections/index.js'
 import { ruleNames } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
-import { type FieldErrors, FilterError, ValidationError } from '../http/errors.js'
+import { type FieldErrors, FilterError, ValidationError } from '../errors/index.js'
 import { compileFilter } from '../query/index.js'
 
 /**

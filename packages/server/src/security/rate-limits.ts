@@ -1,7 +1,7 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { RateLimits } from '../config/index.js'
-import { PlinthError } from '../http/errors.js'
+import { PlinthError } from '../errors/index.js'
 import { MemoryRateLimitStore, type RateLimitStoreClass } from './rate-limit-store.js'
 
 export type LimitClass = 'auth' | 'signUp' | 'api'

@@ -1,7 +1,7 @@
 import { exportSchema, parseSchemaFile, type SchemaFile } from '../collections/index.js'
 import { systemFieldsFor } from '../collections/system-fields.js'
 import type { CollectionDefinition, FieldDefinition } from '../collections/types.js'
-import { PlinthError } from '../http/errors.js'
+import { PlinthError } from '../errors/index.js'
 
 /* Collection definitions as the registry holds them, for the schema-file and import-plan tests. */
 

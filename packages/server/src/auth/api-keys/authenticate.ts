@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
-import { ForbiddenError } from '../../http/errors.js'
-import type { Caller } from '../../records/index.js'
+import { ForbiddenError } from '../../errors/index.js'
+import type { Caller } from '../../identity/index.js'
 import type { ApiKeyService } from './api-keys.js'
 
 const KEY_BEARER = /^Bearer (plk_\S+)$/

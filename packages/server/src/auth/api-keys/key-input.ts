@@ -1,6 +1,6 @@
 import type { CollectionRegistry } from '../../collections/index.js'
-import { type FieldErrors, ValidationError } from '../../http/errors.js'
-import type { ApiKeyScope, RecordOperation } from '../../records/index.js'
+import { type FieldErrors, ValidationError } from '../../errors/index.js'
+import type { ApiKeyScope, RecordOperation } from '../../identity/index.js'
 
 export const recordOperations: readonly RecordOperation[] = ['list', 'view', 'create', 'update', 'delete']
 

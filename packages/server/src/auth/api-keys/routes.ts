@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../../http/errors.js'
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors/index.js'
 import { requireRecentSignIn } from '../recent-sign-in.js'
 import type { ApiKeyOwner, ApiKeyService } from './api-keys.js'
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import { type CollectionDefinition, FieldValueError, fieldKind } from '../../collections/index.js'
-import { ValidationError } from '../../http/errors.js'
+import { ValidationError } from '../../errors/index.js'
 
 /** The stored columns the flows need of an auth record. */
 export interface Account {

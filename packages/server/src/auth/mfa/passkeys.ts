@@ -5,7 +5,7 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/server'
 import type { Kysely } from 'kysely'
-import { BadRequestError } from '../../http/errors.js'
+import { BadRequestError } from '../../errors/index.js'
 import { PASSKEYS_TABLE, WEBAUTHN_CHALLENGES_TABLE } from './migration.js'
 import { type FactorOwner, ownerRow } from './totp.js'
 

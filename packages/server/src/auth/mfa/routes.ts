@@ -2,7 +2,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CollectionDefinition } from '../../collections/index.js'
-import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../../http/errors.js'
+import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors/index.js'
 import type { RecordService } from '../../records/index.js'
 import type { AuditLog } from '../audit.js'
 import { requireRecentSignIn } from '../recent-sign-in.js'

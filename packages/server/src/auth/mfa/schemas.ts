@@ -1,6 +1,6 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { Type } from '@sinclair/typebox'
-import { ValidationError } from '../../http/errors.js'
+import { ValidationError } from '../../errors/index.js'
 import type { SecondFactorProof } from './mfa-service.js'
 
 const base64url = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '^[A-Za-z0-9_-]+$' })

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { TOTP } from 'otplib'
 import type { SecretBox } from '../../crypto/index.js'
-import { ConflictError, NotFoundError } from '../../http/errors.js'
+import { ConflictError, NotFoundError } from '../../errors/index.js'
 import { TOTP_TABLE } from './migration.js'
 
 /** The auth record a factor belongs to. */

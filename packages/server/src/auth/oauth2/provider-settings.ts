@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { Kysely } from 'kysely'
 import type { CollectionDefinition } from '../../collections/index.js'
 import type { SecretBox } from '../../crypto/index.js'
-import { type FieldErrors, ValidationError } from '../../http/errors.js'
+import { type FieldErrors, ValidationError } from '../../errors/index.js'
 import { type Preset, presetFor } from './presets.js'
 
 export const OAUTH2_PROVIDERS_TABLE = '_oauth2_providers'

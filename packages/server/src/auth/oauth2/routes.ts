@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import { type CollectionDefinition, identityFieldsOf } from '../../collections/index.js'
 import type { SecretBox } from '../../crypto/index.js'
-import { NotFoundError, UnauthorizedError } from '../../http/errors.js'
-import { requireSuperuser } from '../../http/guards.js'
+import { NotFoundError, UnauthorizedError } from '../../errors/index.js'
+import { requireSuperuser } from '../../identity/index.js'
 import type { RecordService } from '../../records/index.js'
 import type { AuditLog } from '../audit.js'
 import type { SignIn } from '../sign-in.js'
@@ -129,7 +129,7 @@ export async function oauth2Routes(app: FastifyInstance, options: OAuth2RoutesOp
   app.get<CollectionParams>(
     '/api/collections/:collection/oauth2-providers',
     async function getProviders(request) {
-      requireSuperuser(request, 'read OAuth2 settings')
+      requireSuperuser(request.caller, 'read OAuth2 settings')
       return publicSettings(await settings.get(authCollection(request.params.collection)))
     },
   )
@@ -138,7 +138,7 @@ export async function oauth2Routes(app: FastifyInstance, options: OAuth2RoutesOp
     '/api/collections/:collection/oauth2-providers',
     { schema: { body: providerSettingsInput } },
     async function putProviders(request) {
-      requireSuperuser(request, 'change OAuth2 settings')
+      requireSuperuser(request.caller, 'change OAuth2 settings')
       return publicSettings(await settings.put(authCollection(request.params.collection), request.body))
     },
   )

@@ -36,3 +36,4 @@ export function fieldKind(type: FieldType): FieldKind {
 export { canonicalDate } from './date.js'
 export { type DefinitionContext, type FieldKind, FieldValueError } from './field-kind.js'
 export { isRecordId } from './relation.js'
+export { storageKind } from './storage.js'

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Expression, Kysely, PostgresDialect, type RawBuilder, type SqlBool, sql } from 'kysely'
 import pg from 'pg'
-import type { FieldDefinition } from '../../../collections/types.js'
-import type { ConstraintViolation, Dialect } from '../../dialect.js'
+import type { ConstraintViolation, Dialect, StorageKind } from '../../dialect.js'
 
 export interface PostgresOptions {
   url: string
@@ -91,33 +90,29 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
   }
 }
 
-function columnType(field: FieldDefinition): RawBuilder<unknown> {
-  switch (field.type) {
+function columnType(kind: StorageKind): RawBuilder<unknown> {
+  switch (kind) {
     case 'number':
       return sql`double precision`
-    case 'bool':
+    case 'boolean':
       return sql`boolean`
-    case 'date':
-    case 'autodate':
+    case 'timestamp':
       return sql`timestamptz(3)`
     case 'json':
       return sql`jsonb`
-    case 'select':
-      return (field.maxSelect ?? 1) > 1 ? sql`jsonb` : sql`text`
     default:
       return sql`text`
   }
 }
 
-function decode(_field: FieldDefinition, raw: unknown): unknown {
+function decode(_kind: StorageKind, raw: unknown): unknown {
   return raw ?? null
 }
 
-function encode(field: FieldDefinition, value: unknown): unknown {
+function encode(kind: StorageKind, value: unknown): unknown {
   if (value === null || value === undefined) return null
   // pg would send a JS array as a PostgreSQL array; jsonb wants JSON text.
-  if (field.type === 'json' || (field.type === 'select' && (field.maxSelect ?? 1) > 1))
-    return JSON.stringify(value)
+  if (kind === 'json') return JSON.stringify(value)
   return value
 }
 

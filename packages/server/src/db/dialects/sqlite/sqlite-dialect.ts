@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3'
 import { type Expression, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
-import type { FieldDefinition } from '../../../collections/types.js'
-import type { ConstraintViolation, Dialect } from '../../dialect.js'
+import type { ConstraintViolation, Dialect, StorageKind } from '../../dialect.js'
 import { sqliteKyselyDialect } from './sqlite-driver.js'
 
 export interface SqliteOptions {
@@ -69,32 +68,28 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
   }
 }
 
-function columnType(field: FieldDefinition): RawBuilder<unknown> {
-  switch (field.type) {
+function columnType(kind: StorageKind): RawBuilder<unknown> {
+  switch (kind) {
     case 'number':
       return sql`real`
-    case 'bool':
+    case 'boolean':
       return sql`integer`
     default:
       return sql`text`
   }
 }
 
-function isJsonColumn(field: FieldDefinition): boolean {
-  return field.type === 'json' || (field.type === 'select' && (field.maxSelect ?? 1) > 1)
-}
-
-function decode(field: FieldDefinition, raw: unknown): unknown {
+function decode(kind: StorageKind, raw: unknown): unknown {
   if (raw === null || raw === undefined) return raw ?? null
-  if (field.type === 'bool') return raw === 1 || raw === true
-  if (isJsonColumn(field) && typeof raw === 'string') return JSON.parse(raw)
+  if (kind === 'boolean') return raw === 1 || raw === true
+  if (kind === 'json' && typeof raw === 'string') return JSON.parse(raw)
   return raw
 }
 
-function encode(field: FieldDefinition, value: unknown): unknown {
+function encode(kind: StorageKind, value: unknown): unknown {
   if (value === null || value === undefined) return null
-  if (isJsonColumn(field)) return JSON.stringify(value)
-  if (field.type === 'bool') return value ? 1 : 0
+  if (kind === 'json') return JSON.stringify(value)
+  if (kind === 'boolean') return value ? 1 : 0
   return value
 }
 

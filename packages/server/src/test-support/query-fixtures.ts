@@ -1,7 +1,8 @@
+import { storageKind } from '../collections/fields/index.js'
 import type { CollectionDefinition, CollectionType, FieldDefinition } from '../collections/types.js'
 import { isMultiRelation, junctionTableName } from '../collections/types.js'
 import type { Dialect } from '../db/index.js'
-import type { EvaluationContext, FilterContext } from './filter-context.js'
+import type { EvaluationContext, FilterContext } from '../query/filter-context.js'
 
 type Row = Record<string, unknown>
 
@@ -56,7 +57,9 @@ export async function createTables(dialect: Dialect, definitions: CollectionDefi
           .addColumn('position', 'integer', (c) => c.notNull())
           .execute()
       } else {
-        table = table.addColumn(f.name, dialect.columnType(f), (c) => (f.name === 'id' ? c.primaryKey() : c))
+        table = table.addColumn(f.name, dialect.columnType(storageKind(f)), (c) =>
+          f.name === 'id' ? c.primaryKey() : c,
+        )
       }
     }
     await table.execute()
@@ -74,7 +77,7 @@ export async function insertRecords(
     for (const f of definition.fields) {
       const value = record[f.name] ?? null
       if (!isMultiRelation(f)) {
-        row[f.name] = dialect.encode(f, value)
+        row[f.name] = dialect.encode(storageKind(f), value)
         continue
       }
       const targets = (value as string[] | null) ?? []

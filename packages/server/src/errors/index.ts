@@ -1,0 +1,16 @@
+export {
+  BadRequestError,
+  ConflictError,
+  type ErrorCode,
+  errorCatalogue,
+  type FieldErrors,
+  FilterError,
+  ForbiddenError,
+  NotFoundError,
+  PlinthError,
+  PreconditionFailedError,
+  problemType,
+  UnauthorizedError,
+  ValidationError,
+} from './errors.js'
+export { assertNoNulInJson, assertNoNulInUrl } from './nul-character.js'

@@ -7,6 +7,7 @@ import { ApiKeyService } from './api-keys/index.js'
 import { AuditLog } from './audit.js'
 import { Lockout } from './lockout.js'
 import { createMfa, type MfaService, type RelyingParty } from './mfa/index.js'
+import { ExternalAuthStore } from './oauth2/index.js'
 import { requireRecentSignIn } from './recent-sign-in.js'
 import { SessionStore } from './sessions.js'
 import { SignIn } from './sign-in.js'
@@ -74,6 +75,12 @@ export async function createAuthServices(
     if (caller.session?.impersonatedBy)
       throw new ForbiddenError('An impersonation session cannot set a password.')
     requireRecentSignIn(caller, settings.reauthWindow)
+  })
+  // A deleted record takes its provider links along, in the same transaction.
+  const externalAuths = new ExternalAuthStore(db)
+  records.onChange(async (trx, change) => {
+    if (change.action === 'delete' && change.collection.type === 'auth')
+      await externalAuths.unlinkAll(trx, change.collection.id, change.record.id as string)
   })
   const apiKeys = new ApiKeyService(db, registry, audit)
   apiKeys.attach(records)

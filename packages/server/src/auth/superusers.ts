@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely'
 import { type CollectionDefinition, systemFieldsFor } from '../collections/index.js'
-import type { Caller } from '../identity/index.js'
+import { type Caller, superuser } from '../identity/index.js'
 import type { RecordService } from '../records/index.js'
 import { SUPERUSERS } from './tokens.js'
 
 /** Acts with every right: the CLI and the first-run setup use it. */
-export const systemCaller: Caller = Object.freeze({ auth: null, isSuperuser: true })
+export const systemCaller: Caller = superuser
 
 /** The built-in auth collection of superusers; its rules stay null (superusers only). */
 export function superusersDefinition(now: string): CollectionDefinition {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { systemCaller } from '../auth/index.js'
 import { loadConfig, type PlinthConfig } from '../config/index.js'
-import { openPlinthDatabase } from '../http/index.js'
+import { type Core, createCore } from '../core/index.js'
 import { freshPostgresUrl, postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { CLI } from '../test-support/server-process.js'
 
@@ -133,15 +133,12 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
   }
 
   /** Runs `work` with the services of a deployment, outside any CLI process. */
-  async function withServices<T>(
-    config: PlinthConfig,
-    work: (plinth: Awaited<ReturnType<typeof openPlinthDatabase>>) => Promise<T>,
-  ): Promise<T> {
-    const services = await openPlinthDatabase(config)
+  async function withServices<T>(config: PlinthConfig, work: (plinth: Core) => Promise<T>): Promise<T> {
+    const services = await createCore(config)
     try {
       return await work(services)
     } finally {
-      await services.dialect.close()
+      await services.close()
     }
   }
 

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander'
 import { ConfigError, loadConfig, type PlinthConfig } from '../config/index.js'
-import { openPlinthDatabase } from '../http/index.js'
+import { type Core, createCore } from '../core/index.js'
 
 export interface DatabaseFlags {
   dir?: string
@@ -22,15 +22,12 @@ export function configFrom(flags: DatabaseFlags & { host?: string; port?: string
 }
 
 /** Opens the database for a one-off command and always closes it. */
-export async function withDatabase<T>(
-  flags: DatabaseFlags,
-  work: (plinth: Awaited<ReturnType<typeof openPlinthDatabase>>) => Promise<T>,
-): Promise<T> {
-  const plinth = await openPlinthDatabase({ ...configFrom(flags), logLevel: 'silent' })
+export async function withDatabase<T>(flags: DatabaseFlags, work: (plinth: Core) => Promise<T>): Promise<T> {
+  const plinth = await createCore({ ...configFrom(flags), logLevel: 'silent' })
   try {
     return await work(plinth)
   } finally {
-    await plinth.dialect.close()
+    await plinth.close()
   }
 }
 

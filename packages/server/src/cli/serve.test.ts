@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import { afterEach, describe, expect, test } from 'vitest'
 import { upsertSuperuser } from '../auth/index.js'
 import { loadConfig } from '../config/index.js'
-import { openPlinthDatabase } from '../http/index.js'
+import { createCore } from '../core/index.js'
 import {
   freshPostgresUrl,
   postgresSkipReason,
@@ -34,14 +34,14 @@ async function prepare(kind: TestDialect): Promise<Deployment> {
     {},
     { dataDir, databaseUrl: postgres?.url ?? null, secret: SECRET, logLevel: 'silent' },
   )
-  const plinth = await openPlinthDatabase(config)
+  const plinth = await createCore(config)
   await plinth.collections.create({
     name: 'events',
     fields: [{ name: 'seq', type: 'number' }],
     createRule: null,
   })
   await upsertSuperuser(plinth.records, EMAIL, PASSWORD)
-  await plinth.dialect.close()
+  await plinth.close()
   return {
     args: ['--dir', dataDir, ...(postgres ? ['--database-url', postgres.url] : [])],
     env: { PLINTH_SECRET: SECRET },
@@ -96,12 +96,12 @@ async function storedIds(deployment: Deployment): Promise<Set<string>> {
     {},
     { dataDir: deployment.dataDir, databaseUrl: deployment.databaseUrl, secret: SECRET, logLevel: 'silent' },
   )
-  const plinth = await openPlinthDatabase(config)
+  const plinth = await createCore(config)
   try {
     const rows = await plinth.dialect.db.selectFrom('events').select('id').execute()
     return new Set(rows.map((row) => row.id as string))
   } finally {
-    await plinth.dialect.close()
+    await plinth.close()
   }
 }
 

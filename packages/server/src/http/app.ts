@@ -1,47 +1,33 @@
 import { randomUUID } from 'node:crypto'
 import { fastifyCookie } from '@fastify/cookie'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import {
-  type AuthServices,
   apiKeyRoutes,
   authentication,
   authRoutes,
   CsrfTokens,
   cookieMode,
-  createAuthServices,
-  createSetupLink,
   emailFlowsRoutes,
-  forgetAuthCollection,
   impersonationRoutes,
   mfaRoutes,
   oauth2Routes,
 } from '../auth/index.js'
-import { CollectionRegistry, CollectionService, collectionsRoutes } from '../collections/index.js'
+import { collectionsRoutes } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
-import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
-import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
+import { type Core, createCore, setupLinkFor } from '../core/index.js'
 import { PlinthError } from '../errors/index.js'
-import { idempotency, pruneIdempotencyKeys } from '../idempotency/index.js'
-import { createMailer } from '../mail/index.js'
+import { idempotency } from '../idempotency/index.js'
 import { openapiRoutes } from '../openapi/index.js'
-import { batchRoutes, RecordService, recordsRoutes } from '../records/index.js'
-import { checkRules } from '../rules/index.js'
+import { batchRoutes, recordsRoutes } from '../records/index.js'
 import { security, securityHeadersFor } from '../security/index.js'
 import { healthRoutes, type Lifecycle } from './health.js'
-import { loggerOptions } from './logging.js'
 import { refuseNulCharacters } from './nul-character.js'
 import { problemHandling, sendProblem } from './problem.js'
-import { systemMigrations } from './system-migrations.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/
 
-/** What a running Plinth is made of; tests and the CLI reach the services through it. */
-export interface Plinth {
-  config: PlinthConfig
-  dialect: Dialect
-  collections: CollectionService
-  records: RecordService
-  auth: AuthServices
+/** What a running Plinth is made of: its core, and the state of the HTTP server. */
+export interface Plinth extends Core {
   lifecycle: Lifecycle
   /** The first-run link, when no superuser exists yet. */
   setupLink: string | null
@@ -53,45 +39,29 @@ declare module 'fastify' {
   }
 }
 
-/** Opens the database, brings Plinth's own tables up to date and loads the collections. */
-export async function openPlinthDatabase(config: PlinthConfig) {
-  const dialect = await openDatabase(config)
-  const registry = new CollectionRegistry()
-  const collections = new CollectionService(dialect, registry, checkRules(dialect))
-  // Here rather than in createApp, so the CLI's schema import and migrations clean up too.
-  collections.onDrop(forgetAuthCollection)
-  try {
-    await runSystemMigrations(dialect, systemMigrations(collections))
-    await collections.load()
-  } catch (error) {
-    await dialect.close()
-    throw error
-  }
-  const records = new RecordService(dialect, registry)
-  return { dialect, registry, collections, records }
-}
-
 /**
  * Builds the whole server without listening, so the CLI listens and tests inject.
  * Two apps in one process share nothing.
  */
 export async function createApp(config: PlinthConfig): Promise<FastifyInstance> {
-  const { dialect, registry, collections, records } = await openPlinthDatabase(config)
-  const instanceSecret = loadInstanceSecret(config.secret, config.dataDir)
-  const box = new SecretBox(instanceSecret)
-  const csrf = new CsrfTokens(instanceSecret)
-  const auth = await createAuthServices(dialect.db, registry, records, box, {
-    issuer: config.publicUrl,
-    tokenTtl: config.tokenTtl,
-    sessionTtl: config.sessionTtl,
-    relyingParty: { id: config.webauthn.rpId, origins: config.webauthn.origins },
-    reauthWindow: config.reauthWindow,
-  })
+  const core = await createCore(config)
+  try {
+    return await buildHttpApp(core)
+  } catch (error) {
+    await core.close()
+    throw error
+  }
+}
+
+/** Binds the routes onto a core; closing the app closes the core. */
+export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
+  const { config, dialect, registry, collections, records, auth, box } = core
+  const csrf = new CsrfTokens(core.instanceSecret)
   const lifecycle: Lifecycle = { isDraining: false }
   const headers = securityHeadersFor(config)
 
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    loggerInstance: core.log as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // Ids are read in genReqId, which checks what a client sends before trusting it.
@@ -114,15 +84,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
   })
   // JSON is the only body the API reads; anything else is a 415, not a string handed to a route.
   app.removeContentTypeParser(['text/plain'])
-  app.decorate('plinth', {
-    config,
-    dialect,
-    collections,
-    records,
-    auth,
-    lifecycle,
-    setupLink: await createSetupLink(dialect.db, config.publicUrl),
-  } satisfies Plinth)
+  app.decorate('plinth', { ...core, lifecycle, setupLink: await setupLinkFor(core) } satisfies Plinth)
   // Hooks that run on every request take a callback: an async hook costs a promise
   // and a microtask per request even when it has nothing to do.
   app.addHook('onRequest', function echoRequestId(request, reply, done) {
@@ -136,18 +98,8 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
     if (lifecycle.isDraining) reply.header('connection', 'close')
     done(null, payload)
   })
-  const pruner = setInterval(
-    () => {
-      Promise.all([pruneIdempotencyKeys(dialect.db), auth.lockout.prune()]).catch((error) =>
-        app.log.warn({ err: error }, 'pruning idempotency keys failed'),
-      )
-    },
-    60 * 60 * 1000,
-  )
-  pruner.unref()
-  app.addHook('onClose', async function closeDatabase() {
-    clearInterval(pruner)
-    await dialect.close()
+  app.addHook('onClose', async function closeCore() {
+    await core.close()
   })
 
   await app.register(problemHandling, {
@@ -193,7 +145,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
     ...auth,
     db: dialect.db,
     records,
-    mailer: createMailer(config, app.log),
+    mailer: core.mailer,
     publicUrl: config.publicUrl,
     appName: config.appName,
   })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { redactUrl } from '../core/index.js'
 import { createTestApp, type TestApp } from '../test-support/app.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
-import { redactUrl } from './logging.js'
 
 describe.each(testDialects)('HTTP basics on %s', (kind) => {
   let t: TestApp

@@ -1,1 +1,1 @@
-export { createApp, openPlinthDatabase, type Plinth } from './app.js'
+export { buildHttpApp, createApp, type Plinth } from './app.js'

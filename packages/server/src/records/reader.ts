@@ -88,6 +88,20 @@ export class RecordReader {
     return result.rows[0]
   }
 
+  /** One record by id as the caller sees it, with its row (for the version), if the condition allows. */
+  async load(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    id: string,
+    caller: Caller,
+    condition?: RawBuilder<SqlBool>,
+  ): Promise<LoadedRecord | undefined> {
+    const row = await this.findRow(db, collection, id.toLowerCase(), condition)
+    if (!row) return undefined
+    const [record] = await this.toRecords(db, collection, [row], caller)
+    return { row, record: record! }
+  }
+
   /**
    * The row an update or delete is decided on (rules, If-Match), locked until the
    * transaction ends where writers run side by side, so no other write can change or

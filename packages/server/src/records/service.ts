@@ -1,35 +1,28 @@
 import type { Kysely } from 'kysely'
-import {
-  type CollectionDefinition,
-  type CollectionRegistry,
-  emailAsPasswordProblem,
-} from '../collections/index.js'
-import { hashPassword } from '../crypto/index.js'
+import type { Logger } from 'pino'
+import type { CollectionDefinition, CollectionRegistry } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
-import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors/index.js'
+import { NotFoundError } from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
-import { assertRuleOpen, checkAccess } from '../rules/index.js'
+import { assertRuleOpen } from '../rules/index.js'
+import { CallerRecords } from './caller-records.js'
 import { applyProjection, parseFieldsParam } from './fields-param.js'
+import type { RecordHooks } from './hooks.js'
 import { assertKeyScope } from './key-scope.js'
 import type { ListParams } from './list-params.js'
 import { ListQueryBuilder } from './list-queries.js'
 import { type LoadedRecord, RecordReader } from './reader.js'
-import { etagOf, ifMatchAllows, isReturned } from './serialize.js'
+import { etagOf, isReturned } from './serialize.js'
 import type { ChangeListener, ListPage, ReadOptions, RecordData, WriteGuard } from './types.js'
-import { type CleanBody, validateBody } from './validator.js'
 import { ViewQueries } from './view-queries.js'
-import { RecordWriter } from './writer.js'
+import { type WriteOptions, WritePipeline, type WriteUnit } from './write-pipeline.js'
+
+/** What hooks receive as `context`, built from the records acting as the write's caller. */
+export type HookContextFactory = (records: CallerRecords, tx: Kysely<any>) => Record<string, unknown>
 
 export interface WriteResult {
   record: RecordData
   etag: string
-}
-
-export interface WriteOptions extends ReadOptions {
-  ifMatch?: string
-  query?: Record<string, unknown>
-  /** Lets a superuser's update set an auth record's email; only the email-change flow passes it. */
-  isEmailChange?: boolean
 }
 
 /** The operations of a batch, all in the caller's one transaction. */
@@ -39,6 +32,8 @@ export interface WriteScope {
   create(collection: string, body: unknown, options?: WriteOptions): Promise<WriteResult>
   update(collection: string, id: string, body: unknown, options?: WriteOptions): Promise<WriteResult>
   delete(collection: string, id: string, options?: WriteOptions): Promise<void>
+  /** The same transaction acting as another caller. */
+  as(caller: Caller): WriteScope
 }
 
 /**
@@ -48,30 +43,43 @@ export interface WriteScope {
  */
 export class RecordService {
   readonly #reader: RecordReader
-  readonly #writer: RecordWriter
+  readonly #pipeline: WritePipeline
   readonly #listQueries: ListQueryBuilder
   readonly #views: ViewQueries
-  readonly #guards: WriteGuard[] = []
 
   constructor(
     private readonly dialect: Dialect,
     private readonly registry: CollectionRegistry,
-    private readonly listeners: ChangeListener[] = [],
+    options: { log?: Logger } = {},
   ) {
     this.#reader = new RecordReader(dialect, registry)
-    this.#writer = new RecordWriter(dialect)
+    this.#pipeline = new WritePipeline(dialect, registry, this.#reader, options.log)
     this.#views = new ViewQueries(this.#reader)
     this.#listQueries = new ListQueryBuilder(this.#reader)
   }
 
+  /** The record hooks in force; the config loader fills them. */
+  get hooks(): RecordHooks {
+    return this.#pipeline.hooks
+  }
+
+  /**
+   * Decides what hooks get as `context`: given the records acting as the write's
+   * caller (in the write's transaction for before-hooks) and that transaction.
+   */
+  setHookContext(factory: HookContextFactory): void {
+    this.#pipeline.hookContext = (caller, trx, unit) =>
+      factory(new CallerRecords(this, caller, unit ? this.scope(trx, unit, caller) : undefined), trx)
+  }
+
   /** Adds a listener that runs inside every record write's transaction. */
   onChange(listener: ChangeListener): void {
-    this.listeners.push(listener)
+    this.#pipeline.listeners.push(listener)
   }
 
   /** Adds a guard every create and update passes before it is written. */
   guardWrites(guard: WriteGuard): void {
-    this.#guards.push(guard)
+    this.#pipeline.guards.push(guard)
   }
 
   collection(name: string): CollectionDefinition {
@@ -85,12 +93,12 @@ export class RecordService {
     name: string,
     params: ListParams,
     query: Record<string, unknown> = {},
+    db: Kysely<any> = this.dialect.db,
   ): Promise<ListPage> {
     const collection = this.collection(name)
     assertKeyScope(caller, collection, 'list')
     assertRuleOpen(caller, collection, 'listRule')
     const projection = this.projection(collection, caller, params.fields)
-    const db = this.dialect.db
     const queries = this.#listQueries.queries(caller, collection, params, query)
     const found = (await db.executeQuery(queries.rows)).rows
     const items = await this.#reader.toRecords(db, collection, found, caller)
@@ -115,14 +123,14 @@ export class RecordService {
     id: string,
     options: ReadOptions = {},
     query: Record<string, unknown> = {},
+    db: Kysely<any> = this.dialect.db,
   ): Promise<WriteResult> {
     const collection = this.collection(name)
     assertKeyScope(caller, collection, 'view')
     // Before the field list is checked, so a closed collection does not tell its field names.
     assertRuleOpen(caller, collection, 'viewRule')
     const projection = this.projection(collection, caller, options.fields)
-    const db = this.dialect.db
-    const row = await this.#views.find(caller, collection, id.toLowerCase(), query)
+    const row = await this.#views.find(caller, collection, id.toLowerCase(), query, db)
     if (!row) throw new NotFoundError()
     const [record] = await this.#reader.toRecords(db, collection, [row], caller)
     await this.#reader.expand(db, collection, [record!], options.expand, caller)
@@ -132,7 +140,7 @@ export class RecordService {
   /** The caller's own auth record as the caller sees it; rules do not hide one's own record. */
   async own(caller: Caller): Promise<RecordData> {
     if (!caller.auth) throw new NotFoundError()
-    const loaded = await this.load(
+    const loaded = await this.#reader.load(
       this.dialect.db,
       caller.auth.collection,
       caller.auth.record.id as string,
@@ -148,8 +156,8 @@ export class RecordService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
-    const prepared = await this.prepareCreate(caller, name, body)
-    return this.dialect.transaction((trx) => this.createIn(trx, caller, prepared, options))
+    const prepared = await this.#pipeline.prepare(caller, this.collection(name), 'create', body, options)
+    return this.#pipeline.transaction((trx, unit) => this.createIn(trx, unit, caller, prepared, options))
   }
 
   async update(
@@ -159,174 +167,79 @@ export class RecordService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
-    const prepared = await this.prepareUpdate(caller, name, body, options)
-    return this.dialect.transaction((trx) => this.updateIn(trx, caller, prepared, id, options))
+    const prepared = await this.#pipeline.prepare(caller, this.collection(name), 'update', body, options)
+    return this.#pipeline.transaction((trx, unit) => this.updateIn(trx, unit, caller, prepared, id, options))
   }
 
   async delete(caller: Caller, name: string, id: string, options: WriteOptions = {}): Promise<void> {
     const collection = this.collection(name)
-    await this.dialect.transaction((trx) => this.deleteIn(trx, caller, collection, id, options))
+    await this.#pipeline.transaction((trx, unit) =>
+      this.#pipeline.delete(trx, unit, caller, collection, id, options),
+    )
   }
 
   /**
    * Runs `work` with create/update/delete in one transaction: all of them apply, or
-   * none. Bodies are validated (and passwords hashed) as each call is made.
+   * none. Bodies are validated (and passwords hashed) as each call is made; after-hooks
+   * run once the whole batch has committed.
    */
   async batch<T>(caller: Caller, work: (scope: WriteScope) => Promise<T>): Promise<T> {
-    return this.dialect.transaction((trx) =>
-      work({
-        db: trx,
-        create: async (name, body, options = {}) =>
-          this.createIn(trx, caller, await this.prepareCreate(caller, name, body), options),
-        update: async (name, id, body, options = {}) =>
-          this.updateIn(trx, caller, await this.prepareUpdate(caller, name, body, options), id, options),
-        delete: async (name, id, options = {}) =>
-          this.deleteIn(trx, caller, this.collection(name), id, options),
-      }),
-    )
+    return this.#pipeline.transaction((trx, unit) => work(this.scope(trx, unit, caller)))
   }
 
-  private async prepareCreate(caller: Caller, name: string, body: unknown) {
-    const collection = this.collection(name)
-    assertKeyScope(caller, collection, 'create')
-    assertRuleOpen(caller, collection, 'createRule')
-    const clean = validateBody(collection, body, { mode: 'create', isSuperuser: caller.isSuperuser })
-    for (const guard of this.#guards) guard(caller, 'create', collection, writtenFields(clean))
-    if (clean.password !== undefined) clean.passwordHash = await hashPassword(clean.password)
-    return { collection, clean, body: body as Record<string, unknown> }
-  }
-
-  private async prepareUpdate(caller: Caller, name: string, body: unknown, options: WriteOptions = {}) {
-    const collection = this.collection(name)
-    assertKeyScope(caller, collection, 'update')
-    assertRuleOpen(caller, collection, 'updateRule')
-    const clean = validateBody(collection, body, {
-      mode: 'update',
-      isSuperuser: caller.isSuperuser,
-      isEmailChange: options.isEmailChange === true && caller.isSuperuser,
-    })
-    for (const guard of this.#guards) guard(caller, 'update', collection, writtenFields(clean))
-    if (clean.password !== undefined) clean.passwordHash = await hashPassword(clean.password)
-    return { collection, clean, body: body as Record<string, unknown> }
+  /** The writes of one transaction, acting as `caller`; hooks use it to write alongside. */
+  scope(trx: Kysely<any>, unit: WriteUnit, caller: Caller): WriteScope {
+    const pipeline = this.#pipeline
+    return {
+      db: trx,
+      create: async (name, body, options = {}) =>
+        this.createIn(
+          trx,
+          unit,
+          caller,
+          await pipeline.prepare(caller, this.collection(name), 'create', body, options),
+          options,
+        ),
+      update: async (name, id, body, options = {}) =>
+        this.updateIn(
+          trx,
+          unit,
+          caller,
+          await pipeline.prepare(caller, this.collection(name), 'update', body, options),
+          id,
+          options,
+        ),
+      delete: async (name, id, options = {}) =>
+        pipeline.delete(trx, unit, caller, this.collection(name), id, options),
+      as: (other) => this.scope(trx, unit, other),
+    }
   }
 
   private async createIn(
     trx: Kysely<any>,
+    unit: WriteUnit,
     caller: Caller,
-    { collection, clean, body }: Awaited<ReturnType<RecordService['prepareCreate']>>,
+    prepared: Parameters<WritePipeline['create']>[3],
     options: WriteOptions,
   ): Promise<WriteResult> {
-    const access = checkAccess(caller, collection, 'createRule', this.#reader.filterContext(), {
-      body,
-      query: options.query,
-    })
-    const projection = this.projection(collection, caller, options.fields)
-    const id = await this.#writer.insert(trx, collection, clean)
-    // The create rule is checked against the stored candidate, inside the transaction.
-    const loaded = await this.load(
-      trx,
-      collection,
-      id,
-      caller,
-      access.kind === 'where' ? access.condition : undefined,
-    )
-    if (!loaded) throw new ForbiddenError('The create rule does not allow this record.')
-    await this.notify(trx, {
-      written: writtenFields(clean),
-      action: 'create',
-      collection,
-      record: await this.asSuperuser(trx, collection, loaded),
-      previous: null,
-    })
-    await this.#reader.expand(trx, collection, [loaded.record], options.expand, caller)
+    const projection = this.projection(prepared.collection, caller, options.fields)
+    const loaded = await this.#pipeline.create(trx, unit, caller, prepared, options)
+    await this.#reader.expand(trx, prepared.collection, [loaded.record], options.expand, caller)
     return this.result(loaded, projection)
   }
 
   private async updateIn(
     trx: Kysely<any>,
+    unit: WriteUnit,
     caller: Caller,
-    { collection, clean, body }: Awaited<ReturnType<RecordService['prepareUpdate']>>,
+    prepared: Parameters<WritePipeline['update']>[3],
     id: string,
     options: WriteOptions,
   ): Promise<WriteResult> {
-    const projection = this.projection(collection, caller, options.fields)
-    const stored = await this.#reader.findRowForWrite(trx, collection, id)
-    const previous = stored
-      ? (await this.#reader.toRecords(trx, collection, [stored], { auth: null, isSuperuser: true }))[0]!
-      : undefined
-    const access = this.#reader.access(caller, collection, 'updateRule', {
-      body,
-      query: options.query,
-      existing: previous,
-    })
-    const visible =
-      stored && (access.kind === 'all' || (await this.#reader.findRow(trx, collection, id, access.condition)))
-    if (!stored || !visible) throw new NotFoundError()
-    if (!ifMatchAllows(options.ifMatch, stored._version)) throw new PreconditionFailedError()
-    const sameAsEmail =
-      clean.password === undefined ? null : emailAsPasswordProblem(clean.password, stored.email)
-    if (sameAsEmail) throw new ValidationError({ password: sameAsEmail })
-    await this.#writer.update(trx, collection, id, clean)
-    const loaded = (await this.load(trx, collection, id, caller))!
-    await this.notify(trx, {
-      written: writtenFields(clean),
-      action: 'update',
-      collection,
-      record: await this.asSuperuser(trx, collection, loaded),
-      previous: previous!,
-    })
-    await this.#reader.expand(trx, collection, [loaded.record], options.expand, caller)
+    const projection = this.projection(prepared.collection, caller, options.fields)
+    const loaded = await this.#pipeline.update(trx, unit, caller, prepared, id, options)
+    await this.#reader.expand(trx, prepared.collection, [loaded.record], options.expand, caller)
     return this.result(loaded, projection)
-  }
-
-  private async deleteIn(
-    trx: Kysely<any>,
-    caller: Caller,
-    collection: CollectionDefinition,
-    id: string,
-    options: WriteOptions,
-  ) {
-    assertKeyScope(caller, collection, 'delete')
-    const access = this.#reader.access(caller, collection, 'deleteRule', { query: options.query })
-    const stored = await this.#reader.findRowForWrite(
-      trx,
-      collection,
-      id,
-      access.kind === 'where' ? access.condition : undefined,
-    )
-    if (!stored) throw new NotFoundError()
-    if (!ifMatchAllows(options.ifMatch, stored._version)) throw new PreconditionFailedError()
-    const previous = (
-      await this.#reader.toRecords(trx, collection, [stored], { auth: null, isSuperuser: true })
-    )[0]!
-    await this.#writer.delete(trx, collection, id)
-    await this.notify(trx, { action: 'delete', collection, record: previous, previous, written: [] })
-  }
-
-  private async load(
-    db: Kysely<any>,
-    collection: CollectionDefinition,
-    id: string,
-    caller: Caller,
-    condition?: Parameters<RecordReader['findRow']>[3],
-  ): Promise<LoadedRecord | undefined> {
-    const row = await this.#reader.findRow(db, collection, id.toLowerCase(), condition)
-    if (!row) return undefined
-    const [record] = await this.#reader.toRecords(db, collection, [row], caller)
-    return { row, record: record! }
-  }
-
-  private async asSuperuser(
-    db: Kysely<any>,
-    collection: CollectionDefinition,
-    loaded: LoadedRecord,
-  ): Promise<RecordData> {
-    if (this.listeners.length === 0) return loaded.record
-    return (await this.#reader.toRecords(db, collection, [loaded.row], { auth: null, isSuperuser: true }))[0]!
-  }
-
-  private async notify(db: Kysely<any>, change: Parameters<ChangeListener>[1]): Promise<void> {
-    for (const listener of this.listeners) await listener(db, change)
   }
 
   private projection(collection: CollectionDefinition, caller: Caller, fields: string | undefined) {
@@ -342,10 +255,4 @@ export class RecordService {
       etag: etagOf(loaded.row._version),
     }
   }
-}
-
-function writtenFields(clean: CleanBody): string[] {
-  const names = Object.keys(clean.values)
-  if (clean.password !== undefined || clean.passwordHash !== undefined) names.push('password')
-  return names
 }

@@ -17,6 +17,8 @@ export interface ValidationOptions {
   isSuperuser: boolean
   /** The email-change flow's update: the one write after create that may set an auth record's email. */
   isEmailChange?: boolean
+  /** Checks the fields only: a record a before-hook changed carries no password input. */
+  ignorePassword?: boolean
 }
 
 /** The checked, normalised body: field values by name, plus the auth-only inputs. */
@@ -134,7 +136,8 @@ export function validateBody(
   }
   const clean: CleanBody = { values }
   if (typeof input.id === 'string') clean.id = input.id.toLowerCase()
-  if (collection.type === 'auth') checkPassword(collection, input, options, errors, clean)
+  if (collection.type === 'auth' && !options.ignorePassword)
+    checkPassword(collection, input, options, errors, clean)
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
   return clean
 }

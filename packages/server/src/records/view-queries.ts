@@ -1,4 +1,4 @@
-import { CompiledQuery } from 'kysely'
+import { CompiledQuery, type Kysely } from 'kysely'
 import type { CollectionDefinition } from '../collections/index.js'
 import type { Caller } from '../identity/index.js'
 import { callerKey, readsOnlyTheCaller } from './kept-statements.js'
@@ -21,8 +21,8 @@ export class ViewQueries {
     collection: CollectionDefinition,
     id: string,
     query: Record<string, unknown>,
+    db: Kysely<any> = this.reader.dialect.db,
   ): Promise<Record<string, unknown> | undefined> {
-    const db = this.reader.dialect.db
     const statement = this.statement(caller, collection, query)
     if (!statement) return this.reader.findRow(db, collection, id)
     const parameters = statement.parameters.map((value) => (value === ID_SLOT ? id : value))

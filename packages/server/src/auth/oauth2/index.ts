@@ -4,6 +4,7 @@
  * @example
  * await app.register(oauth2Routes, { db, box, records, signIn: auth.signIn, audit: auth.audit })
  */
+export { ExternalAuthStore } from './external-auths.js'
 export { oauth2Migration, oauth2Tables } from './migration.js'
 export { providerSettingsInput } from './provider-settings.js'
 export {

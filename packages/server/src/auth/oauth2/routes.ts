@@ -65,11 +65,6 @@ export async function oauth2Routes(app: FastifyInstance, options: OAuth2RoutesOp
     externalAuths,
     client: new ProviderClient(),
   })
-  // A deleted record takes its links along, in the same transaction.
-  records.onChange(async (trx, change) => {
-    if (change.action === 'delete' && change.collection.type === 'auth')
-      await externalAuths.unlinkAll(trx, change.collection.id, change.record.id as string)
-  })
 
   function authCollection(name: string): CollectionDefinition {
     const collection = records.collection(name)

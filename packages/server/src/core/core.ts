@@ -1,0 +1,119 @@
+import pino, { type Logger } from 'pino'
+import {
+  type AuthServices,
+  createAuthServices,
+  createSetupLink,
+  forgetAuthCollection,
+} from '../auth/index.js'
+import { CollectionRegistry, CollectionService } from '../collections/index.js'
+import type { PlinthConfig } from '../config/index.js'
+import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
+import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
+import { pruneIdempotencyKeys } from '../idempotency/index.js'
+import { createMailer, type Mailer } from '../mail/index.js'
+import { RecordService } from '../records/index.js'
+import { checkRules } from '../rules/index.js'
+import { loggerOptions } from './logging.js'
+import { systemMigrations } from './system-migrations.js'
+
+/**
+ * Plinth without a transport: the database, the collections, the records with
+ * every listener and hook, auth and mail. The HTTP app, the CLI and background
+ * work all take the same core, so a write made from the shell runs exactly what
+ * one made over HTTP runs.
+ */
+export interface Core {
+  readonly config: PlinthConfig
+  readonly log: Logger
+  readonly dialect: Dialect
+  readonly registry: CollectionRegistry
+  readonly collections: CollectionService
+  readonly records: RecordService
+  readonly auth: AuthServices
+  readonly mailer: Mailer
+  /** The instance secret's box, for values kept encrypted in the database. */
+  readonly box: SecretBox
+  readonly instanceSecret: string
+  /** Stops background work and closes the database. */
+  close(): Promise<void>
+}
+
+export interface CoreOptions {
+  /** A logger to share (the HTTP app passes none and uses the core's). */
+  log?: Logger
+}
+
+/** Opens the database, brings Plinth's own tables up to date and loads the collections. */
+export async function openStorage(config: PlinthConfig) {
+  const dialect = await openDatabase(config)
+  const registry = new CollectionRegistry()
+  const collections = new CollectionService(dialect, registry, checkRules(dialect))
+  collections.onDrop(forgetAuthCollection)
+  try {
+    await runSystemMigrations(dialect, systemMigrations(collections))
+    await collections.load()
+  } catch (error) {
+    await dialect.close()
+    throw error
+  }
+  return { dialect, registry, collections }
+}
+
+/**
+ * Builds the core of a Plinth instance. Two cores in one process share nothing.
+ *
+ * @example
+ * const core = await createCore(loadConfig(process.env))
+ * await core.records.create(systemCaller, 'posts', { title: 'Hello' })
+ * await core.close()
+ */
+export async function createCore(config: PlinthConfig, options: CoreOptions = {}): Promise<Core> {
+  const log = options.log ?? pino(loggerOptions(config.logLevel))
+  const { dialect, registry, collections } = await openStorage(config)
+  try {
+    const instanceSecret = loadInstanceSecret(config.secret, config.dataDir)
+    const box = new SecretBox(instanceSecret)
+    const records = new RecordService(dialect, registry, { log })
+    const auth = await createAuthServices(dialect.db, registry, records, box, {
+      issuer: config.publicUrl,
+      tokenTtl: config.tokenTtl,
+      sessionTtl: config.sessionTtl,
+      relyingParty: { id: config.webauthn.rpId, origins: config.webauthn.origins },
+      reauthWindow: config.reauthWindow,
+    })
+    const mailer = createMailer(config, log)
+    const pruner = setInterval(
+      () => {
+        Promise.all([pruneIdempotencyKeys(dialect.db), auth.lockout.prune()]).catch((error) =>
+          log.warn({ err: error }, 'pruning expired rows failed'),
+        )
+      },
+      60 * 60 * 1000,
+    )
+    pruner.unref()
+    return {
+      config,
+      log,
+      dialect,
+      registry,
+      collections,
+      records,
+      auth,
+      mailer,
+      box,
+      instanceSecret,
+      async close() {
+        clearInterval(pruner)
+        await dialect.close()
+      },
+    }
+  } catch (error) {
+    await dialect.close()
+    throw error
+  }
+}
+
+/** The first-run link, when no superuser exists yet. */
+export function setupLinkFor(core: Core): Promise<string | null> {
+  return createSetupLink(core.dialect.db, core.config.publicUrl)
+}

@@ -1,7 +1,10 @@
+import { writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { Command, Option } from 'commander'
 import { upsertSuperuser } from '../auth/index.js'
 import { ConfigError } from '../config/index.js'
 import { PlinthError } from '../errors/index.js'
+import { collectionTypes, findConfigFile, ProjectConfigError } from '../extensions/index.js'
 import { configFrom, type DatabaseFlags, databaseOptions, withDatabase } from './options.js'
 import { schemaCommands } from './schema.js'
 import { serve } from './serve.js'
@@ -16,9 +19,27 @@ function program(): Command {
       .command('serve')
       .description('start the server (drains in-flight requests on SIGINT/SIGTERM)')
       .addOption(new Option('--host <host>', 'address to listen on').env('PLINTH_HOST'))
-      .addOption(new Option('--port <port>', 'port to listen on').env('PLINTH_PORT')),
+      .addOption(new Option('--port <port>', 'port to listen on').env('PLINTH_PORT'))
+      .addOption(
+        new Option('--config <file>', 'the project config (default: plinth.config.ts in this folder)').env(
+          'PLINTH_CONFIG',
+        ),
+      )
+      .option('--dev', 'reload the project config when it changes'),
   ).action(async (flags) => {
-    await serve(configFrom(flags))
+    const config = configFrom(flags)
+    await serve({ ...config, projectConfig: projectConfigFile(flags.config) }, { dev: flags.dev === true })
+  })
+
+  databaseOptions(
+    root
+      .command('typegen')
+      .description('write TypeScript types of the live collections for hooks, routes and clients')
+      .option('--out <file>', 'where to write them', 'plinth-types.d.ts'),
+  ).action(async (flags: DatabaseFlags & { out: string }) => {
+    const source = await withDatabase(flags, async ({ registry }) => collectionTypes(registry.all()))
+    writeFileSync(flags.out, source)
+    console.log(`Wrote the record types of the collections to ${flags.out}.`)
   })
 
   const superuser = root.command('superuser').description('manage superusers')
@@ -62,9 +83,14 @@ function program(): Command {
   return root
 }
 
+/** The config file named on the command line, or the project's own in this folder. */
+function projectConfigFile(given: string | undefined): string | null {
+  return given ? resolve(given) : findConfigFile(process.cwd())
+}
+
 /** One line on stderr and a non-zero exit: no stack traces for a user's mistake. */
 function fail(error: unknown): never {
-  if (error instanceof ConfigError) console.error(error.message)
+  if (error instanceof ConfigError || error instanceof ProjectConfigError) console.error(error.message)
   else if (error instanceof PlinthError) {
     const fields = error.fields
       ? ` (${Object.entries(error.fields)

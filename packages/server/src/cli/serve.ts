@@ -1,3 +1,4 @@
+import { watch } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { PlinthConfig } from '../config/index.js'
 import { createApp } from '../http/index.js'
@@ -5,25 +6,12 @@ import { createApp } from '../http/index.js'
 /**
  * Listens until SIGINT or SIGTERM, then drains: readiness turns 503, the server
  * stops accepting connections, waits for in-flight requests (up to the shutdown
- * timeout) and closes the database.
+ * timeout) and closes the database. With `dev`, a change to the project's config
+ * file starts a new app in its place; a config that fails to load leaves the
+ * running one as it was.
  */
-export async function serve(config: PlinthConfig): Promise<FastifyInstance> {
-  const startedAt = performance.now()
-  const app = await createApp(config)
-  await app.listen({ host: config.host, port: config.port })
-  app.log.info(
-    {
-      database: app.plinth.dialect.name,
-      dataDir: config.dataDir,
-      startupMs: Math.round(performance.now() - startedAt),
-    },
-    `Plinth is listening on ${config.publicUrl} (REST API at /api, docs at /api/docs)`,
-  )
-  if (app.plinth.setupLink) {
-    app.log.warn(
-      `No superuser yet. Create the first one with this one-time link (valid for 1 hour): ${app.plinth.setupLink}`,
-    )
-  }
+export async function serve(config: PlinthConfig, options: { dev?: boolean } = {}): Promise<FastifyInstance> {
+  let app = await start(config)
 
   let stopping = false
   const stop = async (signal: string) => {
@@ -46,5 +34,51 @@ export async function serve(config: PlinthConfig): Promise<FastifyInstance> {
   }
   process.once('SIGINT', () => void stop('SIGINT'))
   process.once('SIGTERM', () => void stop('SIGTERM'))
+
+  if (options.dev && config.projectConfig) {
+    const file = config.projectConfig
+    let reloading = Promise.resolve()
+    let timer: NodeJS.Timeout | undefined
+    // Editors write a file in several steps: wait for them to settle before reloading.
+    watch(file, () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        reloading = reloading.then(async () => {
+          if (stopping) return
+          app.log.info({ file }, 'the project config changed: reloading')
+          try {
+            const next = await createApp(config)
+            await app.close()
+            await next.listen({ host: config.host, port: config.port })
+            app = next
+            app.log.info({ file }, 'reloaded')
+          } catch (error) {
+            app.log.error(`the project config was not reloaded: ${(error as Error).message}`)
+          }
+        })
+      }, 100)
+    }).unref()
+  }
+  return app
+}
+
+async function start(config: PlinthConfig): Promise<FastifyInstance> {
+  const startedAt = performance.now()
+  const app = await createApp(config)
+  await app.listen({ host: config.host, port: config.port })
+  app.log.info(
+    {
+      database: app.plinth.dialect.name,
+      dataDir: config.dataDir,
+      projectConfig: config.projectConfig,
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    `Plinth is listening on ${config.publicUrl} (REST API at /api, docs at /api/docs)`,
+  )
+  if (app.plinth.setupLink) {
+    app.log.warn(
+      `No superuser yet. Create the first one with this one-time link (valid for 1 hour): ${app.plinth.setupLink}`,
+    )
+  }
   return app
 }

@@ -39,6 +39,8 @@ export interface PlinthConfig {
   appName: string
   /** Passkeys: the WebAuthn RP ID (a domain) and the page origins allowed to use it. */
   webauthn: { rpId: string; origins: string[] }
+  /** The project's plinth.config.ts (hooks, routes), or null for none. */
+  projectConfig: string | null
 }
 
 /** At most `max` requests per `windowMs` for one client. */
@@ -219,6 +221,10 @@ function webauthn(env: Env, publicUrl: string): { rpId: string; origins: string[
   return { rpId, origins }
 }
 
+function resolveIfSet(path: string | undefined): string | null {
+  return path ? resolve(path) : null
+}
+
 /**
  * Reads the configuration from PLINTH_* variables, with explicit overrides
  * (the CLI's flags) on top. Throws ConfigError naming the offending key.
@@ -264,5 +270,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
     mailFrom: overrides.mailFrom ?? headerText(env, 'PLINTH_MAIL_FROM', 'Plinth <no-reply@localhost>', 320),
     appName: overrides.appName ?? headerText(env, 'PLINTH_APP_NAME', 'Plinth', 100),
     webauthn: overrides.webauthn ?? webauthn(env, publicUrl),
+    projectConfig:
+      overrides.projectConfig !== undefined ? overrides.projectConfig : resolveIfSet(env.PLINTH_CONFIG),
   }
 }

@@ -9,6 +9,7 @@ import { CollectionRegistry, CollectionService } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
 import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
+import { type ExtensionServices, loadConfigFile, type PlinthProjectConfig } from '../extensions/index.js'
 import { pruneIdempotencyKeys } from '../idempotency/index.js'
 import { createMailer, type Mailer } from '../mail/index.js'
 import { RecordService } from '../records/index.js'
@@ -34,6 +35,8 @@ export interface Core {
   /** The instance secret's box, for values kept encrypted in the database. */
   readonly box: SecretBox
   readonly instanceSecret: string
+  /** The project's hooks and routes (empty without a plinth.config.ts). */
+  readonly project: PlinthProjectConfig
   /** Stops background work and closes the database. */
   close(): Promise<void>
 }
@@ -82,6 +85,13 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
       reauthWindow: config.reauthWindow,
     })
     const mailer = createMailer(config, log)
+    records.setHookContext(
+      (callerRecords) => ({ records: callerRecords, mailer, log }) satisfies ExtensionServices,
+    )
+    const project = config.projectConfig
+      ? await loadConfigFile(config.projectConfig, (name) => registry.get(name) !== undefined)
+      : {}
+    records.hooks.replace(project.hooks ?? {})
     const pruner = setInterval(
       () => {
         Promise.all([pruneIdempotencyKeys(dialect.db), auth.lockout.prune()]).catch((error) =>
@@ -102,6 +112,7 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
       mailer,
       box,
       instanceSecret,
+      project,
       async close() {
         clearInterval(pruner)
         await dialect.close()

@@ -11,7 +11,27 @@ export function problemType(code: string): string {
   return `urn:plinth:error:${code}`
 }
 
+// Shared across copies of this module: a project's config may load its own copy of the
+// package (or the built one while the server runs from source), and its HookError must
+// still be recognised as one of ours.
+const BRAND = Symbol.for('plinth.error')
+
 export class PlinthError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: subclasses inherit this check, and `this` is the class asked about
+    if (this !== PlinthError)
+      return Function.prototype[Symbol.hasInstance].call(
+        // biome-ignore lint/complexity/noThisInStatic: as above
+        this,
+        value,
+      )
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+
+  get [BRAND](): true {
+    return true
+  }
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -89,6 +109,30 @@ export class FilterError extends PlinthError {
 }
 
 /**
+ * Refuses a write or a request from a project's own hook or route: the client gets
+ * problem+json with this 4xx status and, per field, the messages given.
+ *
+ * @example
+ * throw new HookError(400, 'Not enough stock.', { quantity: 'only 3 left' })
+ */
+export class HookError extends PlinthError {
+  constructor(status: number, message: string, fields?: Record<string, string>) {
+    if (!Number.isInteger(status) || status < 400 || status > 499)
+      throw new RangeError(`HookError needs a 4xx status, got ${status}`)
+    super(
+      status,
+      'refused',
+      message,
+      fields &&
+        Object.fromEntries(
+          Object.entries(fields).map(([name, text]) => [name, { code: 'refused', message: text }]),
+        ),
+    )
+    this.name = 'HookError'
+  }
+}
+
+/**
  * Every error code Plinth answers with, its status and its title. docs/errors.md
  * lists the same codes; errors.test.ts fails when they drift apart.
  */
@@ -106,6 +150,7 @@ export const errorCatalogue = {
   oauth2_account_exists: { status: 400, title: 'Account exists' },
   oauth2_already_linked: { status: 400, title: 'Provider account already linked' },
   batch_failed: { status: 400, title: 'Batch request failed' },
+  refused: { status: 400, title: 'Refused' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   invalid_token: { status: 401, title: 'Invalid token' },
   forbidden: { status: 403, title: 'Forbidden' },

@@ -6,6 +6,7 @@ export {
   type FieldErrors,
   FilterError,
   ForbiddenError,
+  HookError,
   NotFoundError,
   PlinthError,
   PreconditionFailedError,

@@ -16,6 +16,7 @@ import { collectionsRoutes } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { type Core, createCore, setupLinkFor } from '../core/index.js'
 import { PlinthError } from '../errors/index.js'
+import { projectRoutes } from '../extensions/index.js'
 import { idempotency } from '../idempotency/index.js'
 import { openapiRoutes } from '../openapi/index.js'
 import { batchRoutes, recordsRoutes } from '../records/index.js'
@@ -149,6 +150,8 @@ export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     appName: config.appName,
   })
+  // Last, so a project route that repeats one of Plinth's fails start-up rather than shadowing it.
+  await app.register(projectRoutes, { routes: core.project.routes ?? [], records, mailer: core.mailer })
   return app
 }
 

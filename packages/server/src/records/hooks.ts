@@ -16,8 +16,8 @@ export type HookName = (typeof HOOK_NAMES)[number]
 export type BeforeHookName = 'beforeCreate' | 'beforeUpdate' | 'beforeDelete'
 export type AfterHookName = 'afterCreate' | 'afterUpdate' | 'afterDelete'
 
-/** What every hook is told about the write. */
-export interface RecordHookEvent<Context = Record<string, unknown>> {
+/** What every hook is told about the write, besides the services of `Context`. */
+export interface RecordHookBase {
   /** The collection's name. */
   collection: string
   definition: CollectionDefinition
@@ -33,9 +33,10 @@ export interface RecordHookEvent<Context = Record<string, unknown>> {
   tx: Kysely<any>
   /** True when a delete was cascaded from a related record by a foreign key. */
   isCascade: boolean
-  /** Services of the composition root (records acting as the caller, jobs, mail, log). */
-  context: Context
 }
+
+/** The write, and the services of the composition root (records acting as the caller, jobs, mail, log). */
+export type RecordHookEvent<Context = Record<string, unknown>> = RecordHookBase & Context
 
 export type RecordHook<Context = Record<string, unknown>> = (
   event: RecordHookEvent<Context>,

@@ -7,6 +7,7 @@ export {
   type HookName,
   type HookSet,
   type RecordHook,
+  type RecordHookBase,
   type RecordHookEvent,
   RecordHooks,
 } from './hooks.js'

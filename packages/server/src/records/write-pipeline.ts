@@ -249,6 +249,7 @@ export class WritePipeline {
     const context = this.hookContext(caller, trx, unit)
     for (const hook of hooks) {
       await hook({
+        ...context,
         collection: collection.name,
         definition: collection,
         record,
@@ -256,7 +257,6 @@ export class WritePipeline {
         caller,
         tx: trx,
         isCascade,
-        context,
       })
     }
   }
@@ -279,6 +279,7 @@ export class WritePipeline {
       for (const hook of hooks) {
         try {
           await hook({
+            ...context,
             collection: collection.name,
             definition: collection,
             record: structuredClone(record),
@@ -286,7 +287,6 @@ export class WritePipeline {
             caller,
             tx: db,
             isCascade,
-            context,
           })
         } catch (error) {
           // The write is committed: an after-hook's failure is the hook's to report, not the client's.

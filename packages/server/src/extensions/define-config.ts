@@ -1,0 +1,77 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
+import type { Caller } from '../identity/index.js'
+import type { Mailer } from '../mail/index.js'
+import type { CallerRecords, HookName, RecordData, RecordHookBase } from '../records/index.js'
+
+/**
+ * Record types by collection name. Empty here; `plinth typegen` writes a declaration
+ * file that fills it, so hooks and routes see each collection's fields.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from plinth-types.d.ts
+export interface PlinthCollections {}
+
+type KnownCollection = keyof PlinthCollections & string
+
+/** A record of collection `C`: its typed fields once typegen ran, any fields before. */
+export type RecordOf<C extends string> = C extends KnownCollection ? PlinthCollections[C] : RecordData
+
+/** What hooks, routes and jobs can use besides their own arguments. */
+export interface ExtensionServices {
+  /** Records acting as the caller (rules apply); `records.asSuperuser()` to act past them. */
+  records: CallerRecords
+  mailer: Mailer
+  log: Logger
+}
+
+export interface HookEvent<C extends string>
+  extends Omit<RecordHookBase, 'record' | 'previous' | 'collection'>,
+    ExtensionServices {
+  collection: C
+  /** Before-hooks may change it; the change is validated like a request body. */
+  record: RecordOf<C>
+  previous: RecordOf<C> | null
+}
+
+export type Hook<C extends string> = (event: HookEvent<C>) => void | Promise<void>
+export type CollectionHooks<C extends string> = Partial<Record<HookName, Hook<C>>>
+
+/** Hooks by collection name, or `*` for every collection. */
+export type HooksConfig = [KnownCollection] extends [never]
+  ? Record<string, CollectionHooks<string>>
+  : { [C in KnownCollection]?: CollectionHooks<C> } & { '*'?: CollectionHooks<string> }
+
+export interface RouteContext extends ExtensionServices {
+  params: Record<string, string>
+  query: Record<string, unknown>
+  body: unknown
+  /** Who is asking, from the request's token, cookie or API key. */
+  caller: Caller
+  request: FastifyRequest
+  reply: FastifyReply
+}
+
+export interface RouteDefinition {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  /** A Fastify path, e.g. `/api/orders/:id/ship`. */
+  path: string
+  /** Its return value is sent as JSON (200); `reply` sets anything else. */
+  handler(context: RouteContext): unknown
+}
+
+export interface PlinthProjectConfig {
+  hooks?: HooksConfig
+  routes?: RouteDefinition[]
+}
+
+/**
+ * Declares a project's hooks and routes in `plinth.config.ts`, typed end to end.
+ *
+ * @example
+ * export default defineConfig({
+ *   hooks: { orders: { async beforeCreate({ record }) { if (record.quantity > 10) throw new HookError(400, 'Too many') } } },
+ * })
+ */
+export function defineConfig(config: PlinthProjectConfig): PlinthProjectConfig {
+  return config
+}

@@ -1,0 +1,23 @@
+/**
+ * A project's own TypeScript inside Plinth: `plinth.config.ts` with record hooks and
+ * routes, loaded without a build step.
+ *
+ * @example
+ * const project = await loadConfigFile('plinth.config.ts', (name) => registry.get(name) !== undefined)
+ */
+export { CONFIG_FILE_NAMES, findConfigFile, loadConfigFile, ProjectConfigError } from './config-file.js'
+export {
+  type CollectionHooks,
+  defineConfig,
+  type ExtensionServices,
+  type Hook,
+  type HookEvent,
+  type HooksConfig,
+  type PlinthCollections,
+  type PlinthProjectConfig,
+  type RecordOf,
+  type RouteContext,
+  type RouteDefinition,
+} from './define-config.js'
+export { type ProjectRoutesOptions, projectRoutes } from './routes.js'
+export { collectionTypes } from './typegen.js'

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
+import { createApp } from '../http/index.js'
+import { createTestApp, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, type TestApp } from './app.js'
+import type { TestDialect } from './databases.js'
+
+/** Inside the package, so a config's `import … from 'plinth'` resolves as in a project. */
+const TMP = fileURLToPath(new URL('../../.vitest-tmp/', import.meta.url))
+
+/** Writes a project config file in a folder of its own; answers its path. */
+export function writeProjectConfig(
+  source: string,
+  name = 'plinth.config.ts',
+): { file: string; remove(): void } {
+  const dir = join(TMP, `project-${randomBytes(6).toString('hex')}`)
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, name)
+  writeFileSync(file, source)
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A test app whose collections exist before the project config loads (it names
+ * them), started with that config: the first app creates the collections, the
+ * second one, on the same database, serves them with the project's hooks and routes.
+ */
+export async function createProjectApp(
+  kind: TestDialect,
+  collections: Record<string, unknown>[],
+  source: string,
+): Promise<TestApp & { file: string }> {
+  const base = await createTestApp(kind)
+  for (const definition of collections) {
+    const created = await base.request({ method: 'POST', url: '/api/collections', payload: definition })
+    expect(created.statusCode, created.body).toBe(201)
+  }
+  await base.app.close()
+  const config = writeProjectConfig(source)
+  try {
+    const app = await createApp({ ...base.config, projectConfig: config.file })
+    const signIn = await app.inject({
+      method: 'POST',
+      url: '/api/collections/_superusers/auth-with-password',
+      payload: { identity: SUPERUSER_EMAIL, password: SUPERUSER_PASSWORD },
+    })
+    const token = signIn.json().token as string
+    return {
+      app,
+      config: app.plinth.config,
+      token,
+      file: config.file,
+      request({ auth, headers, ...options }) {
+        const bearer = auth === undefined ? token : auth
+        return app.inject({
+          ...options,
+          headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...headers },
+        })
+      },
+      async close() {
+        await app.close()
+        await base.close()
+        config.remove()
+      },
+    }
+  } catch (error) {
+    await base.close()
+    config.remove()
+    throw error
+  }
+}

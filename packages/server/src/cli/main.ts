@@ -1,11 +1,16 @@
 import { writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { Command, Option } from 'commander'
 import { upsertSuperuser } from '../auth/index.js'
 import { ConfigError } from '../config/index.js'
 import { PlinthError } from '../errors/index.js'
-import { collectionTypes, findConfigFile, ProjectConfigError } from '../extensions/index.js'
-import { configFrom, type DatabaseFlags, databaseOptions, withDatabase } from './options.js'
+import { collectionTypes, ProjectConfigError } from '../extensions/index.js'
+import {
+  configFrom,
+  type DatabaseFlags,
+  databaseOptions,
+  projectConfigFile,
+  withDatabase,
+} from './options.js'
 import { schemaCommands } from './schema.js'
 import { serve } from './serve.js'
 
@@ -48,8 +53,16 @@ function program(): Command {
   )
     .argument('<email>')
     .argument('<password>')
+    .addOption(
+      new Option(
+        '--config <file>',
+        'the project config whose hooks run (default: plinth.config.ts here)',
+      ).env('PLINTH_CONFIG'),
+    )
     .action(async (email: string, password: string, flags: DatabaseFlags) => {
-      const outcome = await withDatabase(flags, ({ records }) => upsertSuperuser(records, email, password))
+      const outcome = await withDatabase(flags, ({ records }) => upsertSuperuser(records, email, password), {
+        project: true,
+      })
       console.log(`Superuser ${email.trim().toLowerCase()} ${outcome}.`)
     })
 
@@ -81,11 +94,6 @@ function program(): Command {
 
   schemaCommands(root)
   return root
-}
-
-/** The config file named on the command line, or the project's own in this folder. */
-function projectConfigFile(given: string | undefined): string | null {
-  return given ? resolve(given) : findConfigFile(process.cwd())
 }
 
 /** One line on stderr and a non-zero exit: no stack traces for a user's mistake. */

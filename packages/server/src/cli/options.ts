@@ -1,10 +1,14 @@
+import { resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { ConfigError, loadConfig, type PlinthConfig } from '../config/index.js'
 import { type Core, createCore } from '../core/index.js'
+import { findConfigFile } from '../extensions/index.js'
 
 export interface DatabaseFlags {
   dir?: string
   databaseUrl?: string
+  /** The project config to load, for commands that write records (its hooks run). */
+  config?: string
 }
 
 /** Configuration from the environment with the command's flags on top. */
@@ -21,9 +25,23 @@ export function configFrom(flags: DatabaseFlags & { host?: string; port?: string
   return loadConfig(process.env, overrides)
 }
 
-/** Opens the database for a one-off command and always closes it. */
-export async function withDatabase<T>(flags: DatabaseFlags, work: (plinth: Core) => Promise<T>): Promise<T> {
-  const plinth = await createCore({ ...configFrom(flags), logLevel: 'silent' })
+/** The config file named on the command line, or the project's own in this folder. */
+export function projectConfigFile(given: string | undefined): string | null {
+  return given ? resolve(given) : findConfigFile(process.cwd())
+}
+
+/**
+ * Opens the core for a one-off command and always closes it. Commands that write
+ * records load the project config, so its hooks run as they would over HTTP;
+ * schema commands do not, since the config may name collections they create.
+ */
+export async function withDatabase<T>(
+  flags: DatabaseFlags,
+  work: (plinth: Core) => Promise<T>,
+  options: { project?: boolean } = {},
+): Promise<T> {
+  const projectConfig = options.project ? projectConfigFile(flags.config) : null
+  const plinth = await createCore({ ...configFrom(flags), logLevel: 'silent', projectConfig })
   try {
     return await work(plinth)
   } finally {

@@ -30,7 +30,7 @@ export function writeProjectConfig(
 export async function createProjectApp(
   kind: TestDialect,
   collections: Record<string, unknown>[],
-  source: string,
+  source: string | { file: string },
 ): Promise<TestApp & { file: string }> {
   const base = await createTestApp(kind)
   for (const definition of collections) {
@@ -38,7 +38,7 @@ export async function createProjectApp(
     expect(created.statusCode, created.body).toBe(201)
   }
   await base.app.close()
-  const config = writeProjectConfig(source)
+  const config = typeof source === 'string' ? writeProjectConfig(source) : { ...source, remove() {} }
   try {
     const app = await createApp({ ...base.config, projectConfig: config.file })
     const signIn = await app.inject({

@@ -8,6 +8,7 @@ export const TARGETS = {
   list: 0.6,
   create: 0.6,
   'view-owner': 0.55,
+  'create-hooks': 0.9,
   'list-owner': null,
   'sign-in': null,
   coldStartMs: 1000,

@@ -80,6 +80,15 @@ const SCENARIOS = [
     token: 'member',
     title: 'filtered list, bearer token, owner rule',
   },
+  // Against the same build without a project config: what hooks cost when they do nothing.
+  {
+    id: 'create-hooks',
+    kind: 'create',
+    collection: 'posts',
+    token: 'superuser',
+    against: 'plinth',
+    title: 'create with a no-op before- and after-hook, against none',
+  },
   // Bounded by argon2id by design: reported, with no floor to compare against.
   {
     id: 'sign-in',
@@ -125,12 +134,15 @@ function plinthEnv(settings) {
   }
 }
 
-async function startPlinth(dataDir, settings, profileDir) {
+const HOOKS_CONFIG = fileURLToPath(new URL('./hooks.config.js', import.meta.url))
+
+async function startPlinth(dataDir, settings, profileDir, { hooks = false } = {}) {
   const port = await freePort()
   const flags = [...NODE_FLAGS, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])]
+  const project = hooks ? ['--config', HOOKS_CONFIG] : []
   return startServer({
-    name: 'Plinth',
-    args: [...flags, CLI, 'serve', '--dir', dataDir, '--port', String(port)],
+    name: hooks ? 'Plinth+hooks' : 'Plinth',
+    args: [...flags, CLI, 'serve', '--dir', dataDir, '--port', String(port), ...project],
     env: plinthEnv(settings),
     port,
   })
@@ -236,7 +248,11 @@ async function measure(server, scenario, context, warmup) {
       connections: context.settings.connections,
       duration: context.settings.duration,
       warmup,
-      headers: headersFor(scenario, server, context.tokens),
+      headers: headersFor(
+        scenario,
+        server,
+        server === context.hooked ? context.hookedTokens : context.tokens,
+      ),
       ...rowsFor(scenario, context.seeded),
       titlePrefix: CREATE_TITLE_PREFIX,
       credentials: { identity: MEMBER.email, password: MEMBER.password },
@@ -306,22 +322,31 @@ async function main() {
     const floor = await startFloor(dataDir, settings, profileDirs.floor)
     servers.push(floor)
 
+    const hooked = settings.scenarios.some((s) => s.against === 'plinth')
+      ? await startPlinth(dataDir, settings, undefined, { hooks: true })
+      : null
+    if (hooked) servers.push(hooked)
+
     const tokens = {
       superuser: await signIn(plinth, '_superusers', SUPERUSER),
       member: await signIn(plinth, 'members', MEMBER),
     }
+    // Tokens name the server that issued them (iss), so the hooked server signs in itself.
+    const hookedTokens = hooked && { superuser: await signIn(hooked, '_superusers', SUPERUSER) }
     const responsesMatch = await compareResponses(plinth, floor, tokens, seeded)
     removeCreatedPosts(dbFile)
-    const context = { settings, dataDir, dbFile, seeded, tokens }
+    const context = { settings, dataDir, dbFile, seeded, tokens, hooked, hookedTokens }
     const runScenario = async (scenario) => {
       const alone = scenario.floor === false
+      // A scenario `against: 'plinth'` measures a variant of Plinth against Plinth itself.
+      const [measured, reference] = scenario.against === 'plinth' ? [hooked, plinth] : [plinth, floor]
       const runs = { plinth: [], floor: [] }
       // Alternating rounds, each side's median kept: a burst of other work on the
       // machine then spoils one round, not the ratio.
       for (let round = 0; round < settings.rounds; round++) {
         const warmup = round === 0 ? settings.warmup : 0
-        runs.plinth.push(await measure(plinth, scenario, context, warmup))
-        if (!alone) runs.floor.push(await measure(floor, scenario, context, warmup))
+        runs.plinth.push(await measure(measured, scenario, context, warmup))
+        if (!alone) runs.floor.push(await measure(reference, scenario, context, warmup))
       }
       return compare(scenario, runs.plinth, alone ? null : runs.floor)
     }

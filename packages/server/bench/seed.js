@@ -4,8 +4,8 @@ import Database from 'better-sqlite3'
 import { v7 as uuidv7 } from 'uuid'
 import { systemCaller, upsertSuperuser } from '../dist/auth/index.js'
 import { loadConfig } from '../dist/config/index.js'
+import { createCore } from '../dist/core/index.js'
 import { randomToken } from '../dist/crypto/index.js'
-import { openPlinthDatabase } from '../dist/http/index.js'
 
 export const SUPERUSER = { email: 'bench@example.com', password: 'bench-password-1234' }
 export const MEMBER = { email: 'member-1@example.com', password: 'member-password-1234' }
@@ -136,7 +136,7 @@ async function seedMembers(plinth, count) {
  */
 export async function seed({ dataDir, posts, authors, sync }) {
   const config = loadConfig({}, { dataDir, logLevel: 'silent', sqliteSync: sync })
-  const plinth = await openPlinthDatabase(config)
+  const plinth = await createCore(config)
   const random = sequence(42)
   try {
     await plinth.collections.create({ name: 'authors', fields: [{ name: 'name', type: 'text' }] })
@@ -184,7 +184,7 @@ export async function seed({ dataDir, posts, authors, sync }) {
       ),
     }
   } finally {
-    await plinth.dialect.close()
+    await plinth.close()
   }
 }
 

@@ -10,7 +10,12 @@ import { createApp } from '../http/index.js'
 export async function serve(config: PlinthConfig): Promise<FastifyInstance> {
   const startedAt = performance.now()
   const app = await createApp(config)
-  await app.listen({ host: config.host, port: config.port })
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await app.close()
+    throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUse(config) : error
+  }
   app.log.info(
     {
       database: app.plinth.dialect.name,
@@ -47,4 +52,12 @@ export async function serve(config: PlinthConfig): Promise<FastifyInstance> {
   process.once('SIGINT', () => void stop('SIGINT'))
   process.once('SIGTERM', () => void stop('SIGTERM'))
   return app
+}
+
+function portInUse({ host, port }: PlinthConfig): Error {
+  const other = port < 65535 ? port + 1 : 8091
+  return new Error(
+    `port ${port} on ${host} is already in use (another Plinth?). Choose another one: ` +
+      `PLINTH_PORT=${other} npm start, or plinth serve --port ${other}.`,
+  )
 }

@@ -34,6 +34,8 @@ import { problemHandling, sendProblem } from './problem.js'
 import { systemMigrations } from './system-migrations.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/
+/** How often each node asks whether the collections changed elsewhere (the CLI, other nodes). */
+const SCHEMA_POLL_MS = 500
 
 /** What a running Plinth is made of; tests and the CLI reach the services through it. */
 export interface Plinth {
@@ -145,8 +147,12 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
     60 * 60 * 1000,
   )
   pruner.unref()
+  const stopWatchingSchema = collections.watch(SCHEMA_POLL_MS, (error) =>
+    app.log.warn({ err: error }, 'checking for schema changes failed'),
+  )
   app.addHook('onClose', async function closeDatabase() {
     clearInterval(pruner)
+    stopWatchingSchema()
     await dialect.close()
   })
 

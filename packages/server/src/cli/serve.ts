@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { PlinthConfig } from '../config/index.js'
-import { createApp } from '../http/index.js'
+import { createApp, isPrettyLog } from '../http/index.js'
 
 /**
  * Listens until SIGINT or SIGTERM, then drains: readiness turns 503, the server
@@ -25,9 +25,16 @@ export async function serve(config: PlinthConfig): Promise<FastifyInstance> {
     `Plinth is listening on ${config.publicUrl} (REST API at /api, docs at /api/docs)`,
   )
   if (app.plinth.setupLink) {
-    app.log.warn(
-      `No superuser yet. Create the first one with this one-time link (valid for 1 hour): ${app.plinth.setupLink}`,
-    )
+    // At a terminal the link stands on its own line, easy to spot and to click; machines get a JSON line.
+    const showsWarnings = !['fatal', 'error', 'silent'].includes(config.logLevel)
+    if (isPrettyLog(config.logFormat) && showsWarnings)
+      process.stdout.write(
+        `\nCreate the first superuser: ${app.plinth.setupLink}\n(a one-time link, valid for 1 hour)\n\n`,
+      )
+    else
+      app.log.warn(
+        `No superuser yet. Create the first one with this one-time link (valid for 1 hour): ${app.plinth.setupLink}`,
+      )
   }
 
   let stopping = false

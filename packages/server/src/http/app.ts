@@ -93,7 +93,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
   const headers = securityHeadersFor(config)
 
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: await loggerOptions(config.logLevel, config.logFormat),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // Ids are read in genReqId, which checks what a client sends before trusting it.

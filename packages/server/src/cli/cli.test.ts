@@ -82,6 +82,13 @@ describe('plinth', () => {
     expect(run.stdout).toContain(`Usage: ${command} `)
   })
 
+  test.each([['--version'], ['-v']])('%s prints the version of the package', async (flag) => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+    const run = await plinth(flag)
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toBe(`${version}\n`)
+  })
+
   const mistakes = [
     { name: 'an unknown command', args: ['nope'], reason: /^error: unknown command 'nope'/ },
     {

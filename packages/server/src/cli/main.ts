@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { upsertSuperuser } from '../auth/index.js'
 import { ConfigError } from '../config/index.js'
@@ -14,9 +14,16 @@ import {
 import { schemaCommands } from './schema.js'
 import { serve } from './serve.js'
 
+/** The version of the installed package: dist/cli/main.js and src/cli/main.ts both sit two folders down. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  return (manifest as { version: string }).version
+}
+
 function program(): Command {
   const root = new Command('plinth')
     .description('Plinth: collections become a secure REST API, on SQLite or PostgreSQL.')
+    .version(packageVersion(), '-v, --version', 'print the version')
     .showHelpAfterError()
 
   databaseOptions(

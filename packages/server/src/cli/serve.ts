@@ -1,6 +1,7 @@
 import { watch } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { PlinthConfig } from '../config/index.js'
+import { isPrettyLog } from '../core/index.js'
 import { createApp } from '../http/index.js'
 
 /**
@@ -65,7 +66,12 @@ export async function serve(config: PlinthConfig, options: { dev?: boolean } = {
 async function start(config: PlinthConfig): Promise<FastifyInstance> {
   const startedAt = performance.now()
   const app = await createApp(config)
-  await app.listen({ host: config.host, port: config.port })
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await app.close()
+    throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUse(config) : error
+  }
   app.log.info(
     {
       database: app.plinth.dialect.name,
@@ -76,9 +82,24 @@ async function start(config: PlinthConfig): Promise<FastifyInstance> {
     `Plinth is listening on ${config.publicUrl} (REST API at /api, docs at /api/docs)`,
   )
   if (app.plinth.setupLink) {
-    app.log.warn(
-      `No superuser yet. Create the first one with this one-time link (valid for 1 hour): ${app.plinth.setupLink}`,
-    )
+    // At a terminal the link stands on its own line, easy to spot and to click; machines get a JSON line.
+    const showsWarnings = !['fatal', 'error', 'silent'].includes(config.logLevel)
+    if (isPrettyLog(config.logFormat) && showsWarnings)
+      process.stdout.write(
+        `\nCreate the first superuser: ${app.plinth.setupLink}\n(a one-time link, valid for 1 hour)\n\n`,
+      )
+    else
+      app.log.warn(
+        `No superuser yet. Create the first one with this one-time link (valid for 1 hour): ${app.plinth.setupLink}`,
+      )
   }
   return app
+}
+
+function portInUse({ host, port }: PlinthConfig): Error {
+  const other = port < 65535 ? port + 1 : 8091
+  return new Error(
+    `port ${port} on ${host} is already in use (another Plinth?). Choose another one: ` +
+      `PLINTH_PORT=${other} npm start, or plinth serve --port ${other}.`,
+  )
 }

@@ -6,10 +6,12 @@ import { applyCollectionPatch, type DefinitionEnvironment, parseNewCollection } 
 import { planChange } from './migration-plan.js'
 import type { CollectionRegistry } from './registry.js'
 import {
+  bumpSchemaVersion,
   listMigrations,
   type MigrationRecord,
   markMigration,
   readDefinitions,
+  readSchemaVersion,
   recordMigration,
   runStatements,
   type StoredStatement,
@@ -45,6 +47,8 @@ interface Change {
  */
 export class CollectionService {
   readonly #dropListeners: CollectionDropListener[] = []
+  /** The schema version the registry was loaded at; null before the first load. */
+  #version: number | null = null
 
   constructor(
     private readonly dialect: Dialect,
@@ -58,7 +62,39 @@ export class CollectionService {
   }
 
   async load(db: Kysely<any> = this.dialect.db): Promise<void> {
-    this.registry.replace(await readDefinitions(db))
+    // The version is read first: definitions newer than it only cause one extra reload.
+    const version = await readSchemaVersion(db)
+    const definitions = await readDefinitions(db)
+    // Loads overlap (a change here, a poll, a stale-schema error): an older one must not win.
+    if (this.#version !== null && version < this.#version) return
+    this.#version = version
+    this.registry.replace(definitions)
+  }
+
+  /** Reloads the collections when the CLI or another node changed them; true when it did. */
+  async reloadIfChanged(): Promise<boolean> {
+    if ((await readSchemaVersion(this.dialect.db)) === this.#version) return false
+    await this.load()
+    return true
+  }
+
+  /**
+   * Checks the schema version every `intervalMs` (one indexed one-row read), so changes
+   * made elsewhere reach this node without a restart. Returns the function that stops it.
+   */
+  watch(intervalMs: number, onError: (error: unknown) => void): () => void {
+    let isChecking = false
+    const timer = setInterval(() => {
+      if (isChecking) return
+      isChecking = true
+      this.reloadIfChanged()
+        .catch(onError)
+        .finally(() => {
+          isChecking = false
+        })
+    }, intervalMs)
+    timer.unref()
+    return () => clearInterval(timer)
   }
 
   list(): CollectionDefinition[] {
@@ -170,6 +206,7 @@ export class CollectionService {
       if (!top) return null
       await this.runDropping(trx, top.down)
       await markMigration(trx, top.id, new Date().toISOString())
+      await bumpSchemaVersion(trx)
       return top
     })
     await this.load()
@@ -183,6 +220,7 @@ export class CollectionService {
       if (!next) return null
       await this.runDropping(trx, next.up)
       await markMigration(trx, next.id, null, new Date().toISOString())
+      await bumpSchemaVersion(trx)
       return next
     })
     await this.load()
@@ -225,6 +263,7 @@ export class CollectionService {
         down: toStored(down),
         applied: new Date().toISOString(),
       })
+      await bumpSchemaVersion(trx)
       return change
     })
     await this.load()

@@ -4,6 +4,8 @@ import type { CollectionDefinition } from './types.js'
 
 export const COLLECTIONS_TABLE = '_collections'
 export const MIGRATIONS_TABLE = '_migrations'
+/** One row whose counter every collection change bumps, so other processes notice it. */
+export const SCHEMA_VERSION_TABLE = '_schema_version'
 
 export interface StoredStatement {
   sql: string
@@ -28,6 +30,24 @@ export async function readDefinitions(db: Kysely<any>): Promise<CollectionDefini
     .orderBy('id')
     .execute()
   return rows.map((row) => JSON.parse(row.definition as string) as CollectionDefinition)
+}
+
+export async function readSchemaVersion(db: Kysely<any>): Promise<number> {
+  const row = await db
+    .selectFrom(SCHEMA_VERSION_TABLE)
+    .select('version')
+    .where('id', '=', 1)
+    .executeTakeFirst()
+  return Number(row?.version ?? 0)
+}
+
+/** Runs in the transaction of the change, so the counter and the definitions move together. */
+export async function bumpSchemaVersion(db: Kysely<any>): Promise<void> {
+  await db
+    .updateTable(SCHEMA_VERSION_TABLE)
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('id', '=', 1)
+    .execute()
 }
 
 /** The statements that store a definition (or remove it when `after` is null). */

@@ -14,6 +14,8 @@ export interface PlinthConfig {
   /** Largest accepted JSON body, in bytes. */
   bodyLimit: number
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** `auto` writes readable lines when stdout is a terminal and JSON lines otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json'
   /** Access token lifetime in seconds. */
   tokenTtl: number
   /** How long a session (and so its refresh tokens) lasts, in seconds. */
@@ -254,6 +256,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
     secret,
     bodyLimit: overrides.bodyLimit ?? byteSize(env, 'PLINTH_BODY_LIMIT', 1024 * 1024),
     logLevel: overrides.logLevel ?? oneOf(env, 'PLINTH_LOG_LEVEL', logLevels, 'info'),
+    logFormat:
+      overrides.logFormat ?? oneOf(env, 'PLINTH_LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     tokenTtl: overrides.tokenTtl ?? integer(env, 'PLINTH_TOKEN_TTL', 900, 30, 86_400),
     sessionTtl: overrides.sessionTtl ?? integer(env, 'PLINTH_SESSION_TTL', 30 * 86_400, 300, 365 * 86_400),
     reauthWindow: overrides.reauthWindow ?? integer(env, 'PLINTH_REAUTH_WINDOW', 600, 60, 86_400),

@@ -41,6 +41,9 @@ export interface Core {
   close(): Promise<void>
 }
 
+/** How often each node asks whether the collections changed elsewhere (the CLI, other nodes). */
+const SCHEMA_POLL_MS = 500
+
 export interface CoreOptions {
   /** A logger to share (the HTTP app passes none and uses the core's). */
   log?: Logger
@@ -71,7 +74,7 @@ export async function openStorage(config: PlinthConfig) {
  * await core.close()
  */
 export async function createCore(config: PlinthConfig, options: CoreOptions = {}): Promise<Core> {
-  const log = options.log ?? pino(loggerOptions(config.logLevel))
+  const log = options.log ?? (await createLogger(config))
   const { dialect, registry, collections } = await openStorage(config)
   try {
     const instanceSecret = loadInstanceSecret(config.secret, config.dataDir)
@@ -101,6 +104,9 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
       60 * 60 * 1000,
     )
     pruner.unref()
+    const stopWatchingSchema = collections.watch(SCHEMA_POLL_MS, (error) =>
+      log.warn({ err: error }, 'checking for schema changes failed'),
+    )
     return {
       config,
       log,
@@ -115,6 +121,7 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
       project,
       async close() {
         clearInterval(pruner)
+        stopWatchingSchema()
         await dialect.close()
       },
     }
@@ -122,6 +129,11 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
     await dialect.close()
     throw error
   }
+}
+
+async function createLogger(config: PlinthConfig): Promise<Logger> {
+  const { stream, ...options } = await loggerOptions(config.logLevel, config.logFormat)
+  return stream ? pino(options, stream) : pino(options)
 }
 
 /** The first-run link, when no superuser exists yet. */

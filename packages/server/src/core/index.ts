@@ -1,2 +1,2 @@
 export { type Core, type CoreOptions, createCore, openStorage, setupLinkFor } from './core.js'
-export { loggerOptions, redactUrl } from './logging.js'
+export { isPrettyLog, loggerOptions, redactUrl } from './logging.js'

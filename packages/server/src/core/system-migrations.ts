@@ -12,7 +12,12 @@ import {
   SIGN_IN_FAILURES_TABLE,
   superusersDefinition,
 } from '../auth/index.js'
-import { COLLECTIONS_TABLE, type CollectionService, MIGRATIONS_TABLE } from '../collections/index.js'
+import {
+  COLLECTIONS_TABLE,
+  type CollectionService,
+  MIGRATIONS_TABLE,
+  SCHEMA_VERSION_TABLE,
+} from '../collections/index.js'
 import type { SystemMigration } from '../db/index.js'
 import { IDEMPOTENCY_TABLE } from '../idempotency/index.js'
 
@@ -149,6 +154,18 @@ export function systemMigrations(collections: CollectionService): SystemMigratio
       // Counters name their collection, so they go when it is deleted; older rows expire within 15 minutes.
       async up(db: Kysely<any>) {
         await db.schema.alterTable(SIGN_IN_FAILURES_TABLE).addColumn('collection_id', 'text').execute()
+      },
+    },
+    {
+      name: '0051_schema_version',
+      // Each node polls this counter to learn collection changes made by the CLI or another node.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable(SCHEMA_VERSION_TABLE)
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .execute()
+        await db.insertInto(SCHEMA_VERSION_TABLE).values({ id: 1, version: 0 }).execute()
       },
     },
   ]

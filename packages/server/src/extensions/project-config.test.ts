@@ -234,7 +234,8 @@ describe('plinth serve --dev', () => {
       PLINTH_RATE_LIMITS: 'off',
     })
     try {
-      const version = async () => (await (await fetch(`${server.url}/api/version`)).json()).v
+      const version = async () =>
+        ((await (await fetch(`${server.url}/api/version`)).json()) as { v: number }).v
       expect(await version()).toBe(1)
       writeFileSync(config.file, readFileSync(config.file, 'utf8').replace('v: 1', 'v: 2'))
       await eventually(async () => expect(await version()).toBe(2))

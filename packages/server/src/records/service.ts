@@ -16,6 +16,7 @@ import { ListQueryBuilder } from './list-queries.js'
 import { type LoadedRecord, RecordReader } from './reader.js'
 import { etagOf, ifMatchAllows, isReturned } from './serialize.js'
 import type { ChangeListener, ListPage, ReadOptions, RecordData, WriteGuard } from './types.js'
+import { assertUpdateRuleHoldsAfter } from './update-check.js'
 import { type CleanBody, validateBody } from './validator.js'
 import { ViewQueries } from './view-queries.js'
 import { RecordWriter } from './writer.js'
@@ -267,6 +268,7 @@ export class RecordService {
       clean.password === undefined ? null : emailAsPasswordProblem(clean.password, stored.email)
     if (sameAsEmail) throw new ValidationError({ password: sameAsEmail })
     await this.#writer.update(trx, collection, id, clean)
+    await assertUpdateRuleHoldsAfter(this.#reader, trx, collection, id, access)
     const loaded = (await this.load(trx, collection, id, caller))!
     await this.notify(trx, {
       written: writtenFields(clean),

@@ -213,6 +213,20 @@ describe.each(testDialects)('the update rule on the record as it would be, on %s
     expect((await patch('owner', back, { list: lists.bobList })).statusCode).toBe(403)
   })
 
+  test('the OpenAPI document tells that an update leaving a denied record answers 403', async () => {
+    const updateDescription = async () => {
+      const document = (await world.t.request({ method: 'GET', url: '/api/openapi.json' })).json()
+      return document.paths['/api/collections/todos/records/{id}'].patch.description as string
+    }
+    expect(await updateDescription()).toContain('answers 403')
+    expect((await setTodos({ options: { updateRuleChecksNewRecord: false } })).statusCode).toBe(200)
+    try {
+      expect(await updateDescription()).not.toContain('403')
+    } finally {
+      await setTodos({ options: {} })
+    }
+  })
+
   test.for([
     { name: 'not a bool', options: { updateRuleChecksNewRecord: 'no' }, code: 'invalid_type' },
     { name: 'null', options: { updateRuleChecksNewRecord: null }, code: 'invalid_type' },

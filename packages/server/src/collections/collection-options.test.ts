@@ -246,7 +246,7 @@ describe.each(testDialects)('options of collections on %s', (kind) => {
       },
     )
 
-    test('base collections take no options', async () => {
+    test('base collections take no options of auth collections', async () => {
       const response = await t.request({
         method: 'POST',
         url: '/api/collections',

@@ -20,10 +20,16 @@ export const mailParts = ['subject', 'text', 'html'] as const
 export type MailTemplate = Record<(typeof mailParts)[number], string>
 
 /**
- * The options of an auth collection. Base collections have none. Every key is
- * checked when the definition is saved, so the code that reads them trusts them.
+ * The options of a collection: base and auth collections take `updateRuleChecksNewRecord`,
+ * auth collections the rest too, view collections none. Every key is checked when the
+ * definition is saved, so the code that reads them trusts them.
  */
 export interface CollectionOptions {
+  /**
+   * Whether an update must also leave a record its update rule allows (PostgreSQL's
+   * `WITH CHECK`); true when not set. False checks the record as it was only.
+   */
+  updateRuleChecksNewRecord?: boolean
   /** Refuse sign-in until the email address is verified. */
   onlyVerified?: boolean
   /** What `identity` of `auth-with-password` is matched against; `email` when not set. */
@@ -39,7 +45,10 @@ export interface CollectionOptions {
   passwordPolicy?: PasswordPolicy
 }
 
+const recordOptionKeys = ['updateRuleChecksNewRecord'] as const
+
 const authOptionKeys = [
+  ...recordOptionKeys,
   'onlyVerified',
   'identityFields',
   'otp',
@@ -70,14 +79,21 @@ export function identityFieldsOf(collection: CollectionDefinition): string[] {
 
 type Shape = Pick<CollectionDefinition, 'type' | 'fields' | 'indexes'>
 
+const optionKeys: Record<Shape['type'], readonly string[]> = {
+  auth: authOptionKeys,
+  base: recordOptionKeys,
+  view: [],
+}
+
 /**
  * Checks the options of a definition, reporting each problem under `options.<path>`.
- * Auth collections take the keys of {@link CollectionOptions}; base collections none.
+ * Each type of collection takes its keys of {@link CollectionOptions}.
  */
 export function checkCollectionOptions(value: unknown, collection: Shape, errors: FieldErrors): void {
   const check = new OptionChecker(errors)
-  const allowed = collection.type === 'auth' ? authOptionKeys : []
+  const allowed = optionKeys[collection.type]
   if (!check.object(value, '', allowed, `is not an option of ${collection.type} collections`)) return
+  check.boolean(value.updateRuleChecksNewRecord, 'updateRuleChecksNewRecord')
   check.boolean(value.onlyVerified, 'onlyVerified')
   checkIdentityFields(check, value.identityFields, collection)
   if (check.object(value.otp, 'otp', ['enabled', 'length'])) {

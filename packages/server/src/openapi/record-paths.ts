@@ -79,7 +79,13 @@ export function recordPaths(
     operationId: operationId('update', base),
     tags,
     summary: `Update a record of ${collection.name}`,
-    description: ruleNote(collection, 'updateRule', 'a record it denies answers 404'),
+    description: ruleNote(
+      collection,
+      'updateRule',
+      collection.options.updateRuleChecksNewRecord === false
+        ? 'a record it denies answers 404'
+        : 'a record it denies answers 404, and an update that would leave a record it denies answers 403',
+    ),
     ...securityOf(collection, 'updateRule', 'patch'),
     parameters: ['Fields', 'Expand', 'IfMatch', 'IdempotencyKey'].map(parameter),
     requestBody: { required: true, content: jsonContent(ref(schemaName(base, 'Update'))) },

@@ -73,7 +73,10 @@ export interface MacroOperand {
   position: number
 }
 
-/** `@request.auth.<path>`, `@request.body.<name>` or `@request.query.<name>`. */
+/**
+ * `@request.auth.<path>`, `@request.body.<name>`, `@request.body.<relation>.<path>` (the
+ * records the body's value of the relation names) or `@request.query.<name>`.
+ */
 export interface RequestOperand {
   kind: 'request'
   source: 'auth' | 'body' | 'query'

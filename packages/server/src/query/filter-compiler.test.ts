@@ -193,6 +193,35 @@ const scenarios: Scenario[] = [
   { filter: 'status != @request.body.n', expected: all, body: { n: 5 } },
   { filter: 'title ?= @request.body.titles', expected: ['p2', 'p7'], body: { titles: ['100% pure', ''] } },
   { filter: 'title = @request.body.titles', expected: [], body: { titles: ['100% pure', ''] } },
+  // the records a relation of the body names
+  { filter: 'author = @request.body.author.mentor', expected: ['p1', 'p6', 'p8'], body: { author: 'a2' } },
+  {
+    filter: 'author.company = @request.body.author.company',
+    expected: ['p1', 'p5', 'p6', 'p8'],
+    body: { author: 'A4' },
+  },
+  { filter: '@request.body.author.company.name = "Globex"', expected: all, body: { author: 'a2' } },
+  {
+    filter: '@request.body.author.name = "Bob" && views = 10',
+    expected: ['p1', 'p7'],
+    body: { author: 'a2' },
+  },
+  { filter: '@request.body.author.name = null', expected: all },
+  { filter: '@request.body.author.name = null', expected: all, body: { author: 'nope' } },
+  { filter: '@request.body.author.name != null', expected: [], body: { author: 42 } },
+  { filter: '@request.body.author.name != null', expected: [], body: { author: ['a2'] } },
+  { filter: '@request.body.author.name != null', expected: [], body: { author: 'a2\u0000' } },
+  { filter: '@request.body.editors.name ?= "Bob"', expected: all, body: { editors: ['a1', 'a2'] } },
+  { filter: '@request.body.editors.name ?= "Bob"', expected: all, body: { editors: 'a2' } },
+  { filter: '@request.body.editors.name = "Bob"', expected: [], body: { editors: ['a1', 'a2'] } },
+  { filter: '@request.body.editors.age > 20', expected: all, body: { editors: ['a1', 'a2', 'zz'] } },
+  { filter: '@request.body.editors.id:length = 2', expected: all, body: { editors: ['a1', 'a2', 'zz', 7] } },
+  { filter: '@request.body.editors.name = null', expected: all, body: { editors: [] } },
+  {
+    filter: '@request.body.editors.name ?= author.name',
+    expected: ['p1', 'p2', 'p6', 'p7', 'p8'],
+    body: { editors: ['a1', 'a2'] },
+  },
   // negation, precedence, parentheses
   { filter: '!(views > 10)', expected: ['p1', 'p3', 'p4', 'p5', 'p7', 'p8'] },
   { filter: '!(title ~ "hello")', expected: except('p1', 'p8') },
@@ -263,6 +292,16 @@ describe.each(testDialects)('compileFilter on %s', (kind) => {
       )
     expect(compiled.sql).not.toContain('drop')
     expect(compiled.parameters).toEqual(["x'; drop", 5])
+  })
+
+  test('binds the ids a relation of the body names', () => {
+    const ctx = contextFor(dialect, { body: { author: "a1'; drop" } })
+    const compiled =
+      sql`select 1 from posts as r where ${compileFilter('@request.body.author.name = "x"', ctx)}`.compile(
+        dialect.db,
+      )
+    expect(compiled.sql).not.toContain('drop')
+    expect(compiled.parameters).toEqual(["a1'; drop", 'x'])
   })
 
   test('accepts a tree as well as text', async () => {

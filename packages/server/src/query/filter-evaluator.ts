@@ -86,13 +86,25 @@ function operandOf(
   }
 }
 
-function rootRows(path: FieldPath, record: Row, ctx: EvaluationContext, bound: BoundRows): (Row | null)[] {
+function rootRows(
+  path: FieldPath,
+  record: Row,
+  ctx: EvaluationContext,
+  bound: BoundRows,
+  guard: RecordGuard | undefined,
+): (Row | null)[] {
   const { root } = path
   switch (root.kind) {
     case 'record':
       return [record]
     case 'auth':
       return [ctx.request.auth?.record ?? null]
+    case 'body': {
+      const rows = root.ids
+        .map((id) => ctx.lookup?.(root.collection.name, id))
+        .filter((row): row is Row => row !== undefined && (!guard || guard.reaches(root.collection, row)))
+      return root.isMulti ? rows : [rows[0] ?? null]
+    }
     case 'collection':
       return ctx.records?.(root.collection.name) ?? []
     case 'row':
@@ -111,7 +123,7 @@ function elementsOf(
   bound: BoundRows,
   guard: RecordGuard | undefined,
 ): Value[] {
-  let rows = rootRows(path, record, ctx, bound)
+  let rows = rootRows(path, record, ctx, bound, guard)
   for (const { field, target } of path.hops) {
     // A related record the guard hides counts as missing, as in path-sql.ts.
     const find = (id: unknown): Row | null => {

@@ -15,7 +15,7 @@
  *   path       = name , { "." , name } ;            (* at most 6 relations followed *)
  *   macro      = "@now" | "@todayStart" | "@todayEnd"
  *              | "@request.auth." , name , { "." , name }
- *              | "@request.body." , name | "@request.query." , name
+ *              | "@request.body." , name , { "." , name } | "@request.query." , name
  *              | "@collection." , name , [ ":" , name ] , "." , name , { "." , name } ;
  *   name       = letter , { letter | digit } ;      (* letter includes "_" *)
  *   number     = [ "-" ] , digit , { digit } , [ "." , digit , { digit } ]
@@ -179,7 +179,7 @@ class Parser {
     if (root === 'request' && (source === 'auth' || source === 'body' || source === 'query')) {
       const prefix = `@request.${source}`
       if (rest.length === 0) this.#fail(position + prefix.length, `Expected a name after ${prefix}`)
-      if (source !== 'auth' && rest.length > 1) {
+      if (source === 'query' && rest.length > 1) {
         this.#fail(position, `${prefix} takes a single name; nested paths are not supported`)
       }
       return { kind: 'request', source, path: rest, modifiers: [], position }

@@ -18,13 +18,16 @@ export interface Hop {
 }
 
 /**
- * Where a path starts: the filtered record, the signed-in record, every row of another
- * collection (`@collection.x`, told apart by `key`: name and alias), or one row of such a
- * collection already bound to a table alias (the shared row of an `&&` chain).
+ * Where a path starts: the filtered record, the signed-in record, the records a relation of
+ * the request body names (`@request.body.list.owner`; `ids` as sent, `isMulti` for a multi
+ * relation), every row of another collection (`@collection.x`, told apart by `key`: name and
+ * alias), or one row of such a collection already bound to a table alias (the shared row of
+ * an `&&` chain).
  */
 export type PathRoot =
   | { kind: 'record' }
   | { kind: 'auth'; collection: CollectionDefinition; id: string }
+  | { kind: 'body'; collection: CollectionDefinition; ids: string[]; isMulti: boolean }
   | { kind: 'collection'; collection: CollectionDefinition; key: string }
   | { kind: 'row'; collection: CollectionDefinition; alias: string }
 
@@ -85,7 +88,7 @@ export function resolvePath(
   const hops: Hop[] = []
   let offset = position
   // Every row of another collection: many values, even for a single-valued field.
-  let crossesMulti = root.kind === 'collection'
+  let crossesMulti = root.kind === 'collection' || (root.kind === 'body' && root.isMulti)
   for (const [index, segment] of segments.entries()) {
     const field = visibleField(collection, segment, ctx.canSeeHidden)
     if (!field) throw new FilterError(offset, `Unknown field "${segment}"`, param)
@@ -100,35 +103,47 @@ export function resolvePath(
         name: segments.join('.'),
       }
     }
-    if (field.type !== 'relation') {
-      throw new FilterError(
-        offset + segment.length,
-        `"${segment}" is not a relation, so it has no fields`,
-        param,
-      )
-    }
-    if (hops.length === MAX_RELATION_HOPS) {
+    if (field.type === 'relation' && hops.length === MAX_RELATION_HOPS) {
       throw new FilterError(offset, `A path may follow at most ${MAX_RELATION_HOPS} relations`, param)
     }
-    const target = field.collection ? ctx.collections(field.collection) : undefined
-    if (!target) throw new FilterError(offset, `The relation "${segment}" points to no collection`, param)
-    // An ordinary caller's path passes the target's view rule (see relation-access.ts); a null rule lets nobody through.
-    if (!ctx.canSeeHidden && target.viewRule === null) {
-      throw new FilterError(offset, `"${segment}" leads to records only superusers may view`, param)
-    }
-    if (ctx.reachable && !ctx.reachable(target)) {
-      throw new FilterError(
-        offset,
-        `"${segment}" leads to ${target.name}, which the API key may not view`,
-        param,
-      )
-    }
+    const target = relationTarget(field, offset, ctx, param)
     hops.push({ field, target })
     crossesMulti ||= isMultiRelation(field)
     collection = target
     offset += segment.length + 1
   }
   throw new FilterError(position, 'Expected a field name', param)
+}
+
+/** The collection a relation named at `offset` leads to, if this caller's path may follow it. */
+function relationTarget(
+  field: FieldDefinition,
+  offset: number,
+  ctx: ResolveContext,
+  param: string,
+): CollectionDefinition {
+  const segment = field.name
+  if (field.type !== 'relation') {
+    throw new FilterError(
+      offset + segment.length,
+      `"${segment}" is not a relation, so it has no fields`,
+      param,
+    )
+  }
+  const target = field.collection ? ctx.collections(field.collection) : undefined
+  if (!target) throw new FilterError(offset, `The relation "${segment}" points to no collection`, param)
+  // An ordinary caller's path passes the target's view rule (see relation-access.ts); a null rule lets nobody through.
+  if (!ctx.canSeeHidden && target.viewRule === null) {
+    throw new FilterError(offset, `"${segment}" leads to records only superusers may view`, param)
+  }
+  if (ctx.reachable && !ctx.reachable(target)) {
+    throw new FilterError(
+      offset,
+      `"${segment}" leads to ${target.name}, which the API key may not view`,
+      param,
+    )
+  }
+  return target
 }
 
 export function resolveOperand(node: OperandNode, ctx: ResolveContext): ResolvedOperand {
@@ -202,6 +217,7 @@ function resolveRequest(node: RequestOperand, ctx: ResolveContext, fail: Fail): 
     }
     return dynamicOperand(authValue(ctx, name, node.path.length > 1), modifiers, position)
   }
+  if (node.source === 'body' && node.path.length > 1) return bodyPathOperand(node, ctx, fail)
   const source = node.source === 'body' ? ctx.request.body : ctx.request.query
   const isPresent = Object.hasOwn(source, name)
   if (modifiers.some((m) => m.name === 'isset')) {
@@ -212,6 +228,35 @@ function resolveRequest(node: RequestOperand, ctx: ResolveContext, fail: Fail): 
     return { kind: 'constant', value: changed, type: 'bool', strength: 'typed', lower: false, position }
   }
   return dynamicOperand(source[name], modifiers, position)
+}
+
+/**
+ * `@request.body.<relation>.<path>`: the records that the body's value of a relation of the
+ * collection names, read by id. Only ids count: a value that is absent, not an id, or the
+ * id of no record reaches no record (null through a single relation, no element through a
+ * multi relation), so a client cannot turn the rule into an error.
+ */
+function bodyPathOperand(node: RequestOperand, ctx: ResolveContext, fail: Fail): ResolvedOperand {
+  const { modifiers, position } = node
+  rejectModifiers(modifiers, ['isset', 'changed'], 'a path through @request.body', fail)
+  const [name, ...rest] = node.path as [string, ...string[]]
+  const offset = position + '@request.body.'.length
+  const field = visibleField(ctx.collection, name, ctx.canSeeHidden)
+  if (!field) fail(offset, `Unknown field "${name}"`)
+  const target = relationTarget(field!, offset, ctx, 'filter')
+  const isMulti = isMultiRelation(field!)
+  const raw = Object.hasOwn(ctx.request.body, name) ? ctx.request.body[name] : undefined
+  const root: PathRoot = { kind: 'body', collection: target, ids: bodyIds(raw, isMulti), isMulti }
+  const path = resolvePath(rest, offset + name.length + 1, ctx, 'filter', root)
+  return pathOperand({ ...path, name: `@request.body.${node.path.join('.')}` }, modifiers, position, fail)
+}
+
+/** The ids a relation's body value names: a string for a single relation, a list of them for a multi one. */
+function bodyIds(raw: unknown, isMulti: boolean): string[] {
+  const values = isMulti && Array.isArray(raw) ? raw : [raw]
+  // NUL cannot be bound as text on PostgreSQL, and no id holds it.
+  const ids = values.filter((v): v is string => typeof v === 'string' && v !== '' && !v.includes('\u0000'))
+  return [...new Set(ids.map((id) => id.toLowerCase()))]
 }
 
 function pathOperand(path: FieldPath, modifiers: Modifier[], position: number, fail: Fail): ResolvedOperand {

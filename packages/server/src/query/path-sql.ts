@@ -69,10 +69,15 @@ export function pathSql(
   const where: RawBuilder<SqlBool>[] = []
   let row = aliases.outerAlias
   const { root } = path
-  if (root.kind === 'auth' || root.kind === 'collection') {
+  if (root.kind === 'auth' || root.kind === 'collection' || root.kind === 'body') {
     row = aliases.next('t')
     from.push(sql`${sql.table(root.collection.name)} as ${sql.id(row)}`)
     if (root.kind === 'auth') where.push(sql<SqlBool>`${sql.id(row, 'id')} = ${root.id}`)
+    if (root.kind === 'body') {
+      where.push(idIn(sql.id(row, 'id'), root.ids))
+      const visible = guard?.row(root.collection, row)
+      if (visible) where.push(visible)
+    }
   } else if (root.kind === 'row') {
     row = root.alias
   }
@@ -157,4 +162,10 @@ export function countSql(
 
 export function whereClause(conditions: RawBuilder<SqlBool>[]): RawBuilder<unknown> {
   return conditions.length === 0 ? sql`` : sql` where ${sql.join(conditions, sql` and `)}`
+}
+
+function idIn(column: RawBuilder<unknown>, ids: string[]): RawBuilder<SqlBool> {
+  if (ids.length === 0) return sql<SqlBool>`false`
+  if (ids.length === 1) return sql<SqlBool>`${column} = ${ids[0]}`
+  return sql<SqlBool>`${column} in (${sql.join(ids.map((id) => sql.val(id)))})`
 }

@@ -16,6 +16,7 @@ import { assertKeyScope } from './key-scope.js'
 import type { LoadedRecord, RecordReader } from './reader.js'
 import { ifMatchAllows } from './serialize.js'
 import type { ChangeListener, RecordChange, RecordData, WriteGuard } from './types.js'
+import { assertUpdateRuleHoldsAfter } from './update-check.js'
 import { type CleanBody, validateBody } from './validator.js'
 import { RecordWriter } from './writer.js'
 
@@ -167,6 +168,7 @@ export class WritePipeline {
       clean.password === undefined ? null : emailAsPasswordProblem(clean.password, stored.email)
     if (sameAsEmail) throw new ValidationError({ password: sameAsEmail })
     await this.#writer.update(trx, collection, id, clean)
+    await assertUpdateRuleHoldsAfter(this.reader, trx, collection, id, access)
     const loaded = (await this.reader.load(trx, collection, id, caller))!
     const record = await this.asSuperuser(trx, collection, loaded)
     await this.notify(trx, { written: writtenFields(clean), action: 'update', collection, record, previous })

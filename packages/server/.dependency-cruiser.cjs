@@ -7,6 +7,7 @@
 const layers = [
   ['errors', 'config', 'crypto'],
   ['db'],
+  ['jobs'],
   ['collections'],
   ['identity'],
   ['query'],

@@ -39,6 +39,8 @@ export interface PlinthConfig {
   appName: string
   /** Passkeys: the WebAuthn RP ID (a domain) and the page origins allowed to use it. */
   webauthn: { rpId: string; origins: string[] }
+  /** The job worker: attempts at once in this process, idle polling in ms, days finished jobs are kept. */
+  jobs: { concurrency: number; pollIntervalMs: number; retentionDays: number }
 }
 
 /** At most `max` requests per `windowMs` for one client. */
@@ -264,5 +266,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
     mailFrom: overrides.mailFrom ?? headerText(env, 'PLINTH_MAIL_FROM', 'Plinth <no-reply@localhost>', 320),
     appName: overrides.appName ?? headerText(env, 'PLINTH_APP_NAME', 'Plinth', 100),
     webauthn: overrides.webauthn ?? webauthn(env, publicUrl),
+    jobs: overrides.jobs ?? {
+      concurrency: integer(env, 'PLINTH_JOBS_CONCURRENCY', 4, 1, 100),
+      pollIntervalMs: integer(env, 'PLINTH_JOBS_POLL_INTERVAL_MS', 1000, 10, 60_000),
+      retentionDays: integer(env, 'PLINTH_JOBS_RETENTION_DAYS', 7, 1, 3650),
+    },
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { fastifyCookie } from '@fastify/cookie'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import {
   type AuthServices,
   apiKeyRoutes,
@@ -22,7 +22,8 @@ import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
 import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
 import { PlinthError } from '../errors/index.js'
 import { idempotency, pruneIdempotencyKeys } from '../idempotency/index.js'
-import { createMailer } from '../mail/index.js'
+import { JobQueue, jobsRoutes } from '../jobs/index.js'
+import { createMailer, queueMail } from '../mail/index.js'
 import { openapiRoutes } from '../openapi/index.js'
 import { batchRoutes, RecordService, recordsRoutes } from '../records/index.js'
 import { checkRules } from '../rules/index.js'
@@ -42,6 +43,8 @@ export interface Plinth {
   collections: CollectionService
   records: RecordService
   auth: AuthServices
+  /** Durable jobs; handlers get the records service and the log beside each job. */
+  jobs: JobQueue<{ records: RecordService; log: FastifyBaseLogger }>
   lifecycle: Lifecycle
   /** The first-run link, when no superuser exists yet. */
   setupLink: string | null
@@ -114,12 +117,23 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
   })
   // JSON is the only body the API reads; anything else is a 415, not a string handed to a route.
   app.removeContentTypeParser(['text/plain'])
+  const { concurrency, pollIntervalMs, retentionDays } = config.jobs
+  const jobs = new JobQueue(dialect, {
+    context: { records, log: app.log },
+    log: app.log,
+    concurrency,
+    pollInterval: pollIntervalMs,
+    retention: retentionDays * 24 * 60 * 60 * 1000,
+    stopTimeout: config.shutdownTimeoutMs,
+  })
+  const mailTransport = createMailer(config, app.log)
   app.decorate('plinth', {
     config,
     dialect,
     collections,
     records,
     auth,
+    jobs,
     lifecycle,
     setupLink: await createSetupLink(dialect.db, config.publicUrl),
   } satisfies Plinth)
@@ -145,8 +159,14 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
     60 * 60 * 1000,
   )
   pruner.unref()
+  app.addHook('onReady', async function startJobs() {
+    jobs.start()
+  })
+  // The last onClose hook to run: mails the routes posted while closing are queued by now.
   app.addHook('onClose', async function closeDatabase() {
     clearInterval(pruner)
+    await jobs.stop()
+    await mailTransport.close()
     await dialect.close()
   })
 
@@ -179,6 +199,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
   await app.register(batchRoutes, { records })
   await app.register(authRoutes, { csrf, db: dialect.db, records, ...auth })
   await app.register(openapiRoutes, { collections })
+  await app.register(jobsRoutes, { jobs })
   await app.register(oauth2Routes, { db: dialect.db, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })
   await app.register(apiKeyRoutes, { apiKeys: auth.apiKeys, reauthWindow: config.reauthWindow })
@@ -193,7 +214,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
     ...auth,
     db: dialect.db,
     records,
-    mailer: createMailer(config, app.log),
+    mailer: queueMail(jobs, mailTransport, box),
     publicUrl: config.publicUrl,
     appName: config.appName,
   })

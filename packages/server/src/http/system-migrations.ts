@@ -15,6 +15,7 @@ import {
 import { COLLECTIONS_TABLE, type CollectionService, MIGRATIONS_TABLE } from '../collections/index.js'
 import type { SystemMigration } from '../db/index.js'
 import { IDEMPOTENCY_TABLE } from '../idempotency/index.js'
+import { jobsMigration } from '../jobs/index.js'
 
 /**
  * Plinth's own tables, step by step, in one explicit list. Released steps are
@@ -151,5 +152,6 @@ export function systemMigrations(collections: CollectionService): SystemMigratio
         await db.schema.alterTable(SIGN_IN_FAILURES_TABLE).addColumn('collection_id', 'text').execute()
       },
     },
+    jobsMigration,
   ]
 }

@@ -11,7 +11,8 @@
  */
 export { CRON_TABLE, JOBS_TABLE, jobsMigration } from './migration.js'
 export { JobQueue } from './queue.js'
-export { jobsRoutes, MAX_JOBS_PER_PAGE } from './routes.js'
+export { jobsRoutes } from './routes.js'
+export { JOB_SORT_FIELDS } from './store.js'
 export {
   type CronEntry,
   type EnqueueOptions,

@@ -289,14 +289,11 @@ export class JobQueue<Context extends object = object> {
     registered.running += 1
     const aborter = new AbortController()
     this.#aborters.add(aborter)
-    let timer: NodeJS.Timeout | undefined
     const timeout = Number(row.timeout_ms)
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        const error = new JobTimeoutError(timeout)
-        aborter.abort(error)
-        reject(error)
-      }, timeout)
+    const timer = setTimeout(() => aborter.abort(new JobTimeoutError(timeout)), timeout)
+    // A handler that ignores its signal is left behind: the attempt ends when the signal fires.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      aborter.signal.addEventListener('abort', () => reject(aborter.signal.reason), { once: true })
     })
     try {
       const info = {
@@ -304,7 +301,7 @@ export class JobQueue<Context extends object = object> {
         job: { id: row.id, name: row.name, attempt: Number(row.attempts) },
         signal: aborter.signal,
       }
-      await Promise.race([(async () => registered.handler(JSON.parse(row.payload), info))(), timedOut])
+      await Promise.race([(async () => registered.handler(JSON.parse(row.payload), info))(), aborted])
       await this.#store.finish(row, { state: 'succeeded' }, this.#options.now())
     } catch (error) {
       if (aborter.signal.reason instanceof WorkerStoppedError) return

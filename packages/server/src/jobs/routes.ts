@@ -6,8 +6,6 @@ import type { JobQueue } from './queue.js'
 import { SORT_PATTERN } from './store.js'
 import { JOB_STATES } from './types.js'
 
-export const MAX_JOBS_PER_PAGE = 500
-
 const strict = { additionalProperties: false } as const
 const label = Type.String({ minLength: 1, maxLength: 200 })
 const jobParams = Type.Object(
@@ -22,7 +20,7 @@ const listQuery = Type.Object(
     sort: Type.String({ pattern: SORT_PATTERN, maxLength: 100 }),
     // Query strings are not coerced: numbers arrive as digits.
     page: Type.String({ pattern: '^[1-9][0-9]{0,6}$' }),
-    perPage: Type.String({ pattern: '^[1-9][0-9]{0,2}$' }),
+    perPage: Type.String({ pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$' }),
   },
   strict,
 )
@@ -52,7 +50,7 @@ export async function jobsRoutes(app: FastifyInstance, options: { jobs: JobQueue
       return jobs.list({
         ...filters,
         page: page === undefined ? 1 : Number(page),
-        perPage: Math.min(MAX_JOBS_PER_PAGE, perPage === undefined ? 30 : Number(perPage)),
+        perPage: perPage === undefined ? 30 : Number(perPage),
       })
     },
   )

@@ -49,7 +49,9 @@ const SORTABLE: Record<string, string> = {
   attempts: 'attempts',
 }
 
-export const SORT_PATTERN = `^-?(${Object.keys(SORTABLE).join('|')})(,-?(${Object.keys(SORTABLE).join('|')})){0,6}$`
+export const JOB_SORT_FIELDS = Object.keys(SORTABLE)
+const field = `-?(${JOB_SORT_FIELDS.join('|')})`
+export const SORT_PATTERN = `^${field}(,${field}){0,6}$`
 
 const iso = (ms: number | string) => new Date(Number(ms)).toISOString()
 const isoOrNull = (ms: number | string | null) => (ms === null ? null : iso(ms))

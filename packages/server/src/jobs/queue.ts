@@ -61,6 +61,8 @@ export class JobQueue<Context extends object = object> {
   #hasWakeCall = false
   #drainWaiters: Array<() => void> = []
   #lastMaintenance = Number.NEGATIVE_INFINITY
+  #successes: JobRow[] = []
+  #successWrite: Promise<void> | null = null
 
   constructor(dialect: Dialect, options: JobQueueOptions<Context> = {}) {
     this.#store = new JobStore(dialect)
@@ -302,7 +304,7 @@ export class JobQueue<Context extends object = object> {
         signal: aborter.signal,
       }
       await Promise.race([(async () => registered.handler(JSON.parse(row.payload), info))(), aborted])
-      await this.#store.finish(row, { state: 'succeeded' }, this.#options.now())
+      await this.#succeeded(row)
     } catch (error) {
       if (aborter.signal.reason instanceof WorkerStoppedError) return
       await this.#failed(row, error).catch((reason) =>
@@ -313,6 +315,20 @@ export class JobQueue<Context extends object = object> {
       this.#aborters.delete(aborter)
       registered.running -= 1
     }
+  }
+
+  /**
+   * Successes that end in the same turn of the event loop are written together: with
+   * synchronous commits, one write per job would cap the queue at the disk's flush rate.
+   */
+  #succeeded(row: JobRow): Promise<void> {
+    this.#successes.push(row)
+    this.#successWrite ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const rows = this.#successes.splice(0)
+      this.#successWrite = null
+      return this.#store.succeed(rows, this.#options.now())
+    })
+    return this.#successWrite
   }
 
   async #failed(row: JobRow, error: unknown): Promise<void> {

@@ -174,6 +174,24 @@ export class JobStore {
       .execute()
   }
 
+  /** Records the success of several attempts in one statement (one commit), each if its lease still holds. */
+  async succeed(rows: JobRow[], now: number): Promise<void> {
+    await this.db
+      .updateTable(JOBS_TABLE)
+      .set({
+        state: 'succeeded',
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        updated: now,
+        finished: now,
+      })
+      .where((eb) =>
+        eb.or(rows.map((row) => eb.and([eb('id', '=', row.id), eb('locked_by', '=', row.locked_by)]))),
+      )
+      .execute()
+  }
+
   /** Jobs whose worker stopped without finishing (its lease ran out) fail that attempt. */
   async reapExpired(now: number): Promise<void> {
     await this.db

@@ -211,6 +211,26 @@ describe.each(testDialects)('the job queue on %s', (kind) => {
     expect((await survivor.get(id))!.attempts).toBe(2)
   })
 
+  test('stopping waits for the running attempt, then takes no more jobs', async () => {
+    const jobs = await db.queue({ now: clock.now })
+    let release = () => {}
+    const started: number[] = []
+    jobs.register('held', (n: number) => {
+      started.push(n)
+      return new Promise<void>((resolve) => (release = resolve))
+    })
+    const first = await jobs.enqueue('held', 1)
+    jobs.start()
+    await until(() => started.length === 1)
+    const stopping = jobs.stop(10_000)
+    const second = await jobs.enqueue('held', 2)
+    release()
+    await stopping
+    expect(await stateOf(jobs, first)).toBe('succeeded')
+    expect(await stateOf(jobs, second)).toBe('queued')
+    expect(started).toEqual([1])
+  })
+
   test('a cron entry fires once per tick across two nodes', async () => {
     const fired: string[] = []
     const nodes = await Promise.all([db.queue(), db.queue()])

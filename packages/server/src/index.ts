@@ -16,6 +16,9 @@ export {
   type Hook,
   type HookEvent,
   type HooksConfig,
+  type JobContext,
+  type JobHandlerDefinition,
+  type JobsClient,
   type PlinthCollections,
   type PlinthProjectConfig,
   type RecordOf,
@@ -23,4 +26,5 @@ export {
   type RouteDefinition,
 } from './extensions/index.js'
 export type { Caller } from './identity/index.js'
+export type { CronEntry, EnqueueOptions } from './jobs/index.js'
 export type { CallerRecords, HookName, ListOptions, ListPage, RecordData } from './records/index.js'

@@ -43,6 +43,8 @@ export interface PlinthConfig {
   webauthn: { rpId: string; origins: string[] }
   /** The project's plinth.config.ts (hooks, routes), or null for none. */
   projectConfig: string | null
+  /** The job worker: attempts at once in this process, idle polling in ms, days finished jobs are kept. */
+  jobs: { concurrency: number; pollIntervalMs: number; retentionDays: number }
 }
 
 /** At most `max` requests per `windowMs` for one client. */
@@ -276,5 +278,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
     webauthn: overrides.webauthn ?? webauthn(env, publicUrl),
     projectConfig:
       overrides.projectConfig !== undefined ? overrides.projectConfig : resolveIfSet(env.PLINTH_CONFIG),
+    jobs: overrides.jobs ?? {
+      concurrency: integer(env, 'PLINTH_JOBS_CONCURRENCY', 4, 1, 100),
+      pollIntervalMs: integer(env, 'PLINTH_JOBS_POLL_INTERVAL_MS', 1000, 10, 60_000),
+      retentionDays: integer(env, 'PLINTH_JOBS_RETENTION_DAYS', 7, 1, 3650),
+    },
   }
 }

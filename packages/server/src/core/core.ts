@@ -9,10 +9,17 @@ import { CollectionRegistry, CollectionService } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
 import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
-import { type ExtensionServices, loadConfigFile, type PlinthProjectConfig } from '../extensions/index.js'
+import {
+  type ExtensionServices,
+  type JobContext,
+  loadConfigFile,
+  type PlinthProjectConfig,
+} from '../extensions/index.js'
 import { pruneIdempotencyKeys } from '../idempotency/index.js'
-import { createMailer, type Mailer } from '../mail/index.js'
-import { RecordService } from '../records/index.js'
+import { superuser } from '../identity/index.js'
+import { type JobInfo, JobQueue } from '../jobs/index.js'
+import { createMailer, type Mailer, queueMail } from '../mail/index.js'
+import { CallerRecords, RecordService } from '../records/index.js'
 import { checkRules } from '../rules/index.js'
 import { loggerOptions } from './logging.js'
 import { systemMigrations } from './system-migrations.js'
@@ -31,7 +38,10 @@ export interface Core {
   readonly collections: CollectionService
   readonly records: RecordService
   readonly auth: AuthServices
+  /** Mail goes through the job queue, so a failed send is retried. */
   readonly mailer: Mailer
+  /** Durable jobs and cron; the HTTP app starts the worker, one-off commands only enqueue. */
+  readonly jobs: JobQueue<Omit<JobContext, keyof JobInfo>>
   /** The instance secret's box, for values kept encrypted in the database. */
   readonly box: SecretBox
   readonly instanceSecret: string
@@ -87,14 +97,34 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
       relyingParty: { id: config.webauthn.rpId, origins: config.webauthn.origins },
       reauthWindow: config.reauthWindow,
     })
-    const mailer = createMailer(config, log)
+    const context = { records: new CallerRecords(records, superuser), log } as Omit<JobContext, keyof JobInfo>
+    const jobs = new JobQueue(dialect, {
+      context,
+      log,
+      concurrency: config.jobs.concurrency,
+      pollInterval: config.jobs.pollIntervalMs,
+      retention: config.jobs.retentionDays * 24 * 60 * 60 * 1000,
+      stopTimeout: config.shutdownTimeoutMs,
+    })
+    const mailTransport = createMailer(config, log)
+    const mailer = queueMail(jobs, mailTransport, box)
+    context.mailer = mailer
     records.setHookContext(
-      (callerRecords) => ({ records: callerRecords, mailer, log }) satisfies ExtensionServices,
+      (callerRecords, tx) =>
+        ({
+          records: callerRecords,
+          mailer,
+          log,
+          // In a before-hook the job is added in the write's transaction: it exists only if the write commits.
+          jobs: { enqueue: (name, payload, options) => jobs.enqueue(name, payload, options, tx) },
+        }) satisfies ExtensionServices,
     )
     const project = config.projectConfig
       ? await loadConfigFile(config.projectConfig, (name) => registry.get(name) !== undefined)
       : {}
     records.hooks.replace(project.hooks ?? {})
+    for (const [name, handler] of Object.entries(project.jobs ?? {})) jobs.register(name, handler)
+    jobs.schedule(project.cron ?? [])
     const pruner = setInterval(
       () => {
         Promise.all([pruneIdempotencyKeys(dialect.db), auth.lockout.prune()]).catch((error) =>
@@ -116,12 +146,15 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
       records,
       auth,
       mailer,
+      jobs,
       box,
       instanceSecret,
       project,
       async close() {
         clearInterval(pruner)
         stopWatchingSchema()
+        await jobs.stop()
+        await mailTransport.close()
         await dialect.close()
       },
     }

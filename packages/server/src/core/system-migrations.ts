@@ -20,6 +20,7 @@ import {
 } from '../collections/index.js'
 import type { SystemMigration } from '../db/index.js'
 import { IDEMPOTENCY_TABLE } from '../idempotency/index.js'
+import { jobsMigration } from '../jobs/index.js'
 
 /**
  * Plinth's own tables, step by step, in one explicit list. Released steps are
@@ -168,5 +169,6 @@ export function systemMigrations(collections: CollectionService): SystemMigratio
         await db.insertInto(SCHEMA_VERSION_TABLE).values({ id: 1, version: 0 }).execute()
       },
     },
+    jobsMigration,
   ]
 }

@@ -163,6 +163,8 @@ export const errorCatalogue = {
   setup_done: { status: 409, title: 'Setup already done' },
   mfa_already_enabled: { status: 409, title: 'Second factor already enabled' },
   schema_changed: { status: 409, title: 'Schema changed during the request' },
+  job_not_retryable: { status: 409, title: 'Job cannot be retried' },
+  job_running: { status: 409, title: 'Job is running' },
   precondition_failed: { status: 412, title: 'Precondition failed' },
   body_too_large: { status: 413, title: 'Body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

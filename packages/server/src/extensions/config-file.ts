@@ -10,7 +10,7 @@ export const CONFIG_FILE_NAMES = [
   'plinth.config.mjs',
 ]
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
-const TOP_LEVEL_KEYS = new Set(['hooks', 'routes'])
+const TOP_LEVEL_KEYS = new Set(['hooks', 'routes', 'jobs', 'cron'])
 
 /** A project config that cannot be used, with the file and line to look at. */
 export class ProjectConfigError extends Error {
@@ -101,6 +101,25 @@ function checkConfig(
       const key = `${method} ${routePath}`
       if (seen.has(key)) fail(`the route ${key} is declared twice`, near)
       seen.add(key)
+    }
+  }
+  const jobNames = new Set<string>()
+  if (project.jobs !== undefined) {
+    if (!isPlainObject(project.jobs)) fail('jobs must be an object of handlers by name', 'jobs')
+    for (const [name, handler] of Object.entries(project.jobs as Record<string, unknown>)) {
+      if (typeof handler !== 'function') fail(`the job "${name}" must be a function`, name)
+      jobNames.add(name)
+    }
+  }
+  if (project.cron !== undefined) {
+    if (!Array.isArray(project.cron)) fail('cron must be an array of schedules', 'cron')
+    for (const entry of project.cron as unknown[]) {
+      const { name, schedule, job } = (isPlainObject(entry) ? entry : {}) as Record<string, unknown>
+      const near = typeof name === 'string' ? name : 'cron'
+      if (typeof name !== 'string' || name === '') fail('a cron schedule needs a name', near)
+      if (typeof schedule !== 'string') fail(`the cron schedule "${name}" needs a schedule expression`, near)
+      if (typeof job !== 'string' || !jobNames.has(job))
+        fail(`the cron schedule "${name}" names the job "${String(job)}", which jobs does not define`, near)
     }
   }
   return project as PlinthProjectConfig

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { Caller } from '../identity/index.js'
+import type { CronEntry, EnqueueOptions, JobInfo } from '../jobs/index.js'
 import type { Mailer } from '../mail/index.js'
 import type { CallerRecords, HookName, RecordData, RecordHookBase } from '../records/index.js'
 
@@ -16,13 +17,30 @@ type KnownCollection = keyof PlinthCollections & string
 /** A record of collection `C`: its typed fields once typegen ran, any fields before. */
 export type RecordOf<C extends string> = C extends KnownCollection ? PlinthCollections[C] : RecordData
 
-/** What hooks, routes and jobs can use besides their own arguments. */
+/** Adds background jobs; from a before-hook, the job exists only if the write commits. */
+export interface JobsClient {
+  /** Answers the job's id, or null when a pending job already holds `options.uniqueKey`. */
+  enqueue(name: string, payload?: unknown, options?: EnqueueOptions): Promise<string | null>
+}
+
+/** What hooks and routes can use besides their own arguments. */
 export interface ExtensionServices {
   /** Records acting as the caller (rules apply); `records.asSuperuser()` to act past them. */
+  records: CallerRecords
+  /** Sends through the job queue: a failed send is retried. */
+  mailer: Mailer
+  jobs: JobsClient
+  log: Logger
+}
+
+/** What a job handler gets beside its payload; its records act as a superuser. */
+export interface JobContext extends JobInfo {
   records: CallerRecords
   mailer: Mailer
   log: Logger
 }
+
+export type JobHandlerDefinition = (payload: any, context: JobContext) => unknown
 
 export interface HookEvent<C extends string>
   extends Omit<RecordHookBase, 'record' | 'previous' | 'collection'>,
@@ -62,6 +80,10 @@ export interface RouteDefinition {
 export interface PlinthProjectConfig {
   hooks?: HooksConfig
   routes?: RouteDefinition[]
+  /** Job handlers by name; a throw retries the job with backoff, then it is dead. */
+  jobs?: Record<string, JobHandlerDefinition>
+  /** Schedules that enqueue a job once per tick across every node (cron expressions, UTC). */
+  cron?: CronEntry[]
 }
 
 /**

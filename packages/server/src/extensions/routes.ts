@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Mailer } from '../mail/index.js'
 import { CallerRecords, type RecordService } from '../records/index.js'
-import type { RouteDefinition } from './define-config.js'
+import type { JobsClient, RouteDefinition } from './define-config.js'
 
 export interface ProjectRoutesOptions {
   routes: RouteDefinition[]
   records: RecordService
   mailer: Mailer
+  jobs: JobsClient
 }
 
 /**
@@ -30,6 +31,7 @@ export async function projectRoutes(app: FastifyInstance, options: ProjectRoutes
           reply,
           records: new CallerRecords(options.records, request.caller),
           mailer: options.mailer,
+          jobs: options.jobs,
           log: request.log as Logger,
         })
         if (reply.sent) return reply

@@ -18,6 +18,7 @@ import { type Core, createCore, setupLinkFor } from '../core/index.js'
 import { PlinthError } from '../errors/index.js'
 import { projectRoutes } from '../extensions/index.js'
 import { idempotency } from '../idempotency/index.js'
+import { jobsRoutes } from '../jobs/index.js'
 import { openapiRoutes } from '../openapi/index.js'
 import { batchRoutes, recordsRoutes } from '../records/index.js'
 import { security, securityHeadersFor } from '../security/index.js'
@@ -86,6 +87,9 @@ export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   // JSON is the only body the API reads; anything else is a 415, not a string handed to a route.
   app.removeContentTypeParser(['text/plain'])
   app.decorate('plinth', { ...core, lifecycle, setupLink: await setupLinkFor(core) } satisfies Plinth)
+  app.addHook('onReady', async function startJobs() {
+    core.jobs.start()
+  })
   // Hooks that run on every request take a callback: an async hook costs a promise
   // and a microtask per request even when it has nothing to do.
   app.addHook('onRequest', function echoRequestId(request, reply, done) {
@@ -99,6 +103,7 @@ export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     if (lifecycle.isDraining) reply.header('connection', 'close')
     done(null, payload)
   })
+  // The last onClose hook to run: the worker stops after the routes queued their last mails.
   app.addHook('onClose', async function closeCore() {
     await core.close()
   })
@@ -132,6 +137,7 @@ export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   await app.register(batchRoutes, { records })
   await app.register(authRoutes, { csrf, db: dialect.db, records, ...auth })
   await app.register(openapiRoutes, { collections })
+  await app.register(jobsRoutes, { jobs: core.jobs })
   await app.register(oauth2Routes, { db: dialect.db, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })
   await app.register(apiKeyRoutes, { apiKeys: auth.apiKeys, reauthWindow: config.reauthWindow })
@@ -151,7 +157,12 @@ export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     appName: config.appName,
   })
   // Last, so a project route that repeats one of Plinth's fails start-up rather than shadowing it.
-  await app.register(projectRoutes, { routes: core.project.routes ?? [], records, mailer: core.mailer })
+  await app.register(projectRoutes, {
+    routes: core.project.routes ?? [],
+    records,
+    mailer: core.mailer,
+    jobs: core.jobs,
+  })
   return app
 }
 

@@ -9,6 +9,7 @@ import { authTag } from './auth-scope.js'
 import { allocateBases } from './component-names.js'
 import { type DocumentContext, type JsonSchema, ref, schemaName } from './document-context.js'
 import { fixedOperationIds, fixedPaths, fixedSchemas, TAGS } from './fixed-paths.js'
+import { JOBS_TAG, jobOperationIds, jobPaths, jobSchemas } from './job-paths.js'
 import { recordPaths } from './record-paths.js'
 import { createSchema, listSchema, recordSchema, updateSchema } from './record-schemas.js'
 import { BEARER } from './security-schemes.js'
@@ -18,9 +19,20 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
   version: string
 }
 
-const fixedComponents = { ...sharedSchemas, ...fixedSchemas, ...authRequestSchemas, ...authResponseSchemas }
+const fixedComponents = {
+  ...sharedSchemas,
+  ...fixedSchemas,
+  ...authRequestSchemas,
+  ...authResponseSchemas,
+  ...jobSchemas,
+}
 
-const reservedNames = new Set([...Object.keys(fixedComponents), ...fixedOperationIds, ...accountOperationIds])
+const reservedNames = new Set([
+  ...Object.keys(fixedComponents),
+  ...fixedOperationIds,
+  ...accountOperationIds,
+  ...jobOperationIds,
+])
 
 export interface Viewer {
   isSuperuser: boolean
@@ -63,7 +75,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
   }
 
   const schemas: Record<string, JsonSchema> = { ...fixedComponents }
-  const paths: Record<string, JsonSchema> = { ...fixedPaths(), ...accountPaths() }
+  const paths: Record<string, JsonSchema> = { ...fixedPaths(), ...accountPaths(), ...jobPaths() }
   const tags: JsonSchema[] = [
     { name: TAGS.health, description: 'Liveness and readiness for load balancers.' },
     { name: TAGS.collections, description: 'The data model; superusers only. Each change is a migration.' },
@@ -72,6 +84,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.sessions, description: 'The signed-in caller’s sessions and API keys.' },
     { name: ACCOUNT_TAGS.audit, description: 'Security events; superusers only.' },
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
+    { name: JOBS_TAG, description: 'The durable job queue; superusers only.' },
   ]
   for (const collection of described) {
     const base = context.baseOf(collection.name)

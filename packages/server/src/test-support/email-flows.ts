@@ -24,7 +24,7 @@ export const usersDefinition = {
 export interface MailTestApp {
   t: TestApp
   inbox: SmtpInbox
-  /** Closes the app, which waits for mails still on their way: afterwards `inbox.received` is complete. */
+  /** Lets the queued mails go out, then closes the app: afterwards `inbox.received` is complete. */
   settle(): Promise<void>
   close(): Promise<void>
 }
@@ -41,6 +41,7 @@ export async function createMailTestApp(
   const settle = async () => {
     if (closed) return
     closed = true
+    await t.app.plinth.jobs.drain()
     await t.close()
   }
   return {

@@ -1,0 +1,134 @@
+import { JOB_SORT_FIELDS, JOB_STATES } from '../jobs/index.js'
+import { type JsonSchema, ref } from './document-context.js'
+import { ok, operation } from './operations.js'
+import { signedIn } from './security-schemes.js'
+
+export const JOBS_TAG = 'Jobs'
+
+/** Operation ids of these endpoints; collections must not take them. */
+export const jobOperationIds = ['listJobs', 'viewJob', 'retryJob', 'deleteJob']
+
+const dateTime = { type: 'string', format: 'date-time' }
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time' }
+
+export const jobSchemas: Record<string, JsonSchema> = {
+  Job: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      name: { type: 'string' },
+      queue: { type: 'string' },
+      state: {
+        type: 'string',
+        enum: [...JOB_STATES],
+        description: '`failed` will be tried again at `runAt`; `dead` has used up its attempts.',
+      },
+      payload: { description: 'What the job was enqueued with (JSON).' },
+      priority: { type: 'integer', description: 'Higher runs first among due jobs.' },
+      attempts: { type: 'integer', description: 'Attempts started so far.' },
+      maxAttempts: { type: 'integer' },
+      uniqueKey: { type: ['string', 'null'] },
+      runAt: { ...dateTime, description: 'When the job (or its next attempt) may run.' },
+      lockedUntil: { ...nullableDateTime, description: 'While running: when its lease ends.' },
+      lastError: { type: ['string', 'null'] },
+      created: dateTime,
+      updated: dateTime,
+      finished: nullableDateTime,
+    },
+    required: [
+      'id',
+      'name',
+      'queue',
+      'state',
+      'payload',
+      'priority',
+      'attempts',
+      'maxAttempts',
+      'uniqueKey',
+      'runAt',
+      'lockedUntil',
+      'lastError',
+      'created',
+      'updated',
+      'finished',
+    ],
+  },
+  JobList: {
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: ref('Job') },
+      page: { type: 'integer' },
+      perPage: { type: 'integer' },
+      totalItems: { type: 'integer' },
+      totalPages: { type: 'integer' },
+    },
+    required: ['items', 'page', 'perPage', 'totalItems', 'totalPages'],
+  },
+}
+
+function query(name: string, description: string, schema: JsonSchema): JsonSchema {
+  return { name, in: 'query', required: false, description, schema }
+}
+
+const jobId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The id of the job.',
+  schema: { type: 'string', format: 'uuid' },
+}
+const superusersOnly = 'Superusers only.'
+
+/** The job queue, for superusers. */
+export function jobPaths(): Record<string, JsonSchema> {
+  const tags = [JOBS_TAG]
+  return {
+    '/api/jobs': {
+      get: operation('get', 'listJobs', tags, {
+        summary: 'List jobs',
+        description: `${superusersOnly} Unknown query parameters are refused.`,
+        security: signedIn('get'),
+        parameters: [
+          query('state', 'Only jobs in this state.', { type: 'string', enum: [...JOB_STATES] }),
+          query('name', 'Only jobs of this name.', { type: 'string', maxLength: 200 }),
+          query('queue', 'Only jobs of this queue.', { type: 'string', maxLength: 200 }),
+          query('sort', `Comma-separated fields, \`-\` for descending: ${JOB_SORT_FIELDS.join(', ')}.`, {
+            type: 'string',
+            default: '-created',
+          }),
+          query('page', 'The page, from 1.', { type: 'integer', minimum: 1, default: 1 }),
+          query('perPage', 'Jobs per page.', { type: 'integer', minimum: 1, maximum: 500, default: 30 }),
+        ],
+        responses: { 200: ok('One page of jobs.', ref('JobList')) },
+        problems: [400, 403],
+      }),
+    },
+    '/api/jobs/{id}': {
+      parameters: [jobId],
+      get: operation('get', 'viewJob', tags, {
+        summary: 'View a job',
+        description: superusersOnly,
+        security: signedIn('get'),
+        responses: { 200: ok('The job.', ref('Job')) },
+        problems: [400, 403, 404],
+      }),
+      delete: operation('delete', 'deleteJob', tags, {
+        summary: 'Delete a job',
+        description: `${superusersOnly} A running job answers 409.`,
+        security: signedIn('delete'),
+        responses: { 204: { description: 'Deleted.' } },
+        problems: [403, 404],
+      }),
+    },
+    '/api/jobs/{id}/retry': {
+      parameters: [jobId],
+      post: operation('post', 'retryJob', tags, {
+        summary: 'Run a failed or dead job again now',
+        description: `${superusersOnly} Its attempts are counted afresh. Another state answers 409, as does a pending job with the same unique key.`,
+        security: signedIn('post'),
+        responses: { 200: ok('The job, queued.', ref('Job')) },
+        problems: [403, 404],
+      }),
+    },
+  }
+}

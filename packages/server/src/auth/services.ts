@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely'
 import type { CollectionRegistry } from '../collections/index.js'
 import type { SecretBox } from '../crypto/index.js'
+import type { Dialect } from '../db/index.js'
 import { ForbiddenError } from '../errors/index.js'
 import type { RecordService } from '../records/index.js'
 import { ApiKeyService } from './api-keys/index.js'
@@ -36,19 +36,20 @@ export interface AuthServices {
 
 /** Everything sign-in needs, wired once per app. */
 export async function createAuthServices(
-  db: Kysely<any>,
+  dialect: Dialect,
   registry: CollectionRegistry,
   records: RecordService,
   box: SecretBox,
   settings: AuthSettings,
 ): Promise<AuthServices> {
+  const db = dialect.db
   const keys = new SigningKeys(db, box)
   await keys.load()
   const tokens = new TokenService(db, keys, registry, {
     issuer: settings.issuer,
     ttlSeconds: settings.tokenTtl,
   })
-  const sessions = new SessionStore(db)
+  const sessions = new SessionStore(dialect)
   const audit = new AuditLog(db)
   const signIn = new SignIn(sessions, tokens, records, audit, { sessionLifetimeSeconds: settings.sessionTtl })
   // A new password ends every session of the record, inside the same transaction.
@@ -75,9 +76,9 @@ export async function createAuthServices(
       throw new ForbiddenError('An impersonation session cannot set a password.')
     requireRecentSignIn(caller, settings.reauthWindow)
   })
-  const apiKeys = new ApiKeyService(db, registry, audit)
+  const apiKeys = new ApiKeyService(dialect, registry, audit)
   apiKeys.attach(records)
-  const mfa = createMfa(db, box, audit, records, signIn, {
+  const mfa = createMfa(dialect, box, audit, records, signIn, {
     relyingParty: settings.relyingParty,
     totpIssuer: new URL(settings.issuer).host,
   })

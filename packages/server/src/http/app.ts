@@ -80,7 +80,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
   const instanceSecret = loadInstanceSecret(config.secret, config.dataDir)
   const box = new SecretBox(instanceSecret)
   const csrf = new CsrfTokens(instanceSecret)
-  const auth = await createAuthServices(dialect.db, registry, records, box, {
+  const auth = await createAuthServices(dialect, registry, records, box, {
     issuer: config.publicUrl,
     tokenTtl: config.tokenTtl,
     sessionTtl: config.sessionTtl,
@@ -179,7 +179,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
   await app.register(batchRoutes, { records })
   await app.register(authRoutes, { csrf, db: dialect.db, records, ...auth })
   await app.register(openapiRoutes, { collections })
-  await app.register(oauth2Routes, { db: dialect.db, box, records, signIn: auth.signIn, audit: auth.audit })
+  await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })
   await app.register(apiKeyRoutes, { apiKeys: auth.apiKeys, reauthWindow: config.reauthWindow })
   await app.register(mfaRoutes, {
@@ -191,7 +191,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
   })
   await app.register(emailFlowsRoutes, {
     ...auth,
-    db: dialect.db,
+    dialect,
     records,
     mailer: createMailer(config, app.log),
     publicUrl: config.publicUrl,

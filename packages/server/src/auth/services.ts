@@ -7,6 +7,7 @@ import { ApiKeyService } from './api-keys/index.js'
 import { AuditLog } from './audit.js'
 import { Lockout } from './lockout.js'
 import { createMfa, type MfaService, type RelyingParty } from './mfa/index.js'
+import { setsNewPassword } from './new-password.js'
 import { requireRecentSignIn } from './recent-sign-in.js'
 import { SessionStore } from './sessions.js'
 import { SignIn } from './sign-in.js'
@@ -52,19 +53,10 @@ export async function createAuthServices(
   const sessions = new SessionStore(dialect)
   const audit = new AuditLog(db)
   const signIn = new SignIn(sessions, tokens, records, audit, { sessionLifetimeSeconds: settings.sessionTtl })
-  // A new password ends every session of the record, inside the same transaction.
-  records.onChange(async (trx, change) => {
-    if (
-      change.action !== 'update' ||
-      change.collection.type !== 'auth' ||
-      !change.written.includes('password')
-    )
-      return
-    await sessions.revokeAll(trx, change.collection.id, change.record.id as string)
-    await audit.record(
-      { event: 'password_changed', collectionId: change.collection.id, recordId: change.record.id as string },
-      trx,
-    )
+  // Sessions end in the transaction (see endSessionsOnNewPassword); their tokens verified
+  // on this node are forgotten too, so they stop at once rather than within the cache window.
+  records.onChange(async (_trx, change) => {
+    if (setsNewPassword(change)) tokens.forgetRecord(change.collection.id, change.record.id as string)
   })
   // A new password locks everyone else out, so it takes a recent sign-in, not just a token
   // that may have been stolen; an API key cannot set one at all. Superusers administer.

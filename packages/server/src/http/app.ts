@@ -11,6 +11,7 @@ import {
   createAuthServices,
   createSetupLink,
   emailFlowsRoutes,
+  endSessionsOnNewPassword,
   forgetAuthCollection,
   impersonationRoutes,
   mfaRoutes,
@@ -68,6 +69,7 @@ export async function openPlinthDatabase(config: PlinthConfig) {
     throw error
   }
   const records = new RecordService(dialect, registry)
+  endSessionsOnNewPassword(dialect, records)
   return { dialect, registry, collections, records }
 }
 

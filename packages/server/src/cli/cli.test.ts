@@ -222,6 +222,23 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
     expect((await plinth('migrate', 'up', ...args)).stdout).toBe('Nothing to apply.\n')
   })
 
+  test('schema import refuses a rule naming an unknown @request.auth field, before any step', async () => {
+    const { args, file } = await deployment()
+    const typo = schema([
+      { name: 'members', type: 'auth', fields: [{ id: 'f_role', name: 'role', type: 'text' }] },
+      {
+        name: 'notes',
+        fields: [{ id: 'f_body', name: 'body', type: 'text' }],
+        listRule: '@request.auth.rol = "x"',
+      },
+    ])
+    expectOneLineFailure(
+      await plinth('schema', 'import', file('typo.json', typo), ...args),
+      /notes.*listRule: @request\.auth\.rol names no field of any auth collection/,
+    )
+    expect((await plinth('migrate', 'status', ...args)).stdout).toBe('No collection migrations yet.\n')
+  })
+
   test('export, import into a fresh database, diff: no differences', async () => {
     const source = await deployment()
     await plinth('schema', 'import', source.file('blog.json', blog), ...source.args)

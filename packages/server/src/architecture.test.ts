@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { cruise } from 'dependency-cruiser'
@@ -38,5 +38,16 @@ describe('import direction', () => {
     } finally {
       rmSync(`${root}/${name}`)
     }
+  })
+})
+
+describe('transactions', () => {
+  // Only the dialect knows which failures are a lost conflict worth a rerun (a deadlock),
+  // so every write transaction goes through `dialect.transaction` or `dialect.schemaChange`.
+  test('no module outside src/db opens a transaction of its own', () => {
+    const offenders = readdirSync(`${root}/src`, { recursive: true, encoding: 'utf8' })
+      .filter((path) => path.endsWith('.ts') && !path.endsWith('.test.ts') && !path.startsWith('db/'))
+      .filter((path) => /\.transaction\(\)/.test(readFileSync(`${root}/src/${path}`, 'utf8')))
+    expect(offenders).toEqual([])
   })
 })

@@ -41,6 +41,7 @@ export {
   secondFactorProofBody,
   totpCodeBody,
 } from './mfa/index.js'
+export { endSessionsOnNewPassword } from './new-password.js'
 export {
   oauth2CompleteBody,
   oauth2Migration,

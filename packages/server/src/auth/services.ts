@@ -1,12 +1,13 @@
-import type { Kysely } from 'kysely'
 import type { CollectionRegistry } from '../collections/index.js'
 import type { SecretBox } from '../crypto/index.js'
+import type { Dialect } from '../db/index.js'
 import { ForbiddenError } from '../errors/index.js'
 import type { RecordService } from '../records/index.js'
 import { ApiKeyService } from './api-keys/index.js'
 import { AuditLog } from './audit.js'
 import { Lockout } from './lockout.js'
 import { createMfa, type MfaService, type RelyingParty } from './mfa/index.js'
+import { setsNewPassword } from './new-password.js'
 import { ExternalAuthStore } from './oauth2/index.js'
 import { requireRecentSignIn } from './recent-sign-in.js'
 import { SessionStore } from './sessions.js'
@@ -37,34 +38,26 @@ export interface AuthServices {
 
 /** Everything sign-in needs, wired once per app. */
 export async function createAuthServices(
-  db: Kysely<any>,
+  dialect: Dialect,
   registry: CollectionRegistry,
   records: RecordService,
   box: SecretBox,
   settings: AuthSettings,
 ): Promise<AuthServices> {
+  const db = dialect.db
   const keys = new SigningKeys(db, box)
   await keys.load()
   const tokens = new TokenService(db, keys, registry, {
     issuer: settings.issuer,
     ttlSeconds: settings.tokenTtl,
   })
-  const sessions = new SessionStore(db)
+  const sessions = new SessionStore(dialect)
   const audit = new AuditLog(db)
   const signIn = new SignIn(sessions, tokens, records, audit, { sessionLifetimeSeconds: settings.sessionTtl })
-  // A new password ends every session of the record, inside the same transaction.
-  records.onChange(async (trx, change) => {
-    if (
-      change.action !== 'update' ||
-      change.collection.type !== 'auth' ||
-      !change.written.includes('password')
-    )
-      return
-    await sessions.revokeAll(trx, change.collection.id, change.record.id as string)
-    await audit.record(
-      { event: 'password_changed', collectionId: change.collection.id, recordId: change.record.id as string },
-      trx,
-    )
+  // Sessions end in the transaction (see endSessionsOnNewPassword); their tokens verified
+  // on this node are forgotten too, so they stop at once rather than within the cache window.
+  records.onChange(async (_trx, change) => {
+    if (setsNewPassword(change)) tokens.forgetRecord(change.collection.id, change.record.id as string)
   })
   // A new password locks everyone else out, so it takes a recent sign-in, not just a token
   // that may have been stolen; an API key cannot set one at all. Superusers administer.
@@ -77,14 +70,14 @@ export async function createAuthServices(
     requireRecentSignIn(caller, settings.reauthWindow)
   })
   // A deleted record takes its provider links along, in the same transaction.
-  const externalAuths = new ExternalAuthStore(db)
+  const externalAuths = new ExternalAuthStore(dialect.db)
   records.onChange(async (trx, change) => {
     if (change.action === 'delete' && change.collection.type === 'auth')
       await externalAuths.unlinkAll(trx, change.collection.id, change.record.id as string)
   })
-  const apiKeys = new ApiKeyService(db, registry, audit)
+  const apiKeys = new ApiKeyService(dialect, registry, audit)
   apiKeys.attach(records)
-  const mfa = createMfa(db, box, audit, records, signIn, {
+  const mfa = createMfa(dialect, box, audit, records, signIn, {
     relyingParty: settings.relyingParty,
     totpIssuer: new URL(settings.issuer).host,
   })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { CollectionDefinition } from '../collections/index.js'
 import { randomToken, sha256 } from '../crypto/index.js'
+import type { Dialect } from '../db/index.js'
 import { UnauthorizedError } from '../errors/index.js'
 
 export const SESSIONS_TABLE = '_sessions'
@@ -55,7 +56,7 @@ export class RefreshError extends UnauthorizedError {
  * presenting a spent one means it was copied, so the whole session ends (RFC 9700 §4.14).
  */
 export class SessionStore {
-  constructor(private readonly db: Kysely<any>) {}
+  constructor(private readonly dialect: Dialect) {}
 
   async create(
     collection: CollectionDefinition,
@@ -75,9 +76,9 @@ export class SessionStore {
       ip: meta.ip ?? null,
       impersonated_by: meta.impersonatedBy ?? null,
     }
-    await this.db.insertInto(SESSIONS_TABLE).values(session).execute()
+    await this.dialect.db.insertInto(SESSIONS_TABLE).values(session).execute()
     // Impersonation is short and ends with its access token: no refresh.
-    const refreshToken = meta.impersonatedBy ? null : await this.issueRefresh(this.db, session.id)
+    const refreshToken = meta.impersonatedBy ? null : await this.issueRefresh(this.dialect.db, session.id)
     return { session, refreshToken }
   }
 
@@ -93,7 +94,7 @@ export class SessionStore {
   /** Spends a refresh token and returns its session with a new one. */
   async rotate(refreshToken: string): Promise<{ session: SessionRow; refreshToken: string }> {
     const hash = sha256(refreshToken)
-    const outcome = await this.db.transaction().execute(async (trx) => {
+    const outcome = await this.dialect.transaction(async (trx) => {
       const stored = await trx
         .selectFrom(REFRESH_TOKENS_TABLE)
         .selectAll()
@@ -128,7 +129,7 @@ export class SessionStore {
 
   /** Whether a session may still be used by an access token. */
   async isActive(sessionId: string, collectionId: string, recordId: string): Promise<boolean> {
-    const row = await this.db
+    const row = await this.dialect.db
       .selectFrom(SESSIONS_TABLE)
       .select(['id'])
       .where('id', '=', sessionId)
@@ -141,7 +142,7 @@ export class SessionStore {
   }
 
   async list(collectionId: string, recordId: string): Promise<SessionRow[]> {
-    return (await this.db
+    return (await this.dialect.db
       .selectFrom(SESSIONS_TABLE)
       .selectAll()
       .where('collection_id', '=', collectionId)
@@ -155,7 +156,7 @@ export class SessionStore {
 
   /** Ends one session of the record; false when it is not the record's or already ended. */
   async revoke(sessionId: string, collectionId: string, recordId: string): Promise<boolean> {
-    const result = await this.db
+    const result = await this.dialect.db
       .updateTable(SESSIONS_TABLE)
       .set({ revoked: new Date().toISOString() })
       .where('id', '=', sessionId)

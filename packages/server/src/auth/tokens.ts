@@ -114,6 +114,14 @@ export class TokenService {
     return caller
   }
 
+  /** Drops the verified tokens of a record, so its ended sessions stop at once on this node. */
+  forgetRecord(collectionId: string, recordId: string): void {
+    for (const [token, verified] of this.#verified.entries()) {
+      const auth = verified.caller.auth
+      if (auth?.collection.id === collectionId && auth.record.id === recordId) this.#verified.delete(token)
+    }
+  }
+
   private async verifySignature(token: string): Promise<AccessClaims> {
     try {
       const header = decodeProtectedHeader(token)

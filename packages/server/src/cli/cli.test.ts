@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import { systemCaller } from '../auth/index.js'
 import { loadConfig, type PlinthConfig } from '../config/index.js'
 import { type Core, createCore } from '../core/index.js'
+import { createApp } from '../http/index.js'
 import { freshPostgresUrl, postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { CLI } from '../test-support/server-process.js'
 
@@ -162,6 +163,42 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
     )
   })
 
+  test('superuser upsert of a new password ends every session of that superuser', async () => {
+    const { args, config } = await deployment()
+    expect((await plinth('superuser', 'upsert', 'root@example.com', 'a long password 1', ...args)).code).toBe(
+      0,
+    )
+    const app = await createApp(config)
+    const auth = (action: string, payload: object) =>
+      app.inject({ method: 'POST', url: `/api/collections/_superusers/${action}`, payload })
+    const whoAmI = (token: string) =>
+      app.inject({ method: 'GET', url: '/api/auth/sessions', headers: { authorization: `Bearer ${token}` } })
+    try {
+      const sessions = []
+      for (let i = 0; i < 2; i++) {
+        const signIn = await auth('auth-with-password', {
+          identity: 'root@example.com',
+          password: 'a long password 1',
+        })
+        expect(signIn.statusCode, signIn.body).toBe(200)
+        sessions.push(signIn.json())
+        expect((await whoAmI(signIn.json().token)).statusCode).toBe(200)
+      }
+      const reset = await plinth('superuser', 'upsert', 'root@example.com', 'another password 2', ...args)
+      expect(reset.code, reset.stderr).toBe(0)
+      for (const session of sessions)
+        expect((await auth('auth-refresh', { refreshToken: session.refreshToken })).statusCode).toBe(401)
+      // Another process ended the sessions: the server sees it once its verified-token cache
+      // (under a second, see docs/security.md) lets go of the tokens it verified before.
+      const now = Date.now()
+      vi.spyOn(Date, 'now').mockImplementation(() => now + 1000)
+      for (const session of sessions) expect((await whoAmI(session.token)).statusCode).toBe(401)
+    } finally {
+      vi.restoreAllMocks()
+      await app.close()
+    }
+  })
+
   test('schema import, then migrate status, down and up', async () => {
     const { args, file } = await deployment()
     const path = file('schema.json', blog)
@@ -188,6 +225,23 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
     expect(up.stdout.trim()).toBe('Applied 3 update posts.')
     expect((await plinth('schema', 'diff', path, ...args)).stdout).toBe('No differences.\n')
     expect((await plinth('migrate', 'up', ...args)).stdout).toBe('Nothing to apply.\n')
+  })
+
+  test('schema import refuses a rule naming an unknown @request.auth field, before any step', async () => {
+    const { args, file } = await deployment()
+    const typo = schema([
+      { name: 'members', type: 'auth', fields: [{ id: 'f_role', name: 'role', type: 'text' }] },
+      {
+        name: 'notes',
+        fields: [{ id: 'f_body', name: 'body', type: 'text' }],
+        listRule: '@request.auth.rol = "x"',
+      },
+    ])
+    expectOneLineFailure(
+      await plinth('schema', 'import', file('typo.json', typo), ...args),
+      /notes.*listRule: @request\.auth\.rol names no field of any auth collection/,
+    )
+    expect((await plinth('migrate', 'status', ...args)).stdout).toBe('No collection migrations yet.\n')
   })
 
   test('export, import into a fresh database, diff: no differences', async () => {

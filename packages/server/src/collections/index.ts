@@ -8,9 +8,10 @@ export {
   mailKinds,
   OTP_LENGTH,
 } from './collection-options.js'
+export { canonicalDate, DATE_FILTER_FORMAT } from './dates.js'
 export { indexName, VERSION_COLUMN } from './ddl.js'
 export { newStableId } from './definition.js'
-export { canonicalDate, FieldValueError, fieldKind, isRecordId, storageKind } from './fields/index.js'
+export { FieldValueError, fieldKind, isRecordId, storageKind } from './fields/index.js'
 export { isValidName } from './names.js'
 export {
   emailAsPasswordProblem,

@@ -219,7 +219,7 @@ describe('planSchemaImport', () => {
     const error = errorOf(() =>
       planSchemaImport([], file, {
         checkRules: (definition) => {
-          if (definition.listRule === 'nope = 1')
+          if (definition?.listRule === 'nope = 1')
             throw new ValidationError({ listRule: { code: 'invalid_rule', message: 'unknown field nope' } })
         },
       }),

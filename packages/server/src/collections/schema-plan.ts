@@ -270,7 +270,9 @@ class Planner {
       )
       if (users.length > 0)
         throw new BadRequestError(`it is the target of relations in ${users.map((c) => c.name).join(', ')}`)
-      return world.filter((c) => c.name !== step.collection)
+      const remaining = world.filter((c) => c.name !== step.collection)
+      this.checkRules(null, remaining, world)
+      return remaining
     }
     const name = step.input.name
     if (taken(name, step.action === 'update' ? step.collection : undefined))
@@ -296,7 +298,7 @@ class Planner {
       after = retarget(after)
       next = world.map((c) => (c === before ? after : retarget(c)))
     }
-    this.checkRules(after, (n) => next.find((c) => c.name === n))
+    this.checkRules(after, next, world)
     return next
   }
 

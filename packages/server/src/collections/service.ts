@@ -20,10 +20,15 @@ import {
 } from './store.js'
 import type { CollectionDefinition } from './types.js'
 
-/** Checks the rules of a definition (compiles them); throws a 400 naming the rule. */
+/**
+ * Checks the rules a change leaves: those of `definition` (null when the change deletes a
+ * collection) against `world`, every collection after the change, and those of the other
+ * collections against what the change removes from `previous`. Throws a 400 naming the rule.
+ */
 export type RuleChecker = (
-  definition: CollectionDefinition,
-  world: (name: string) => CollectionDefinition | undefined,
+  definition: CollectionDefinition | null,
+  world: readonly CollectionDefinition[],
+  previous: readonly CollectionDefinition[],
 ) => void
 
 /**
@@ -238,7 +243,7 @@ export class CollectionService {
         replaced.has(c.id) ? (replaced.get(c.id) ? [replaced.get(c.id)!] : []) : [c],
       )
       if (!change.before && change.after) worldAfter.push(change.after)
-      if (change.after) this.checkRules(change.after, (name) => worldAfter.find((c) => c.name === name))
+      this.checkRules(change.after, worldAfter, world)
 
       const up = [
         ...planChange(this.dialect, change.before, change.after, worldAfter),

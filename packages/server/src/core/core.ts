@@ -3,6 +3,7 @@ import {
   type AuthServices,
   createAuthServices,
   createSetupLink,
+  endSessionsOnNewPassword,
   forgetAuthCollection,
 } from '../auth/index.js'
 import { CollectionRegistry, CollectionService } from '../collections/index.js'
@@ -90,7 +91,9 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
     const instanceSecret = loadInstanceSecret(config.secret, config.dataDir)
     const box = new SecretBox(instanceSecret)
     const records = new RecordService(dialect, registry, { log })
-    const auth = await createAuthServices(dialect.db, registry, records, box, {
+    // A new password ends every session of its record, whoever set it (HTTP, CLI, a job).
+    endSessionsOnNewPassword(dialect, records)
+    const auth = await createAuthServices(dialect, registry, records, box, {
       issuer: config.publicUrl,
       tokenTtl: config.tokenTtl,
       sessionTtl: config.sessionTtl,

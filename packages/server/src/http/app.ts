@@ -138,7 +138,7 @@ export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   await app.register(authRoutes, { csrf, db: dialect.db, records, ...auth })
   await app.register(openapiRoutes, { collections })
   await app.register(jobsRoutes, { jobs: core.jobs })
-  await app.register(oauth2Routes, { db: dialect.db, box, records, signIn: auth.signIn, audit: auth.audit })
+  await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })
   await app.register(apiKeyRoutes, { apiKeys: auth.apiKeys, reauthWindow: config.reauthWindow })
   await app.register(mfaRoutes, {
@@ -150,7 +150,7 @@ export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   })
   await app.register(emailFlowsRoutes, {
     ...auth,
-    db: dialect.db,
+    dialect,
     records,
     mailer: core.mailer,
     publicUrl: config.publicUrl,

@@ -54,6 +54,7 @@ export class JobQueue<Context extends object = object> {
   readonly #aborters = new Set<AbortController>()
   readonly #enqueuing = new Set<Promise<unknown>>()
   readonly #cron: CronTimers
+  readonly #dialect: Dialect
   readonly #options: Required<Omit<JobQueueOptions<Context>, 'context'>> & { context: Context }
   #loop: Promise<void> | null = null
   #isStarted = false
@@ -66,6 +67,7 @@ export class JobQueue<Context extends object = object> {
 
   constructor(dialect: Dialect, options: JobQueueOptions<Context> = {}) {
     this.#store = new JobStore(dialect)
+    this.#dialect = dialect
     this.#options = {
       context: options.context ?? ({} as Context),
       concurrency: options.concurrency ?? 4,
@@ -201,7 +203,7 @@ export class JobQueue<Context extends object = object> {
 
   async #fireTick(entry: CronEntry, tick: number): Promise<void> {
     try {
-      await this.#store.db.transaction().execute(async (trx) => {
+      await this.#dialect.transaction(async (trx) => {
         if (!(await claimTick(trx, entry.name, tick))) return
         await this.enqueue(
           entry.job,

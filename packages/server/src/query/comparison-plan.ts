@@ -1,9 +1,9 @@
+import { canonicalDate, DATE_FILTER_FORMAT } from '../collections/index.js'
 import { FilterError } from '../errors/index.js'
 import type { ComparisonNode, ComparisonOperator } from './filter-ast.js'
 import type { ResolveContext } from './filter-context.js'
 import {
   asciiLower,
-  canonicalDate,
   compareOperands,
   INCOMPARABLE,
   type Operand,
@@ -210,7 +210,7 @@ function coerce(value: Value, type: ValueType, strength: Strength): Value | unde
       if (strength === 'dynamic' && (value === 'true' || value === 'false')) return value === 'true'
       return undefined
     case 'date':
-      return typeof value === 'string' ? (canonicalDate(value) ?? undefined) : undefined
+      return typeof value === 'string' ? (canonicalDate(value, 'utc') ?? undefined) : undefined
     case 'json':
       return undefined
   }
@@ -229,7 +229,7 @@ function expectation(type: ValueType): string {
     case 'bool':
       return '; expected true or false'
     case 'date':
-      return '; expected a date such as "2024-05-01 10:00:00"'
+      return `; expected ${DATE_FILTER_FORMAT}`
     case 'json':
       return '; a json field can only be compared with null'
     default:

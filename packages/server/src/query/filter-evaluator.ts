@@ -1,3 +1,4 @@
+import { canonicalDate } from '../collections/index.js'
 import { type FieldDefinition, isMultiRelation, isMultiValued } from '../collections/types.js'
 import {
   type ComparisonPlan,
@@ -9,7 +10,7 @@ import {
 import type { FilterNode } from './filter-ast.js'
 import type { EvaluationContext } from './filter-context.js'
 import { checkFilterTree, parseFilter } from './filter-parser.js'
-import { canonicalDate, compareOperands, INCOMPARABLE, type Operand, type Value } from './filter-values.js'
+import { compareOperands, INCOMPARABLE, type Operand, type Value } from './filter-values.js'
 import type { FieldPath } from './operand-resolver.js'
 import { type RecordGuard, recordGuard } from './relation-access.js'
 import { bindRow, type ConjunctionPart, conjunctionParts, sharedRoot } from './shared-rows.js'
@@ -169,7 +170,7 @@ function normalize(field: FieldDefinition, raw: unknown): Value {
     case 'date':
     case 'autodate':
       if (raw instanceof Date) return raw.toISOString()
-      return typeof raw === 'string' ? (canonicalDate(raw) ?? INCOMPARABLE) : INCOMPARABLE
+      return typeof raw === 'string' ? (canonicalDate(raw, 'utc') ?? INCOMPARABLE) : INCOMPARABLE
     case 'json':
       // Only `= null` and `!= null` apply to json, and this value is not null.
       return INCOMPARABLE

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
 import { LRUCache } from 'lru-cache'
 import type { CollectionDefinition, CollectionRegistry } from '../../collections/index.js'
 import { constantTimeEqual, sha256 } from '../../crypto/index.js'
+import type { Dialect } from '../../db/index.js'
 import { BadRequestError, UnauthorizedError } from '../../errors/index.js'
 import type { ApiKeyScope, Caller } from '../../identity/index.js'
 import type { RecordService } from '../../records/index.js'
@@ -51,7 +51,7 @@ export class ApiKeyService {
   readonly #touched = new LRUCache<string, number>({ max: 10_000 })
 
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly dialect: Dialect,
     private readonly registry: CollectionRegistry,
     private readonly audit: AuditLog,
   ) {}
@@ -73,7 +73,7 @@ export class ApiKeyService {
   /** Checks the request body, stores the key's hash and answers the key itself, the one time it is seen. */
   async create(owner: ApiKeyOwner, body: unknown, ip: string, now = Date.now()) {
     const input = parseNewApiKey(body, this.registry, now)
-    const active = await this.db
+    const active = await this.dialect.db
       .selectFrom(API_KEYS_TABLE)
       .select((eb) => eb.fn.countAll().as('n'))
       .where('collection_id', '=', owner.collection.id)
@@ -98,7 +98,7 @@ export class ApiKeyService {
       last_used: null,
       revoked: null,
     }
-    await this.db.transaction().execute(async (trx) => {
+    await this.dialect.transaction(async (trx) => {
       await trx.insertInto(API_KEYS_TABLE).values(row).execute()
       await this.audit.record(
         {
@@ -116,7 +116,7 @@ export class ApiKeyService {
 
   /** The owner's keys that are not revoked, expired ones included, newest first. */
   async list(owner: ApiKeyOwner): Promise<ApiKeyInfo[]> {
-    const rows = await this.db
+    const rows = await this.dialect.db
       .selectFrom(API_KEYS_TABLE)
       .selectAll()
       .where('collection_id', '=', owner.collection.id)
@@ -130,7 +130,7 @@ export class ApiKeyService {
 
   /** False when the owner has no such key: another record's key looks the same as a missing one. */
   async revoke(owner: ApiKeyOwner, id: string, ip: string, now = Date.now()): Promise<boolean> {
-    const revoked = await this.db.transaction().execute(async (trx) => {
+    const revoked = await this.dialect.transaction(async (trx) => {
       const result = await trx
         .updateTable(API_KEYS_TABLE)
         .set({ revoked: new Date(now).toISOString() })
@@ -172,7 +172,7 @@ export class ApiKeyService {
   }
 
   private async load(prefix: string, hash: string): Promise<Verified> {
-    const row = await this.db
+    const row = await this.dialect.db
       .selectFrom(API_KEYS_TABLE)
       .selectAll()
       .where('prefix', '=', prefix)
@@ -181,7 +181,7 @@ export class ApiKeyService {
     if (!row || !constantTimeEqual(row.hash as string, hash)) throw invalid()
     const collection = this.registry.all().find((c) => c.id === row.collection_id)
     if (collection?.type !== 'auth') throw invalid()
-    const record = await this.db
+    const record = await this.dialect.db
       .selectFrom(collection.name)
       .selectAll()
       .where('id', '=', row.record_id)
@@ -205,7 +205,7 @@ export class ApiKeyService {
     this.#touched.set(id, now)
     // The condition keeps several nodes from each writing within the same minute.
     const since = new Date(now - TOUCH_INTERVAL_MS).toISOString()
-    await this.db
+    await this.dialect.db
       .updateTable(API_KEYS_TABLE)
       .set({ last_used: new Date(now).toISOString() })
       .where('id', '=', id)

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import { randomToken, sha256 } from '../../crypto/index.js'
+import type { Dialect } from '../../db/index.js'
 
 export const AUTH_TOKENS_TABLE = '_auth_tokens'
 
@@ -47,7 +48,7 @@ export interface IssueOptions {
  * cannot both succeed, and a new token of the same purpose spends the older ones.
  */
 export class AuthTokenStore {
-  constructor(private readonly db: Kysely<any>) {}
+  constructor(private readonly dialect: Dialect) {}
 
   /**
    * Stores a new token and returns its secret. A decoy (no record) costs the same
@@ -58,7 +59,7 @@ export class AuthTokenStore {
     const secret = options.secret ?? randomToken(32)
     const isDecoy = options.recordId === null
     const lifetime = isDecoy && options.purpose !== 'otp' ? 0 : tokenLifetimes[options.purpose]
-    await this.db.transaction().execute(async (trx) => {
+    await this.dialect.transaction(async (trx) => {
       await trx
         .updateTable(AUTH_TOKENS_TABLE)
         .set({ used: now.toISOString() })
@@ -87,7 +88,7 @@ export class AuthTokenStore {
 
   /** The token, if it is of this purpose and collection, unspent and unexpired. */
   async find(secret: string, purpose: TokenPurpose, collectionId: string): Promise<StoredToken | null> {
-    const row = await this.db
+    const row = await this.dialect.db
       .selectFrom(AUTH_TOKENS_TABLE)
       .select(['hash', 'purpose', 'collection_id', 'record_id', 'data'])
       .where('hash', '=', sha256(secret))
@@ -123,7 +124,7 @@ export class AuthTokenStore {
    * guesses cannot outrun the limit; false once the attempts are used up.
    */
   async claimAttempt(token: StoredToken): Promise<boolean> {
-    const result = await this.db
+    const result = await this.dialect.db
       .updateTable(AUTH_TOKENS_TABLE)
       .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
       .where('hash', '=', token.hash)
@@ -136,6 +137,6 @@ export class AuthTokenStore {
 
   /** Deletes tokens past their expiry: spent or not, nothing can use them any more. */
   async prune(now = new Date()): Promise<void> {
-    await this.db.deleteFrom(AUTH_TOKENS_TABLE).where('expires', '<=', now.toISOString()).execute()
+    await this.dialect.db.deleteFrom(AUTH_TOKENS_TABLE).where('expires', '<=', now.toISOString()).execute()
   }
 }

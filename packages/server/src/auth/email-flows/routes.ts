@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import type { Kysely } from 'kysely'
 import type { CollectionDefinition } from '../../collections/index.js'
+import type { Dialect } from '../../db/index.js'
 import { NotFoundError } from '../../errors/index.js'
 import type { Mailer } from '../../mail/index.js'
 import type { RecordService } from '../../records/index.js'
@@ -18,7 +18,7 @@ import { OtpFlow } from './otp-flow.js'
 import { Postbox } from './postbox.js'
 
 export interface EmailFlowsRoutesOptions {
-  db: Kysely<any>
+  dialect: Dialect
   records: RecordService
   sessions: SessionStore
   lockout: Lockout
@@ -66,11 +66,11 @@ export async function emailFlowsRoutes(
   app: FastifyInstance,
   options: EmailFlowsRoutesOptions,
 ): Promise<void> {
-  const { db, records, mailer } = options
-  const tokens = new AuthTokenStore(db)
+  const { dialect, records, mailer } = options
+  const tokens = new AuthTokenStore(dialect)
   const postbox = new Postbox(mailer, { publicUrl: options.publicUrl, appName: options.appName }, app.log)
-  const links = new LinkFlows({ ...options, tokens, postbox })
-  const otp = new OtpFlow({ ...options, tokens, postbox })
+  const links = new LinkFlows({ ...options, db: dialect.db, tokens, postbox })
+  const otp = new OtpFlow({ ...options, db: dialect.db, tokens, postbox })
   const pruner = setInterval(() => {
     tokens.prune().catch((error) => app.log.warn({ err: error }, 'pruning email tokens failed'))
   }, PRUNE_EVERY_MS)

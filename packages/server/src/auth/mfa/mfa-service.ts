@@ -2,6 +2,7 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import type { Kysely } from 'kysely'
 import type { CollectionDefinition } from '../../collections/index.js'
 import type { SecretBox } from '../../crypto/index.js'
+import type { Dialect } from '../../db/index.js'
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../../errors/index.js'
 import type { AuditLog } from '../audit.js'
 import { defaultLockout, Lockout } from '../lockout.js'
@@ -49,16 +50,16 @@ export class MfaService implements SecondFactorGate {
   readonly #failures: Lockout
 
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly dialect: Dialect,
     box: SecretBox,
     private readonly audit: AuditLog,
     private readonly settings: MfaSettings,
   ) {
-    this.totp = new TotpFactor(db, box)
-    this.recoveryCodes = new RecoveryCodes(db)
-    this.challenges = new MfaChallenges(db)
-    this.passkeys = new Passkeys(db, settings.relyingParty)
-    this.#failures = new Lockout(db, defaultLockout, 'mfa')
+    this.totp = new TotpFactor(dialect, box)
+    this.recoveryCodes = new RecoveryCodes(dialect.db)
+    this.challenges = new MfaChallenges(dialect.db)
+    this.passkeys = new Passkeys(dialect.db, settings.relyingParty)
+    this.#failures = new Lockout(dialect.db, defaultLockout, 'mfa')
   }
 
   async challenge(
@@ -101,7 +102,7 @@ export class MfaService implements SecondFactorGate {
 
   /** Turns TOTP on and answers the recovery codes, shown this once. */
   async confirmTotp(owner: FactorOwner, code: string, ip: string): Promise<string[]> {
-    const codes = await this.db.transaction().execute(async (trx) => {
+    const codes = await this.dialect.transaction(async (trx) => {
       if (!(await this.totp.confirm(trx, owner, code))) return null
       const codes = await this.recoveryCodes.replace(trx, owner)
       await this.audit.record(
@@ -121,7 +122,7 @@ export class MfaService implements SecondFactorGate {
     ip: string,
   ) {
     await this.prove(collection, owner, proof, ip)
-    await this.db.transaction().execute(async (trx) => {
+    await this.dialect.transaction(async (trx) => {
       await this.totp.remove(trx, owner)
       await this.recoveryCodes.clear(trx, owner)
       await this.audit.record(
@@ -139,7 +140,7 @@ export class MfaService implements SecondFactorGate {
   ): Promise<string[]> {
     if (!(await this.totp.isEnabled(owner))) throw new BadRequestError('Turn on TOTP first.')
     await this.prove(collection, owner, proof, ip)
-    return this.db.transaction().execute((trx) => this.recoveryCodes.replace(trx, owner))
+    return this.dialect.transaction((trx) => this.recoveryCodes.replace(trx, owner))
   }
 
   /** Answers the record of an open challenge once its second factor is proven, spending it. */
@@ -175,7 +176,7 @@ export class MfaService implements SecondFactorGate {
   ): Promise<string | null> {
     const recordId = await this.passkeys.authenticate(collection.id, response)
     if (!recordId) return null
-    const record = await this.db
+    const record = await this.dialect.db
       .selectFrom(collection.name)
       .select(['id', 'verified'])
       .where('id', '=', recordId)

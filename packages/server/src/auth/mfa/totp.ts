@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { TOTP } from 'otplib'
 import type { SecretBox } from '../../crypto/index.js'
+import type { Dialect } from '../../db/index.js'
 import { ConflictError, NotFoundError } from '../../errors/index.js'
 import { TOTP_TABLE } from './migration.js'
 
@@ -23,7 +24,7 @@ export class TotpFactor {
   #totp: Promise<TOTP> | undefined
 
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly dialect: Dialect,
     private readonly box: SecretBox,
   ) {}
 
@@ -45,7 +46,7 @@ export class TotpFactor {
       )
     const totp = await this.totp()
     const secret = totp.generateSecret()
-    await this.db.transaction().execute(async (trx) => {
+    await this.dialect.transaction(async (trx) => {
       await ownerRow(trx.deleteFrom(TOTP_TABLE), owner).execute()
       await trx
         .insertInto(TOTP_TABLE)
@@ -84,7 +85,7 @@ export class TotpFactor {
     const step = await this.matchingStep(row.secret_sealed, code, lastStep)
     if (step === null) return false
     // The condition makes two requests racing with the same code accept only one.
-    const spent = await ownerRow(this.db.updateTable(TOTP_TABLE), owner)
+    const spent = await ownerRow(this.dialect.db.updateTable(TOTP_TABLE), owner)
       .set({ last_step: step })
       .where('enabled', 'is not', null)
       .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
@@ -96,7 +97,7 @@ export class TotpFactor {
     await ownerRow(db.deleteFrom(TOTP_TABLE), owner).execute()
   }
 
-  private async find(owner: FactorOwner, db: Kysely<any> = this.db) {
+  private async find(owner: FactorOwner, db: Kysely<any> = this.dialect.db) {
     return ownerRow(db.selectFrom(TOTP_TABLE), owner)
       .select(['secret_sealed', 'enabled', 'last_step'])
       .executeTakeFirst() as Promise<

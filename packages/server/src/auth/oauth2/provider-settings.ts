@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { Kysely } from 'kysely'
 import type { CollectionDefinition } from '../../collections/index.js'
 import type { SecretBox } from '../../crypto/index.js'
+import type { Dialect } from '../../db/index.js'
 import { type FieldErrors, ValidationError } from '../../errors/index.js'
 import { type Preset, presetFor } from './presets.js'
 
@@ -177,12 +178,15 @@ export function publicSettings(settings: ProviderSettings | null) {
 /** One row per auth collection holding its OAuth2 settings. */
 export class ProviderSettingsStore {
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly dialect: Dialect,
     private readonly box: SecretBox,
   ) {}
 
-  async get(collection: CollectionDefinition): Promise<ProviderSettings | null> {
-    const row = await this.db
+  async get(
+    collection: CollectionDefinition,
+    db: Kysely<any> = this.dialect.db,
+  ): Promise<ProviderSettings | null> {
+    const row = await db
       .selectFrom(OAUTH2_PROVIDERS_TABLE)
       .select(['enabled', 'providers', 'updated'])
       .where('collection_id', '=', collection.id)
@@ -196,8 +200,8 @@ export class ProviderSettingsStore {
   }
 
   async put(collection: CollectionDefinition, input: ProviderSettingsInput): Promise<ProviderSettings> {
-    return this.db.transaction().execute(async (trx) => {
-      const previous = await new ProviderSettingsStore(trx, this.box).get(collection)
+    return this.dialect.transaction(async (trx) => {
+      const previous = await this.get(collection, trx)
       const prepared = prepareSettings(collection, input, previous, this.box)
       const settings: ProviderSettings = { ...prepared, updated: new Date().toISOString() }
       const values = {

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { Kysely } from 'kysely'
 import { type CollectionDefinition, identityFieldsOf } from '../../collections/index.js'
 import type { SecretBox } from '../../crypto/index.js'
+import type { Dialect } from '../../db/index.js'
 import { NotFoundError, UnauthorizedError } from '../../errors/index.js'
 import { requireSuperuser } from '../../identity/index.js'
 import type { RecordService } from '../../records/index.js'
@@ -21,7 +21,7 @@ import {
 import { StateStore } from './states.js'
 
 export interface OAuth2RoutesOptions {
-  db: Kysely<any>
+  dialect: Dialect
   box: SecretBox
   records: RecordService
   signIn: SignIn
@@ -52,8 +52,9 @@ type CollectionParams = { Params: { collection: string } }
  * provider settings for superusers and each record's linked accounts.
  */
 export async function oauth2Routes(app: FastifyInstance, options: OAuth2RoutesOptions): Promise<void> {
-  const { db, box, records, signIn, audit } = options
-  const settings = new ProviderSettingsStore(db, box)
+  const { dialect, box, records, signIn, audit } = options
+  const db = dialect.db
+  const settings = new ProviderSettingsStore(dialect, box)
   const externalAuths = new ExternalAuthStore(db)
   const oauth2 = new OAuth2SignIn({
     db,

@@ -33,7 +33,6 @@ export function fieldKind(type: FieldType): FieldKind {
   return kind
 }
 
-export { canonicalDate } from './date.js'
 export { type DefinitionContext, type FieldKind, FieldValueError } from './field-kind.js'
 export { isRecordId } from './relation.js'
 export { storageKind } from './storage.js'

@@ -37,6 +37,7 @@ export {
   type IndexDefinition,
   isMultiRelation,
   isMultiValued,
+  isView,
   junctionTableName,
   type RuleName,
   ruleNames,

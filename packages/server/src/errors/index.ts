@@ -10,6 +10,7 @@ export {
   PlinthError,
   PreconditionFailedError,
   problemType,
+  ReadOnlyCollectionError,
   UnauthorizedError,
   ValidationError,
 } from './errors.js'

@@ -3,10 +3,17 @@ import {
   type CollectionDefinition,
   type CollectionRegistry,
   emailAsPasswordProblem,
+  isView,
 } from '../collections/index.js'
 import { hashPassword } from '../crypto/index.js'
 import type { Dialect } from '../db/index.js'
-import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors/index.js'
+import {
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  ReadOnlyCollectionError,
+  ValidationError,
+} from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
 import { assertRuleOpen, checkAccess } from '../rules/index.js'
 import { applyProjection, parseFieldsParam } from './fields-param.js'
@@ -14,7 +21,7 @@ import { assertKeyScope } from './key-scope.js'
 import type { ListParams } from './list-params.js'
 import { ListQueryBuilder } from './list-queries.js'
 import { type LoadedRecord, RecordReader } from './reader.js'
-import { etagOf, ifMatchAllows, isReturned } from './serialize.js'
+import { etagOf, ifMatchAllows, isReturned, versionOf } from './serialize.js'
 import type { ChangeListener, ListPage, ReadOptions, RecordData, WriteGuard } from './types.js'
 import { type CleanBody, validateBody } from './validator.js'
 import { ViewQueries } from './view-queries.js'
@@ -77,6 +84,13 @@ export class RecordService {
   collection(name: string): CollectionDefinition {
     const collection = this.registry.get(name)
     if (!collection) throw new NotFoundError('collection')
+    return collection
+  }
+
+  /** A collection whose records may be written: a view's records are rows of its query. */
+  writableCollection(name: string): CollectionDefinition {
+    const collection = this.collection(name)
+    if (isView(collection)) throw new ReadOnlyCollectionError(collection.name)
     return collection
   }
 
@@ -164,7 +178,7 @@ export class RecordService {
   }
 
   async delete(caller: Caller, name: string, id: string, options: WriteOptions = {}): Promise<void> {
-    const collection = this.collection(name)
+    const collection = this.writableCollection(name)
     await this.dialect.transaction((trx) => this.deleteIn(trx, caller, collection, id, options))
   }
 
@@ -181,13 +195,13 @@ export class RecordService {
         update: async (name, id, body, options = {}) =>
           this.updateIn(trx, caller, await this.prepareUpdate(caller, name, body, options), id, options),
         delete: async (name, id, options = {}) =>
-          this.deleteIn(trx, caller, this.collection(name), id, options),
+          this.deleteIn(trx, caller, this.writableCollection(name), id, options),
       }),
     )
   }
 
   private async prepareCreate(caller: Caller, name: string, body: unknown) {
-    const collection = this.collection(name)
+    const collection = this.writableCollection(name)
     assertKeyScope(caller, collection, 'create')
     assertRuleOpen(caller, collection, 'createRule')
     const clean = validateBody(collection, body, { mode: 'create', isSuperuser: caller.isSuperuser })
@@ -197,7 +211,7 @@ export class RecordService {
   }
 
   private async prepareUpdate(caller: Caller, name: string, body: unknown, options: WriteOptions = {}) {
-    const collection = this.collection(name)
+    const collection = this.writableCollection(name)
     assertKeyScope(caller, collection, 'update')
     assertRuleOpen(caller, collection, 'updateRule')
     const clean = validateBody(collection, body, {
@@ -339,7 +353,7 @@ export class RecordService {
   private result(loaded: LoadedRecord, projection: ReturnType<RecordService['projection']>): WriteResult {
     return {
       record: projection ? applyProjection(loaded.record, projection) : loaded.record,
-      etag: etagOf(loaded.row._version),
+      etag: etagOf(versionOf(loaded.row)),
     }
   }
 }

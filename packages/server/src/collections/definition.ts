@@ -70,7 +70,12 @@ export function parseNewCollection(input: unknown, env: DefinitionEnvironment): 
     errors.type = { code: 'invalid_value', message: 'must be "base", "auth" or "view"' }
   const collectionType: CollectionType = type === 'auth' || type === 'view' ? type : 'base'
   const fields = parseFields(input.fields ?? [], [], collectionType, String(name), env, errors)
-  const indexes = parseIndexes(input.indexes ?? [], [], fields, errors)
+  const indexes = parseIndexes(collectionType === 'view' ? [] : (input.indexes ?? []), [], fields, errors)
+  if (collectionType === 'view' && Array.isArray(input.indexes) && input.indexes.length > 0)
+    errors.indexes = {
+      code: 'invalid_value',
+      message: 'a view cannot have indexes; index the collections it reads',
+    }
   const viewQuery = parseViewQuery(input, collectionType, errors)
   // A schema file keeps collection ids across databases, so a given, well-formed id is kept.
   if (
@@ -163,7 +168,7 @@ export function applyCollectionPatch(
 /** A view has no table of its own: nothing to index, and only single values (no junction tables). */
 function checkViewShape(definition: CollectionDefinition, errors: FieldErrors): void {
   if (definition.type !== 'view') return
-  if (definition.indexes.length > 0)
+  if (definition.indexes.length > 0 && !errors.indexes)
     errors.indexes = {
       code: 'invalid_value',
       message: 'a view cannot have indexes; index the collections it reads',

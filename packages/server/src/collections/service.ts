@@ -238,6 +238,8 @@ export class CollectionService {
       for (const view of dependents) {
         try {
           await runStatements(trx, [createView(this.dialect, view)])
+          // SQLite resolves a view's names when it is read, not when it is created.
+          await this.dialect.viewColumns(trx, view.name)
         } catch (error) {
           throw new BadRequestError(
             `The change breaks the view ${view.name}: ${databaseMessage(error)}. Change or delete the view first.`,

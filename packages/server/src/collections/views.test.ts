@@ -161,6 +161,39 @@ describe.each(testDialects)('view collection definitions on %s', (kind) => {
     expect((await recordsOf('stats'))[0]).toMatchObject({ title: 'Ann draft', live: false })
   })
 
+  test('views may read views; relations cannot point at a view', async () => {
+    const { t } = blog
+    expect((await createView({ name: 'stats', viewQuery: statsQuery, listRule: '' })).statusCode).toBe(201)
+    const busy = await createView({
+      name: 'busy',
+      viewQuery: 'SELECT id, title FROM stats WHERE comments > 0',
+      listRule: '',
+    })
+    expect(busy.statusCode, busy.body).toBe(201)
+    const refused = await t.request({ method: 'DELETE', url: '/api/collections/stats' })
+    expect(refused.statusCode).toBe(400)
+    expect(refused.json().detail).toContain('busy')
+
+    const posts = (await t.request({ method: 'GET', url: '/api/collections/posts' })).json()
+    const more = await t.request({
+      method: 'PATCH',
+      url: '/api/collections/posts',
+      payload: {
+        fields: [...posts.fields.filter((f: any) => !f.system), { name: 'subtitle', type: 'text' }],
+      },
+    })
+    expect(more.statusCode, more.body).toBe(200)
+    expect((await recordsOf('busy')).length).toBe(3)
+
+    const pointing = await t.request({
+      method: 'POST',
+      url: '/api/collections',
+      payload: { name: 'pins', fields: [{ name: 'stat', type: 'relation', collection: 'stats' }] },
+    })
+    expect(pointing.statusCode, pointing.body).toBe(400)
+    expect(pointing.json().errors, pointing.body).toHaveProperty(['fields.3.collection'])
+  })
+
   test('the OpenAPI document gives a view only GET operations', async () => {
     expect(
       (await createView({ name: 'stats', viewQuery: statsQuery, listRule: '', viewRule: '' })).statusCode,

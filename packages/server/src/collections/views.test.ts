@@ -132,17 +132,32 @@ describe.each(testDialects)('view collection definitions on %s', (kind) => {
       url: '/api/collections/stats',
       payload: {
         viewQuery: 'SELECT p.id, p.title, p.published AS live FROM posts p',
-        fields: [{ name: 'live', type: 'bool', hidden: true }],
+        fields: [
+          { name: 'live', type: 'bool', hidden: true },
+          { name: 'title', type: 'email' },
+        ],
       },
     })
     expect(changed.statusCode, changed.body).toBe(200)
-    expect(changed.json().fields.map((f: any) => [f.name, f.type])).toEqual([
-      ['id', 'text'],
-      ['title', 'text'],
-      ['live', 'bool'],
+    expect(changed.json().fields.map((f: any) => [f.name, f.type, f.hidden])).toEqual([
+      ['id', 'text', undefined],
+      ['title', 'email', undefined],
+      ['live', 'bool', true],
     ])
     const titleAgain = changed.json().fields.find((f: any) => f.name === 'title')
     expect(titleAgain.id).not.toBe(titleId)
+    const inferredAgain = await t.request({
+      method: 'PATCH',
+      url: '/api/collections/stats',
+      payload: { viewQuery: 'SELECT p.id, p.title, p.published AS live, p.published AS shown FROM posts p' },
+    })
+    expect(inferredAgain.statusCode, inferredAgain.body).toBe(200)
+    expect(inferredAgain.json().fields.map((f: any) => [f.name, f.type, f.hidden])).toEqual([
+      ['id', 'text', undefined],
+      ['title', 'email', undefined],
+      ['live', 'bool', true],
+      ['shown', 'bool', undefined],
+    ])
     const rows = await t.request({
       method: 'GET',
       url: url('stats', undefined, '?filter=live%3Dtrue'),
@@ -156,9 +171,16 @@ describe.each(testDialects)('view collection definitions on %s', (kind) => {
     ])
 
     await t.app.plinth.collections.migrateDown()
-    expect((await recordsOf('stats'))[0]).toMatchObject({ title: 'Ann draft', comments: 1 })
+    await t.app.plinth.collections.migrateDown()
+    expect((await recordsOf('stats'))[0]).toEqual({
+      id: blog.ids.annDraft,
+      title: 'Ann draft',
+      comments: 1,
+      collectionName: 'stats',
+    })
     await t.app.plinth.collections.migrateUp()
-    expect((await recordsOf('stats'))[0]).toMatchObject({ title: 'Ann draft', live: false })
+    await t.app.plinth.collections.migrateUp()
+    expect((await recordsOf('stats'))[0]).toMatchObject({ title: 'Ann draft', live: false, shown: false })
   })
 
   test('views may read views; relations cannot point at a view', async () => {

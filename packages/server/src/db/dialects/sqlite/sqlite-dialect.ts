@@ -69,7 +69,10 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
       const columns: ViewColumn[] = []
       for (const { name, type } of info.rows) {
         const declared = type.toLowerCase()
+        // A column read straight from a table keeps its declared type: Plinth declares numbers
+        // `real` and booleans `integer`; `text` holds text, dates and JSON alike, so it tells nothing.
         if (declared === 'real') columns.push({ name, kind: 'number' })
+        else if (declared === 'integer') columns.push({ name, kind: 'boolean' })
         else if (declared !== '') columns.push({ name, kind: null })
         else {
           // An expression has no declared type: a stored value tells what it yields (count() is an integer).

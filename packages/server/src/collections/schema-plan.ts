@@ -238,11 +238,13 @@ function resolveInput(entry: SchemaCollection, existing: CollectionDefinition | 
     return { ...index, id: twin?.id ?? (typeof index.id === 'string' ? index.id : newStableId('i')) }
   })
   const { id, name, type, listRule, viewRule, createRule, updateRule, deleteRule, options, viewQuery } = entry
+  // A view listed without fields leaves them to the database, which infers them from its query.
+  const isInferred = type === 'view' && fields.length === 0
   return {
     id,
     name,
     type,
-    fields,
+    ...(isInferred ? {} : { fields }),
     indexes,
     listRule,
     viewRule,

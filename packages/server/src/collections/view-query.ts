@@ -39,17 +39,23 @@ const forbiddenWords = new Set([
   'merge',
   'upsert',
   'returning',
-  'load_extension',
-  'set_config',
-  'dblink',
 ])
+
+/**
+ * Functions that act beyond the query (sleep, signal, write files or sequences, change
+ * settings) or run SQL given as text, which would read around the name check below:
+ * PostgreSQL's server functions, large objects, the `*_to_xml` family and `ts_stat`, and
+ * SQLite's extension loader.
+ */
+const forbiddenFunction =
+  /^(pg_|lo_|dblink|txid_|set_config$|setval$|nextval$|ts_stat$|load_extension$)|_to_xml/
 
 /**
  * Plinth's own tables (`_collections`, `_superusers`, signing keys, junction tables) and
  * the databases' catalogues: a view reads collections, never these, because a view's
  * rows can be made public by its list rule.
  */
-const forbiddenName = /^(_|sqlite_|pg_|lo_|information_schema$)/
+const forbiddenName = /^(_|sqlite_|pg_|information_schema$)/
 
 interface Token {
   text: string
@@ -115,6 +121,7 @@ export function checkViewQuery(query: unknown, errors: FieldErrors): query is st
     const name = token.text.toLowerCase()
     if (!token.quoted && forbiddenWords.has(name))
       return problem(`may only read: ${name.toUpperCase()} is not allowed`)
+    if (!token.quoted && forbiddenFunction.test(name)) return problem(`may not call ${name}`)
     if (forbiddenName.test(name)) return problem(`may not read ${token.text}: only collections can be read`)
   }
   return true

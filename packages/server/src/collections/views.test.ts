@@ -24,6 +24,12 @@ const badViews = [
   { name: 'a missing column', query: 'SELECT id, colour FROM posts', key: 'viewQuery' },
   { name: 'an unnamed expression', query: 'SELECT id, 1 + 1 FROM posts', key: 'viewQuery' },
   { name: "Plinth's own tables", query: 'SELECT id, password FROM _superusers', key: 'viewQuery' },
+  {
+    name: 'SQL run from a string',
+    query: "SELECT id, query_to_xml('select * from _superusers', true, false, '') AS x FROM posts",
+    key: 'viewQuery',
+  },
+  { name: 'a server function', query: 'SELECT id, pg_sleep(1) AS x FROM posts', key: 'viewQuery' },
   { name: 'no query', query: undefined, key: 'viewQuery' },
   { name: 'a create rule', query: statsQuery, extra: { createRule: '' }, key: 'createRule' },
   { name: 'a delete rule', query: statsQuery, extra: { deleteRule: 'id != ""' }, key: 'deleteRule' },

@@ -13,7 +13,7 @@ import {
   type IndexDefinition,
   ruleNames,
 } from './types.js'
-import { checkViewQuery } from './view-query.js'
+import { checkViewShape, parseViewQuery } from './view-definition.js'
 
 const MAX_FIELDS = 200
 const MAX_INDEXES = 50
@@ -165,39 +165,10 @@ export function applyCollectionPatch(
   return definition
 }
 
-/** A view has no table of its own: nothing to index, and only single values (no junction tables). */
-function checkViewShape(definition: CollectionDefinition, errors: FieldErrors): void {
-  if (definition.type !== 'view') return
-  if (definition.indexes.length > 0 && !errors.indexes)
-    errors.indexes = {
-      code: 'invalid_value',
-      message: 'a view cannot have indexes; index the collections it reads',
-    }
-  definition.fields.forEach((field, index) => {
-    if (field.type === 'password' || field.type === 'autodate')
-      errors[`fields.${index}.type`] = {
-        code: 'invalid_value',
-        message: `a view field cannot be ${field.type}`,
-      }
-    else if (field.type === 'relation' && (field.maxSelect ?? 1) > 1)
-      errors[`fields.${index}.maxSelect`] = { code: 'invalid_value', message: 'a view relation holds one id' }
-  })
-}
-
 function checkKeys(input: Input, errors: FieldErrors): void {
   for (const key of Object.keys(input))
     if (!collectionKeys.has(key))
       errors[key] = { code: 'unknown_field', message: 'is not part of a collection definition' }
-}
-
-/** A view's query, checked; refused on other collection types. */
-function parseViewQuery(input: Input, type: CollectionType, errors: FieldErrors): string | undefined {
-  if (type !== 'view') {
-    if (input.viewQuery !== undefined)
-      errors.viewQuery = { code: 'unknown_field', message: 'only view collections have a query' }
-    return undefined
-  }
-  return checkViewQuery(input.viewQuery, errors) ? input.viewQuery.trim() : undefined
 }
 
 const writeRules = new Set(['createRule', 'updateRule', 'deleteRule'])

@@ -232,6 +232,9 @@ describe.each(testDialects)('view collection definitions on %s', (kind) => {
     expect(methods('/api/collections/stats/records/{id}')).toEqual(['get'])
     expect(methods('/api/collections/posts/records')).toEqual(['get', 'post'])
     expect(document.components.schemas.StatsCreate).toBeUndefined()
+    const record = document.components.schemas.StatsRecord
+    expect(record.properties.id).toEqual({ type: 'string', readOnly: true })
+    expect(record.properties.comments.type).toEqual(['number', 'null'])
   })
 
   test('a schema file carries views: exported, imported into another database, then no differences', async () => {

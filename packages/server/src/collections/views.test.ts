@@ -133,6 +133,18 @@ describe.each(testDialects)('view collection definitions on %s', (kind) => {
     const created = await createView({ name: 'stats', viewQuery: statsQuery, listRule: '' })
     expect(created.statusCode, created.body).toBe(201)
     const titleId = created.json().fields.find((f: any) => f.name === 'title').id
+    const before = await state()
+    for (const viewQuery of ['DELETE FROM posts', 'SELECT id FROM nowhere', 'SELECT title FROM posts']) {
+      const refused = await t.request({
+        method: 'PATCH',
+        url: '/api/collections/stats',
+        payload: { viewQuery },
+      })
+      expect(refused.statusCode, refused.body).toBe(400)
+      expect(refused.json().errors.viewQuery).toBeDefined()
+    }
+    expect(await state()).toEqual(before)
+    expect((await recordsOf('stats')).length).toBe(3)
     const changed = await t.request({
       method: 'PATCH',
       url: '/api/collections/stats',

@@ -1,6 +1,6 @@
 import type { FieldErrors } from '../errors/index.js'
 
-export const MAX_VIEW_QUERY_LENGTH = 10_000
+const MAX_VIEW_QUERY_LENGTH = 10_000
 
 /**
  * Words that start or belong to a statement other than a read. The database refuses

@@ -272,6 +272,32 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
     expect(again.stdout).toBe('Nothing to change.\n')
   })
 
+  test('a view collection imports after the collections it reads, then no differences', async () => {
+    const withView = schema([
+      ...JSON.parse(blog).collections,
+      {
+        name: 'author_stats',
+        type: 'view',
+        viewQuery:
+          'SELECT a.id, a.name, count(p.id) AS total FROM authors a LEFT JOIN posts p ON p.author = a.id GROUP BY a.id',
+        listRule: '',
+      },
+    ])
+    const { args, file } = await deployment()
+    const path = file('schema.json', withView)
+    const imported = await plinth('schema', 'import', path, ...args)
+    expect(imported.code, imported.stderr).toBe(0)
+    expect(imported.stdout).toContain('Created view author_stats.\n')
+    expect((await plinth('schema', 'diff', path, ...args)).stdout).toBe('No differences.\n')
+    const exported = JSON.parse((await plinth('schema', 'export', ...args)).stdout)
+    const view = exported.collections.find((c: { name: string }) => c.name === 'author_stats')
+    // SQLite tells an expression's type from a stored row, and these tables are empty.
+    expect(view.fields.map((f: { name: string; type: string }) => `${f.name}:${f.type}`)).toEqual([
+      'name:text',
+      `total:${kind === 'sqlite' ? 'text' : 'number'}`,
+    ])
+  })
+
   const malformed = [
     { name: 'not JSON', text: '{"plinth": 1, "collections": [', reason: /not valid JSON/ },
     {

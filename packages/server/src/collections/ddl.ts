@@ -225,3 +225,17 @@ export function copyRows(
     dialect.db,
   )
 }
+
+/**
+ * A view collection's SQL view. DDL cannot take bound values, so the query goes in as
+ * written: it passed checkViewQuery (one SELECT, reading collections only) first.
+ */
+export function createView(dialect: Dialect, collection: CollectionDefinition): CompiledQuery {
+  return sql`create view ${sql.table(collection.name)} as ${sql.raw(collection.viewQuery!)}`.compile(
+    dialect.db,
+  )
+}
+
+export function dropView(dialect: Dialect, name: string): CompiledQuery {
+  return dialect.db.schema.dropView(name).ifExists().compile()
+}

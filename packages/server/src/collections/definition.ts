@@ -13,6 +13,7 @@ import {
   type IndexDefinition,
   ruleNames,
 } from './types.js'
+import { checkViewShape, parseViewQuery } from './view-definition.js'
 
 const MAX_FIELDS = 200
 const MAX_INDEXES = 50
@@ -28,6 +29,7 @@ const collectionKeys = new Set([
   'system',
   'created',
   'updated',
+  'viewQuery',
   ...ruleNames,
 ])
 const STABLE_ID = /^[a-z0-9_]{3,40}$/
@@ -64,11 +66,17 @@ export function parseNewCollection(input: unknown, env: DefinitionEnvironment): 
       message: 'must start with a letter and hold only letters, digits and _ (at most 63)',
     }
   const type = input.type ?? 'base'
-  if (type !== 'base' && type !== 'auth')
-    errors.type = { code: 'invalid_value', message: 'must be "base" or "auth"' }
-  const collectionType = type === 'auth' ? 'auth' : 'base'
+  if (type !== 'base' && type !== 'auth' && type !== 'view')
+    errors.type = { code: 'invalid_value', message: 'must be "base", "auth" or "view"' }
+  const collectionType: CollectionType = type === 'auth' || type === 'view' ? type : 'base'
   const fields = parseFields(input.fields ?? [], [], collectionType, String(name), env, errors)
-  const indexes = parseIndexes(input.indexes ?? [], [], fields, errors)
+  const indexes = parseIndexes(collectionType === 'view' ? [] : (input.indexes ?? []), [], fields, errors)
+  if (collectionType === 'view' && Array.isArray(input.indexes) && input.indexes.length > 0)
+    errors.indexes = {
+      code: 'invalid_value',
+      message: 'a view cannot have indexes; index the collections it reads',
+    }
+  const viewQuery = parseViewQuery(input, collectionType, errors)
   // A schema file keeps collection ids across databases, so a given, well-formed id is kept.
   if (
     input.id !== undefined &&
@@ -82,12 +90,14 @@ export function parseNewCollection(input: unknown, env: DefinitionEnvironment): 
     system: false,
     fields,
     indexes: collectionType === 'auth' ? withAuthIndexes(indexes) : indexes,
-    ...parseRules(input, null, errors),
+    ...parseRules(input, null, errors, collectionType),
+    ...(viewQuery === undefined ? {} : { viewQuery }),
     options: (input.options ?? {}) as CollectionOptions,
     created: env.now,
     updated: env.now,
   }
   if (!errors.type) checkCollectionOptions(input.options ?? {}, definition, errors)
+  checkViewShape(definition, errors)
   if (Object.keys(errors).length > 0)
     throw new ValidationError(errors, 'The collection definition is invalid.')
   return definition
@@ -130,12 +140,17 @@ export function applyCollectionPatch(
           fields,
           errors,
         )
+  const viewQuery =
+    current.type === 'view' && input.viewQuery === undefined
+      ? current.viewQuery
+      : parseViewQuery(input, current.type, errors)
   const definition: CollectionDefinition = {
     ...current,
     name,
     fields,
     indexes: current.type === 'auth' ? withAuthIndexes(indexes) : indexes,
-    ...parseRules(input, current, errors),
+    ...parseRules(input, current, errors, current.type),
+    ...(viewQuery === undefined ? {} : { viewQuery }),
     options:
       input.options === undefined
         ? followFieldRenames(current.options, current.fields, fields)
@@ -144,6 +159,7 @@ export function applyCollectionPatch(
   }
   // Checked on every change: new fields or indexes can invalidate options that were fine.
   checkCollectionOptions(definition.options, definition, errors)
+  checkViewShape(definition, errors)
   if (Object.keys(errors).length > 0)
     throw new ValidationError(errors, 'The collection definition is invalid.')
   return definition
@@ -155,7 +171,14 @@ function checkKeys(input: Input, errors: FieldErrors): void {
       errors[key] = { code: 'unknown_field', message: 'is not part of a collection definition' }
 }
 
-function parseRules(input: Input, current: CollectionDefinition | null, errors: FieldErrors) {
+const writeRules = new Set(['createRule', 'updateRule', 'deleteRule'])
+
+function parseRules(
+  input: Input,
+  current: CollectionDefinition | null,
+  errors: FieldErrors,
+  type: CollectionType,
+) {
   const rules = {} as Record<(typeof ruleNames)[number], string | null>
   for (const rule of ruleNames) {
     const value = input[rule] === undefined ? (current ? current[rule] : null) : input[rule]
@@ -164,6 +187,8 @@ function parseRules(input: Input, current: CollectionDefinition | null, errors: 
         code: 'invalid_rule',
         message: `must be null or a filter expression of at most ${MAX_RULE_LENGTH} characters`,
       }
+    else if (value !== null && type === 'view' && writeRules.has(rule))
+      errors[rule] = { code: 'invalid_rule', message: 'must be null: the records of a view are read-only' }
     rules[rule] = typeof value === 'string' ? value : null
   }
   return rules
@@ -256,7 +281,8 @@ function parseField(
       problem(key, 'invalid_type', 'must be true or false')
   if (raw.system === true) problem('system', 'read_only', 'only built-in fields are system fields')
   delete (field as Partial<FieldDefinition>).system
-  if (previous) {
+  // A view's fields describe its query's columns: they hold no data, so their type may change.
+  if (previous && collection.type !== 'view') {
     if (previous.type !== field.type)
       problem('type', 'read_only', 'the type of a field cannot change; add a new field instead')
     if (field.type === 'relation' && previous.collection !== field.collection)
@@ -271,7 +297,8 @@ function parseField(
         'a field cannot switch between one value and many; add a new field instead',
       )
   }
-  if (field.type === 'relation' && field.onDelete === undefined) field.onDelete = 'set-null'
+  if (field.type === 'relation' && field.onDelete === undefined && collection.type !== 'view')
+    field.onDelete = 'set-null'
   const context = { collection, collectionExists: env.collectionExists }
   for (const [key, message] of Object.entries(kind.checkDefinition(field, context)))
     problem(key, 'invalid_value', message)

@@ -38,6 +38,7 @@ export {
   type IndexDefinition,
   isMultiRelation,
   isMultiValued,
+  isView,
   junctionTableName,
   type RuleName,
   ruleNames,

@@ -8,9 +8,11 @@ import {
   createIndex,
   createJunction,
   createTable,
+  createView,
   dropColumn,
   dropIndex,
   dropTable,
+  dropView,
   renameColumn,
   renameTable,
   type Statements,
@@ -22,6 +24,7 @@ import {
   hasColumn,
   type IndexDefinition,
   isMultiRelation,
+  isView,
   junctionTableName,
 } from './types.js'
 
@@ -39,10 +42,21 @@ export function planChange(
   after: CollectionDefinition | null,
   world: CollectionDefinition[],
 ): Statements {
+  if ((before && isView(before)) || (after && isView(after))) return planView(dialect, before, after)
   if (!before && after) return planCreate(dialect, after)
   if (before && !after) return planDrop(dialect, before)
   if (before && after) return planUpdate(dialect, before, after, world)
   return []
+}
+
+/** A view holds no data: any change to it is a drop and a create. */
+function planView(
+  dialect: Dialect,
+  before: CollectionDefinition | null,
+  after: CollectionDefinition | null,
+): Statements {
+  if (before && after && before.name === after.name && before.viewQuery === after.viewQuery) return []
+  return [...(before ? [dropView(dialect, before.name)] : []), ...(after ? [createView(dialect, after)] : [])]
 }
 
 function planCreate(dialect: Dialect, collection: CollectionDefinition): Statements {

@@ -69,6 +69,8 @@ export function diffDefinitions(
     if (!newIndexes.some((i) => i.id === old.id)) lines.push(`- ${indexLabel(old)}`)
   for (const rule of ruleNames)
     if (before[rule] !== after[rule]) lines.push(`~ ${rule}: ${show(before[rule])} → ${show(after[rule])}`)
+  if (before.viewQuery !== after.viewQuery)
+    lines.push(`~ viewQuery: ${show(before.viewQuery)} → ${show(after.viewQuery)}`)
   if (canonical(before.options) !== canonical(after.options))
     lines.push(`~ options: ${show(before.options)} → ${show(after.options)}`)
   return lines

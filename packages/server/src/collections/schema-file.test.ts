@@ -54,9 +54,14 @@ describe('parseSchemaFile', () => {
       at: 'collections.0.colour',
     },
     {
-      name: 'a view collection',
-      text: JSON.stringify({ plinth: 1, collections: [{ name: 'a', type: 'view' }] }),
+      name: 'an unknown type',
+      text: JSON.stringify({ plinth: 1, collections: [{ name: 'a', type: 'table' }] }),
       at: 'collections.0.type',
+    },
+    {
+      name: 'a query on a base collection',
+      text: JSON.stringify({ plinth: 1, collections: [{ name: 'a', viewQuery: 'SELECT 1 AS id' }] }),
+      at: 'collections.0.viewQuery',
     },
     {
       name: 'fields not a list',

@@ -22,6 +22,8 @@ export interface SchemaCollection {
   createRule: string | null
   updateRule: string | null
   deleteRule: string | null
+  /** View collections only. */
+  viewQuery?: string
   options: Json
 }
 
@@ -34,7 +36,7 @@ export const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 const isOptionalString = (value: unknown) => value === undefined || typeof value === 'string'
 export const isBuiltIn = (id: string) => id.startsWith('sys_')
-const entryKeys = new Set(['id', 'name', 'type', 'fields', 'indexes', 'options', ...ruleNames])
+const entryKeys = new Set(['id', 'name', 'type', 'fields', 'indexes', 'options', 'viewQuery', ...ruleNames])
 // A definition copied from the API carries these; they are volatile or implied, so they are ignored.
 const ignoredKeys = new Set(['system', 'created', 'updated'])
 
@@ -54,6 +56,7 @@ export function exportSchema(definitions: readonly CollectionDefinition[]): stri
         .filter((i) => !isBuiltIn(i.id))
         .map((i) => ({ id: i.id, fields: [...i.fields], ...(i.unique ? { unique: true } : {}) })),
       ...Object.fromEntries(ruleNames.map((rule) => [rule, d[rule]])),
+      ...(d.viewQuery === undefined ? {} : { viewQuery: d.viewQuery }),
       options: sortKeys(d.options),
     }))
   return `${JSON.stringify({ plinth: SCHEMA_FILE_VERSION, collections }, null, 2)}\n`
@@ -101,9 +104,13 @@ export function parseSchemaFile(text: string): SchemaFile {
     if (typeof raw.id === 'string') ids.add(raw.id)
     for (const key of Object.keys(raw))
       if (!entryKeys.has(key) && !ignoredKeys.has(key)) problem(`${at}.${key}`, 'is not part of a collection')
-    const type = raw.type ?? 'base'
-    if (type !== 'base' && type !== 'auth') problem(`${at}.type`, 'must be "base" or "auth"')
-    const builtIn = new Set(systemFieldsFor(type === 'auth' ? 'auth' : 'base').map((f) => f.id))
+    const rawType = raw.type ?? 'base'
+    if (rawType !== 'base' && rawType !== 'auth' && rawType !== 'view')
+      problem(`${at}.type`, 'must be "base", "auth" or "view"')
+    const type: CollectionType = rawType === 'auth' || rawType === 'view' ? rawType : 'base'
+    if (raw.viewQuery !== undefined && (type !== 'view' || typeof raw.viewQuery !== 'string'))
+      problem(`${at}.viewQuery`, 'must be the SQL query of a view collection')
+    const builtIn = new Set(systemFieldsFor(type).map((f) => f.id))
     const fields = listOf(
       raw.fields,
       `${at}.fields`,
@@ -126,10 +133,11 @@ export function parseSchemaFile(text: string): SchemaFile {
     const entry: SchemaCollection = {
       ...(typeof raw.id === 'string' ? { id: raw.id } : {}),
       name,
-      type: type === 'auth' ? 'auth' : 'base',
+      type,
       fields: fields as FileField[],
       indexes: indexes as FileIndex[],
       ...rulesOf(raw),
+      ...(typeof raw.viewQuery === 'string' ? { viewQuery: raw.viewQuery } : {}),
       options: isObject(raw.options) ? raw.options : {},
     }
     return [entry]

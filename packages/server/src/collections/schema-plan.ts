@@ -16,7 +16,9 @@ import {
   type SchemaFile,
 } from './schema-file.js'
 import type { RuleChecker } from './service.js'
-import type { CollectionDefinition } from './types.js'
+import { type CollectionDefinition, isView } from './types.js'
+import { viewsReading } from './view-dependencies.js'
+import { viewSources } from './view-query.js'
 
 /** One call to the collection service; `done` is the line printed once it succeeded. */
 export type SchemaStep =
@@ -87,7 +89,8 @@ export function planSchemaImport(
 
   // New collections start without their relation fields, so relations between them (even cycles) resolve.
   const inputs = new Map(file.collections.map((e) => [e, resolveInput(e, matches.get(e))]))
-  for (const entry of file.collections.filter((e) => !matches.has(e))) {
+  const isViewEntry = (entry: SchemaCollection) => entry.type === 'view'
+  for (const entry of file.collections.filter((e) => !matches.has(e) && !isViewEntry(e))) {
     const input = inputs.get(entry)!
     const fields = input.fields as FileField[]
     const plain = fields.filter((f) => f.type !== 'relation')
@@ -116,7 +119,11 @@ export function planSchemaImport(
       done: `Created collection ${entry.name} (relation fields and rules follow).`,
     })
   }
-  for (const entry of dependencyOrder(file.collections, (e) => e.name, targets)) {
+  for (const entry of dependencyOrder(
+    file.collections.filter((e) => !isViewEntry(e)),
+    (e) => e.name,
+    targets,
+  )) {
     // A collection's id never changes; one matched by name or fields keeps the database's id.
     const { id: _fileId, ...input } = inputs.get(entry)!
     planner.run({
@@ -126,11 +133,34 @@ export function planSchemaImport(
       done: `Updated collection ${entry.name}.`,
     })
   }
+  // Views last: their queries read the other collections as the file leaves them, and other views.
+  const fileNames = file.collections.map((e) => e.name)
+  const views = file.collections.filter(isViewEntry)
+  for (const entry of dependencyOrder(
+    views,
+    (e) => e.name,
+    (e) => viewSources(e.viewQuery ?? '', fileNames),
+  )) {
+    const { id: _fileId, ...input } = inputs.get(entry)!
+    if (matches.has(entry))
+      planner.run({ action: 'update', collection: entry.name, input, done: `Updated view ${entry.name}.` })
+    else
+      planner.run({
+        action: 'create',
+        collection: entry.name,
+        input: inputs.get(entry)!,
+        done: `Created view ${entry.name}.`,
+      })
+  }
 
   if (options.deleteMissing) {
     const relations = (c: CollectionDefinition) =>
       c.fields.filter((f) => f.type === 'relation').map((f) => f.collection!)
-    const doomed = dependencyOrder(extras, (c) => c.name, relations).reverse()
+    const names = current.map((c) => c.name)
+    // Views go before the collections they read, as relations' owners go before their targets.
+    const readers = (c: CollectionDefinition) =>
+      isView(c) ? viewSources(c.viewQuery ?? '', names) : relations(c)
+    const doomed = dependencyOrder(extras, (c) => c.name, readers).reverse()
     for (const [index, victim] of doomed.entries()) {
       const later = new Set(doomed.slice(index + 1).map((c) => c.name))
       // A cycle among deleted collections: each refuses to go while the other points at it.
@@ -207,8 +237,23 @@ function resolveInput(entry: SchemaCollection, existing: CollectionDefinition | 
     const twin = knownIndexes.find((i) => indexLabel(i) === indexLabel(index))
     return { ...index, id: twin?.id ?? (typeof index.id === 'string' ? index.id : newStableId('i')) }
   })
-  const { id, name, type, listRule, viewRule, createRule, updateRule, deleteRule, options } = entry
-  return { id, name, type, fields, indexes, listRule, viewRule, createRule, updateRule, deleteRule, options }
+  const { id, name, type, listRule, viewRule, createRule, updateRule, deleteRule, options, viewQuery } = entry
+  // A view listed without fields leaves them to the database, which infers them from its query.
+  const isInferred = type === 'view' && fields.length === 0
+  return {
+    id,
+    name,
+    type,
+    ...(isInferred ? {} : { fields }),
+    indexes,
+    listRule,
+    viewRule,
+    createRule,
+    updateRule,
+    deleteRule,
+    ...(viewQuery === undefined ? {} : { viewQuery }),
+    options,
+  }
 }
 
 /** Targets before the collections pointing at them, as far as cycles allow. */
@@ -270,6 +315,9 @@ class Planner {
       )
       if (users.length > 0)
         throw new BadRequestError(`it is the target of relations in ${users.map((c) => c.name).join(', ')}`)
+      const readers = viewsReading(world, step.collection)
+      if (readers.length > 0)
+        throw new BadRequestError(`it is read by the view ${readers.map((c) => c.name).join(', ')}`)
       const remaining = world.filter((c) => c.name !== step.collection)
       this.checkRules(null, remaining, world)
       return remaining
@@ -298,7 +346,8 @@ class Planner {
       after = retarget(after)
       next = world.map((c) => (c === before ? after : retarget(c)))
     }
-    this.checkRules(after, next, world)
+    // A view's fields are known once the database has run its query; the import checks its rules then.
+    if (!isView(after)) this.checkRules(after, next, world)
     return next
   }
 

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Dialect } from '../db/index.js'
-import { BadRequestError, NotFoundError, PlinthError, ValidationError } from '../errors/index.js'
+import {
+  BadRequestError,
+  type FieldErrors,
+  NotFoundError,
+  PlinthError,
+  ValidationError,
+} from '../errors/index.js'
+import { createView, dropView } from './ddl.js'
 import { applyCollectionPatch, type DefinitionEnvironment, parseNewCollection } from './definition.js'
 import { planChange } from './migration-plan.js'
 import type { CollectionRegistry } from './registry.js'
@@ -18,7 +25,9 @@ import {
   toStored,
   writeDefinition,
 } from './store.js'
-import type { CollectionDefinition } from './types.js'
+import { type CollectionDefinition, isView } from './types.js'
+import { dependentViews, sourcesOf, viewsReading } from './view-dependencies.js'
+import { viewFieldsFrom } from './view-fields.js'
 
 /**
  * Checks the rules a change leaves: those of `definition` (null when the change deletes a
@@ -147,6 +156,7 @@ export class CollectionService {
         environment(world, typeof newName === 'string' ? newName : name, name),
       )
       const rewrites: Change['rewrites'] = []
+      if (after.name !== before.name) refuseWhileViewsRead(world, name, 'renamed')
       if (after.name !== before.name) {
         for (const other of world) {
           const source = other.id === before.id ? after : other
@@ -178,6 +188,7 @@ export class CollectionService {
               .filter((f) => f.type === 'relation' && f.collection === name)
               .map((f) => `${c.name}.${f.name}`),
       )
+      refuseWhileViewsRead(world, name, 'deleted')
       if (users.length > 0)
         throw new BadRequestError(
           `The collection is the target of relations (${users.join(', ')}); remove them first.`,
@@ -243,23 +254,59 @@ export class CollectionService {
         replaced.has(c.id) ? (replaced.get(c.id) ? [replaced.get(c.id)!] : []) : [c],
       )
       if (!change.before && change.after) worldAfter.push(change.after)
+      if (change.after) refuseRelationsToViews(change.after, worldAfter)
+
+      const own = planChange(this.dialect, change.before, change.after, worldAfter)
+      const ownDown = planChange(this.dialect, change.after, change.before, world)
+      // The views reading a changed collection are dropped around the change and made again, so
+      // a table rebuilt or altered under them is read afresh, and a change that breaks one is refused.
+      const dependents =
+        change.before && change.after && own.length > 0
+          ? dependentViews(worldAfter, change.after.name).filter((v) => v.id !== change.before!.id)
+          : []
+      const dropDependents = [...dependents].reverse().map((v) => dropView(this.dialect, v.name))
+      await runStatements(trx, dropDependents)
+      try {
+        await runStatements(trx, own)
+      } catch (error) {
+        throw change.after && isView(change.after) ? refusedViewQuery(error) : this.explain(error)
+      }
+      if (change.after && isView(change.after)) {
+        const view = change.after
+        const columns = await this.dialect.viewColumns(trx, view.name).catch((error) => {
+          throw refusedViewQuery(error)
+        })
+        view.fields = viewFieldsFrom(columns, view, sourcesOf(view, worldAfter))
+      }
+      for (const view of dependents) {
+        try {
+          await runStatements(trx, [createView(this.dialect, view)])
+          // SQLite resolves a view's names when it is read, not when it is created.
+          await this.dialect.viewColumns(trx, view.name)
+        } catch (error) {
+          throw new BadRequestError(
+            `The change breaks the view ${view.name}: ${databaseMessage(error)}. Change or delete the view first.`,
+            'validation_failed',
+            { name: { code: 'in_use', message: `read by the view ${view.name}` } },
+          )
+        }
+      }
       this.checkRules(change.after, worldAfter, world)
 
-      const up = [
-        ...planChange(this.dialect, change.before, change.after, worldAfter),
+      const definitions = [
         ...writeDefinition(this.dialect, change.before, change.after),
         ...change.rewrites.flatMap(([b, a]) => writeDefinition(this.dialect, b, a)),
       ]
+      await runStatements(trx, definitions)
+      const recreate = dependents.map((v) => createView(this.dialect, v))
+      const up = [...dropDependents, ...own, ...recreate, ...definitions]
       const down = [
-        ...planChange(this.dialect, change.after, change.before, world),
+        ...dropDependents,
+        ...ownDown,
+        ...recreate,
         ...writeDefinition(this.dialect, change.after, change.before),
         ...change.rewrites.flatMap(([b, a]) => writeDefinition(this.dialect, a, b)),
       ]
-      try {
-        await runStatements(trx, up)
-      } catch (error) {
-        throw this.explain(error)
-      }
       await this.dropped(trx, world, worldAfter)
       await recordMigration(trx, {
         id: randomUUID(),
@@ -310,6 +357,53 @@ export class CollectionService {
       })
     return error
   }
+}
+
+/** A view's stored query names its collections: they cannot go or change name under it. */
+function refuseWhileViewsRead(world: CollectionDefinition[], name: string, verb: string): void {
+  const views = viewsReading(world, name).map((v) => v.name)
+  if (views.length === 0) return
+  throw new BadRequestError(
+    `The collection is read by the view${views.length > 1 ? 's' : ''} ${views.join(', ')}; it cannot be ${verb} until ${views.length > 1 ? 'they no longer read' : 'it no longer reads'} it.`,
+    'validation_failed',
+    { name: { code: 'in_use', message: `read by ${views.join(', ')}` } },
+  )
+}
+
+/** A relation needs a foreign key, and a key cannot point into a SQL view. */
+function refuseRelationsToViews(collection: CollectionDefinition, world: CollectionDefinition[]): void {
+  if (isView(collection)) return
+  const errors: FieldErrors = {}
+  collection.fields.forEach((field, index) => {
+    const target = field.type === 'relation' ? world.find((c) => c.name === field.collection) : undefined
+    if (target && isView(target))
+      errors[`fields.${index}.collection`] = {
+        code: 'invalid_value',
+        message: `${target.name} is a view; relations can only point at base and auth collections`,
+      }
+  })
+  if (Object.keys(errors).length > 0)
+    throw new ValidationError(errors, 'The collection definition is invalid.')
+}
+
+/** What the database said about a statement, short enough for a problem's detail. */
+function databaseMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.replace(/\s+/g, ' ').slice(0, 300)
+}
+
+/** The database refused a view's query (bad syntax, a missing table or column): the caller's 400. */
+function refusedViewQuery(error: unknown): unknown {
+  if (error instanceof PlinthError) return error
+  return new ValidationError(
+    {
+      viewQuery: {
+        code: 'invalid_view_query',
+        message: `the database refused it: ${databaseMessage(error)}`,
+      },
+    },
+    'The view query is invalid.',
+  )
 }
 
 function environment(

@@ -22,6 +22,8 @@ export function authSystemFields(): FieldDefinition[] {
 }
 
 export function systemFieldsFor(type: CollectionType): FieldDefinition[] {
+  // A view's rows come from its query: only `id` is required of them.
+  if (type === 'view') return baseSystemFields().slice(0, 1)
   return type === 'auth' ? [...baseSystemFields(), ...authSystemFields()] : baseSystemFields()
 }
 

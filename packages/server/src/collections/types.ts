@@ -74,10 +74,17 @@ export interface CollectionDefinition {
   createRule: string | null
   updateRule: string | null
   deleteRule: string | null
+  /** View collections only: the SELECT whose rows are the view's records (a SQL view of the same name). */
+  viewQuery?: string
   /** Only auth collections have options; see CollectionOptions. */
   options: CollectionOptions
   created: string
   updated: string
+}
+
+/** View collections are read-only: their records are the rows of a SELECT over other collections. */
+export function isView(collection: Pick<CollectionDefinition, 'type'>): boolean {
+  return collection.type === 'view'
 }
 
 /** A field that stores one value in a column of the collection's own table. */

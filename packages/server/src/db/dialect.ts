@@ -6,6 +6,15 @@ import type { Expression, Kysely, RawBuilder, SqlBool } from 'kysely'
  */
 export type StorageKind = 'text' | 'number' | 'boolean' | 'timestamp' | 'json'
 
+/** One column a SQL view returns. */
+export interface ViewColumn {
+  name: string
+  /** How its values are kept, or null when the database cannot tell (SQLite's loose types). */
+  kind: StorageKind | null
+  /** The database's name for a type Plinth cannot serve (an interval, an array). */
+  unsupportedType?: string
+}
+
 /** What a database error means to a caller, when Plinth knows. */
 export type ConstraintViolation =
   | { kind: 'unique'; columns: string[]; constraint?: string }
@@ -65,6 +74,8 @@ export interface Dialect {
    * do nothing outside the database that a second run would repeat.
    */
   transaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
+  /** The columns of a SQL view, in order; fails when the view cannot be read (a missing table). */
+  viewColumns(db: Kysely<any>, view: string): Promise<ViewColumn[]>
   /** What a failed statement violated, if it was a constraint. */
   constraintViolation(error: unknown): ConstraintViolation | null
   /**

@@ -1,3 +1,3 @@
 export { type DatabaseSettings, openDatabase } from './connect.js'
-export type { ConstraintViolation, Dialect, StorageKind } from './dialect.js'
+export type { ConstraintViolation, Dialect, StorageKind, ViewColumn } from './dialect.js'
 export { appliedSystemMigrations, ping, runSystemMigrations, type SystemMigration } from './migrator.js'

@@ -80,6 +80,16 @@ export class PreconditionFailedError extends PlinthError {
   }
 }
 
+/** A write to the records of a view collection: they are rows of its query, so only GET applies. */
+export class ReadOnlyCollectionError extends PlinthError {
+  /** RFC 9110 §15.5.6: a 405 names the methods the resource does allow. */
+  readonly allow = 'GET'
+
+  constructor(collection: string) {
+    super(405, 'method_not_allowed', `The records of the view ${collection} are read-only.`)
+  }
+}
+
 export class ConflictError extends PlinthError {
   constructor(code: string, message: string) {
     super(409, code, message)

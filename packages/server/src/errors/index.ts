@@ -11,6 +11,7 @@ export {
   PlinthError,
   PreconditionFailedError,
   problemType,
+  ReadOnlyCollectionError,
   UnauthorizedError,
   ValidationError,
 } from './errors.js'

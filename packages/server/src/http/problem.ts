@@ -1,6 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ConflictError, errorCatalogue, type FieldErrors, PlinthError, problemType } from '../errors/index.js'
+import {
+  ConflictError,
+  errorCatalogue,
+  type FieldErrors,
+  PlinthError,
+  problemType,
+  ReadOnlyCollectionError,
+} from '../errors/index.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 
@@ -113,6 +120,7 @@ export const problemHandling = fp(
       if (known) {
         if (known.status === 429 && !reply.hasHeader('retry-after'))
           reply.header('retry-after', String(known.extra?.retryAfter ?? 60))
+        if (known instanceof ReadOnlyCollectionError) reply.header('allow', known.allow)
         return sendProblem(reply, known)
       }
       request.log.error({ err: error }, 'unhandled error')

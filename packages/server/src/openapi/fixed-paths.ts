@@ -63,6 +63,13 @@ const indexDefinition: JsonSchema = {
 
 const rules = Object.fromEntries(ruleNames.map((name) => [name, rule]))
 
+const viewQuery: JsonSchema = {
+  type: 'string',
+  maxLength: 10_000,
+  description:
+    'View collections only: one SELECT over other collections, returning an `id` column. Its records are read-only; the fields follow its columns.',
+}
+
 const collectionDefinition: JsonSchema = {
   type: 'object',
   properties: {
@@ -73,6 +80,7 @@ const collectionDefinition: JsonSchema = {
     fields: { type: 'array', items: ref('FieldDefinition') },
     indexes: { type: 'array', items: ref('IndexDefinition') },
     ...rules,
+    viewQuery,
     options: { type: 'object' },
     created: dateTime,
     updated: dateTime,
@@ -101,11 +109,12 @@ function definitionInput(isCreate: boolean): JsonSchema {
     properties: {
       name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,62}$' },
       type: isCreate
-        ? { type: 'string', enum: ['base', 'auth'], default: 'base' }
+        ? { type: 'string', enum: ['base', 'auth', 'view'], default: 'base' }
         : { type: 'string', description: 'Cannot change.' },
       fields: { type: 'array', maxItems: 200, items: ref('FieldDefinition') },
       indexes: { type: 'array', maxItems: 50, items: ref('IndexDefinition') },
       ...rules,
+      viewQuery,
       options: { type: 'object' },
       id: { type: 'string' },
       system: { type: 'boolean' },

@@ -4,6 +4,7 @@ import {
   type FieldDefinition,
   fieldKind,
   isMultiValued,
+  isView,
   passwordPolicyOf,
 } from '../collections/index.js'
 import { type DocumentContext, type JsonSchema, ref, schemaName } from './document-context.js'
@@ -166,13 +167,22 @@ function expandSchema(collection: CollectionDefinition, context: DocumentContext
   }
 }
 
+/**
+ * A view's values are whatever its query returns: any of them may be null (an outer join),
+ * and its ids need not be record ids.
+ */
+function viewReadSchema(field: FieldDefinition, context: DocumentContext): JsonSchema {
+  if (field.system && field.name === 'id') return { type: 'string', readOnly: true }
+  return withNull(readSchema(field, context))
+}
+
 /** `<Name>Record`: a record as the API returns it without `fields`. */
 export function recordSchema(collection: CollectionDefinition, context: DocumentContext): JsonSchema {
   const properties: Record<string, JsonSchema> = {}
   const required: string[] = []
   for (const field of collection.fields) {
     if (!isDocumentedOnRead(field)) continue
-    properties[field.name] = readSchema(field, context)
+    properties[field.name] = isView(collection) ? viewReadSchema(field, context) : readSchema(field, context)
     // The email of an auth record is shown to its owner, to superusers, or when emailVisibility is on.
     if (!(collection.type === 'auth' && field.name === 'email')) required.push(field.name)
   }

@@ -5,6 +5,7 @@ import {
   type FieldDefinition,
   hasColumn,
   isMultiRelation,
+  isView,
   junctionTableName,
   VERSION_COLUMN,
 } from '../collections/index.js'
@@ -63,7 +64,8 @@ export class RecordReader {
   }
 
   private buildSelect(db: Kysely<any>, collection: CollectionDefinition) {
-    const columns = [`${ALIAS}.id`, `${ALIAS}.${VERSION_COLUMN}`]
+    // A view has no version column: its records' ETags come from their content (serialize.ts).
+    const columns = isView(collection) ? [`${ALIAS}.id`] : [`${ALIAS}.id`, `${ALIAS}.${VERSION_COLUMN}`]
     for (const field of collection.fields)
       if (field.name !== 'id' && hasColumn(field)) columns.push(`${ALIAS}.${field.name}`)
     return db.selectFrom(`${collection.name} as ${ALIAS}`).select(columns)

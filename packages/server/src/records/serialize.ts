@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import type { CollectionDefinition, FieldDefinition } from '../collections/index.js'
-import { hasColumn, storageKind } from '../collections/index.js'
+import { hasColumn, storageKind, VERSION_COLUMN } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
 import type { Caller } from '../identity/index.js'
 import type { RecordData } from './types.js'
@@ -35,6 +36,18 @@ export function serializeRecord(
 function canSeeEmail(collection: CollectionDefinition, record: RecordData, caller: Caller): boolean {
   if (caller.isSuperuser || record.emailVisibility === true) return true
   return caller.auth?.collection.id === collection.id && caller.auth.record.id === record.id
+}
+
+/**
+ * What a record's ETag derives from: its version, or for a view's record (which has
+ * none) a digest of the row, so the tag changes exactly when the row does.
+ */
+export function versionOf(row: Record<string, unknown>): unknown {
+  if (VERSION_COLUMN in row) return row[VERSION_COLUMN]
+  const content = JSON.stringify(Object.entries(row), (_key, value) =>
+    typeof value === 'bigint' ? value.toString() : value,
+  )
+  return `v${createHash('sha256').update(content).digest('base64url').slice(0, 22)}`
 }
 
 /** Strong ETag of a record version (RFC 9110 §8.8.3). */

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
-import type { CollectionDefinition, CollectionRegistry } from '../collections/index.js'
+import { type CollectionDefinition, type CollectionRegistry, isView } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
-import { NotFoundError } from '../errors/index.js'
+import { NotFoundError, ReadOnlyCollectionError } from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
 import { assertRuleOpen } from '../rules/index.js'
 import { CallerRecords } from './caller-records.js'
@@ -12,7 +12,7 @@ import { assertKeyScope } from './key-scope.js'
 import type { ListParams } from './list-params.js'
 import { ListQueryBuilder } from './list-queries.js'
 import { type LoadedRecord, RecordReader } from './reader.js'
-import { etagOf, isReturned } from './serialize.js'
+import { etagOf, isReturned, versionOf } from './serialize.js'
 import type { ChangeListener, ListPage, ReadOptions, RecordData, WriteGuard } from './types.js'
 import { ViewQueries } from './view-queries.js'
 import { type WriteOptions, WritePipeline, type WriteUnit } from './write-pipeline.js'
@@ -88,6 +88,13 @@ export class RecordService {
     return collection
   }
 
+  /** A collection whose records may be written: a view's records are rows of its query. */
+  writableCollection(name: string): CollectionDefinition {
+    const collection = this.collection(name)
+    if (isView(collection)) throw new ReadOnlyCollectionError(collection.name)
+    return collection
+  }
+
   async list(
     caller: Caller,
     name: string,
@@ -156,7 +163,13 @@ export class RecordService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
-    const prepared = await this.#pipeline.prepare(caller, this.collection(name), 'create', body, options)
+    const prepared = await this.#pipeline.prepare(
+      caller,
+      this.writableCollection(name),
+      'create',
+      body,
+      options,
+    )
     return this.#pipeline.transaction((trx, unit) => this.createIn(trx, unit, caller, prepared, options))
   }
 
@@ -167,12 +180,18 @@ export class RecordService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
-    const prepared = await this.#pipeline.prepare(caller, this.collection(name), 'update', body, options)
+    const prepared = await this.#pipeline.prepare(
+      caller,
+      this.writableCollection(name),
+      'update',
+      body,
+      options,
+    )
     return this.#pipeline.transaction((trx, unit) => this.updateIn(trx, unit, caller, prepared, id, options))
   }
 
   async delete(caller: Caller, name: string, id: string, options: WriteOptions = {}): Promise<void> {
-    const collection = this.collection(name)
+    const collection = this.writableCollection(name)
     await this.#pipeline.transaction((trx, unit) =>
       this.#pipeline.delete(trx, unit, caller, collection, id, options),
     )
@@ -197,7 +216,7 @@ export class RecordService {
           trx,
           unit,
           caller,
-          await pipeline.prepare(caller, this.collection(name), 'create', body, options),
+          await pipeline.prepare(caller, this.writableCollection(name), 'create', body, options),
           options,
         ),
       update: async (name, id, body, options = {}) =>
@@ -205,12 +224,12 @@ export class RecordService {
           trx,
           unit,
           caller,
-          await pipeline.prepare(caller, this.collection(name), 'update', body, options),
+          await pipeline.prepare(caller, this.writableCollection(name), 'update', body, options),
           id,
           options,
         ),
       delete: async (name, id, options = {}) =>
-        pipeline.delete(trx, unit, caller, this.collection(name), id, options),
+        pipeline.delete(trx, unit, caller, this.writableCollection(name), id, options),
       as: (other) => this.scope(trx, unit, other),
     }
   }
@@ -252,7 +271,7 @@ export class RecordService {
   private result(loaded: LoadedRecord, projection: ReturnType<RecordService['projection']>): WriteResult {
     return {
       record: projection ? applyProjection(loaded.record, projection) : loaded.record,
-      etag: etagOf(loaded.row._version),
+      etag: etagOf(versionOf(loaded.row)),
     }
   }
 }

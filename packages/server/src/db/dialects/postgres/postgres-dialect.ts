@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Expression, Kysely, PostgresDialect, type RawBuilder, type SqlBool, sql } from 'kysely'
 import pg from 'pg'
-import type { ConstraintViolation, Dialect, StorageKind } from '../../dialect.js'
+import type { ConstraintViolation, Dialect, StorageKind, ViewColumn } from '../../dialect.js'
 
 export interface PostgresOptions {
   url: string
@@ -84,6 +84,12 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
         }
       }
     },
+    async viewColumns(trx, view) {
+      const result = await sql<{ column_name: string; data_type: string }>`
+        select column_name, data_type from information_schema.columns
+        where table_schema = current_schema() and table_name = ${view} order by ordinal_position`.execute(trx)
+      return result.rows.map((row) => viewColumn(row.column_name, row.data_type))
+    },
     constraintViolation,
     isStaleSchema: (error) => STALE_SCHEMA_CODES.has(codeOf(error) as string),
     close: () => db.destroy(),
@@ -114,6 +120,18 @@ function encode(kind: StorageKind, value: unknown): unknown {
   // pg would send a JS array as a PostgreSQL array; jsonb wants JSON text.
   if (kind === 'json') return JSON.stringify(value)
   return value
+}
+
+const numericTypes = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'])
+const textTypes = new Set(['text', 'character varying', 'character', 'uuid', 'name'])
+
+function viewColumn(name: string, type: string): ViewColumn {
+  if (type === 'boolean') return { name, kind: 'boolean' }
+  if (numericTypes.has(type)) return { name, kind: 'number' }
+  if (type.startsWith('timestamp') || type === 'date') return { name, kind: 'timestamp' }
+  if (type === 'json' || type === 'jsonb') return { name, kind: 'json' }
+  if (textTypes.has(type)) return { name, kind: 'text' }
+  return { name, kind: null, unsupportedType: type }
 }
 
 function constraintViolation(error: unknown): ConstraintViolation | null {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { type Expression, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
-import type { ConstraintViolation, Dialect, StorageKind } from '../../dialect.js'
+import type { ConstraintViolation, Dialect, StorageKind, ViewColumn } from '../../dialect.js'
 import { sqliteKyselyDialect } from './sqlite-driver.js'
 
 export interface SqliteOptions {
@@ -60,6 +60,32 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
       drop: [sql`drop trigger if exists ${sql.id(trigger)}`],
     }),
     transaction: (work) => db.transaction().execute(work),
+    async viewColumns(trx, view) {
+      const info = await sql<{
+        name: string
+        type: string
+      }>`select name, type from pragma_table_info(${view})`.execute(trx)
+      if (info.rows.length === 0) throw new Error(`no such view: ${view}`)
+      const columns: ViewColumn[] = []
+      for (const { name, type } of info.rows) {
+        const declared = type.toLowerCase()
+        // A column read straight from a table keeps its declared type: Plinth declares numbers
+        // `real` and booleans `integer`; `text` holds text, dates and JSON alike, so it tells nothing.
+        if (declared === 'real') columns.push({ name, kind: 'number' })
+        else if (declared === 'integer') columns.push({ name, kind: 'boolean' })
+        else if (declared !== '') columns.push({ name, kind: null })
+        else {
+          // An expression has no declared type: a stored value tells what it yields (count() is an integer).
+          const sample = await sql<{
+            type: string
+          }>`select typeof(${sql.id(name)}) as type from ${sql.table(view)}
+            where ${sql.id(name)} is not null limit 1`.execute(trx)
+          const found = sample.rows[0]?.type
+          columns.push({ name, kind: found === 'integer' || found === 'real' ? 'number' : null })
+        }
+      }
+      return columns
+    },
     constraintViolation,
     isStaleSchema: (error) =>
       error instanceof Error &&

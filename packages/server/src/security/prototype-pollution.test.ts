@@ -81,6 +81,21 @@ describe.each(testDialects)('prototype keys in client input on %s', (kind) => {
     },
   )
 
+  test.each([
+    '{"__proto__":{"polluted":true}}',
+    '{"title":"t","constructor":{"prototype":{"polluted":true}}}',
+  ])('a JSON body %s is refused before any route', async (body) => {
+    const response = await t.request({
+      method: 'POST',
+      url: '/api/collections/notes/records',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
+    expect(response.statusCode, response.body).toBe(400)
+    expect(response.json().type).toBe('urn:plinth:error:malformed_json')
+    await expectUnpolluted(t)
+  })
+
   test.each(['constructor', 'prototype'])('%s is not a collection or field name', async (name) => {
     const collection = await t.request({
       method: 'POST',

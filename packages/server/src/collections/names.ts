@@ -1,3 +1,5 @@
+import { isPrototypeKey } from '../errors/index.js'
+
 /**
  * Names of collections and fields become SQL identifiers, so they are checked here
  * once, and only names that passed this check ever reach a query (always quoted).
@@ -13,8 +15,9 @@ const reservedFieldNames = new Set([
   'passwordconfirm',
 ])
 
+/** Also refuses `constructor` and `prototype`: names become keys of records, projections and rule contexts. */
 export function isValidName(name: unknown): name is string {
-  return typeof name === 'string' && NAME.test(name)
+  return typeof name === 'string' && NAME.test(name) && !isPrototypeKey(name)
 }
 
 export function isValidCollectionName(name: unknown): name is string {

@@ -178,7 +178,8 @@ export function canonical(value: unknown): string {
 function sortKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map(sortKeys) as T
   if (!isObject(value)) return value
-  const sorted: Json = {}
+  // Imported JSON may hold a `__proto__` key of its own; on a plain object it would set the prototype.
+  const sorted: Json = Object.create(null)
   for (const key of Object.keys(value).sort())
     if (value[key] !== undefined) sorted[key] = sortKeys(value[key])
   return sorted as T

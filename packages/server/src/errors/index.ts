@@ -16,3 +16,4 @@ export {
   ValidationError,
 } from './errors.js'
 export { assertNoNulInJson, assertNoNulInUrl } from './nul-character.js'
+export { isPrototypeKey, prototypeKeyIn } from './prototype-keys.js'

@@ -44,12 +44,8 @@ export function problemBody(error: PlinthError, requestId: string): Problem {
 function fromFastify(error: FastifyError, bodyLimit: number): PlinthError | null {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new PlinthError(400, 'malformed_json', 'The body is not valid JSON.', {
-        body: {
-          code: 'malformed_json',
-          message: error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'is empty' : 'is not valid JSON',
-        },
+        body: { code: 'malformed_json', message: 'is not valid JSON' },
       })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new PlinthError(

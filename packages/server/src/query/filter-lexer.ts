@@ -1,4 +1,4 @@
-import { FilterError } from '../errors/index.js'
+import { FilterError, isPrototypeKey } from '../errors/index.js'
 import type { ComparisonOperator } from './filter-ast.js'
 
 export type Token =
@@ -61,7 +61,9 @@ export function tokenize(input: string, param = 'filter'): Token[] {
     if (!identifierStart.test(input[start] ?? '')) fail(start, 'Expected a name')
     let end = start + 1
     while (end < input.length && identifierPart.test(input[end]!)) end++
-    return input.slice(start, end)
+    const name = input.slice(start, end)
+    if (isPrototypeKey(name)) fail(start, `"${name}" is a reserved name`)
+    return name
   }
 
   const readSegments = (start: number): string[] => {

@@ -4,7 +4,7 @@ import {
   isMultiRelation,
   isMultiValued,
 } from '../collections/types.js'
-import { FilterError } from '../errors/index.js'
+import { FilterError, isPrototypeKey } from '../errors/index.js'
 import type { Modifier, ModifierName, OperandNode, RequestOperand } from './filter-ast.js'
 import type { ResolveContext } from './filter-context.js'
 import { fieldValueType, INCOMPARABLE, type Value, type ValueType } from './filter-values.js'
@@ -84,6 +84,11 @@ export function resolvePath(
   param: string,
   root: PathRoot = { kind: 'record' },
 ): FieldPath {
+  const reserved = segments.findIndex(isPrototypeKey)
+  if (reserved >= 0) {
+    const at = position + segments.slice(0, reserved).join('.').length + (reserved > 0 ? 1 : 0)
+    throw new FilterError(at, `"${segments[reserved]}" is a reserved name`, param)
+  }
   let collection = root.kind === 'record' ? ctx.collection : root.collection
   const hops: Hop[] = []
   let offset = position
@@ -227,7 +232,7 @@ function resolveRequest(node: RequestOperand, ctx: ResolveContext, fail: Fail): 
     const changed = isPresent && !sameValue(source[name], ctx.request.existing?.[name])
     return { kind: 'constant', value: changed, type: 'bool', strength: 'typed', lower: false, position }
   }
-  return dynamicOperand(source[name], modifiers, position)
+  return dynamicOperand(isPresent ? source[name] : undefined, modifiers, position)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../errors/index.js'
+import { BadRequestError, prototypeKeyIn } from '../errors/index.js'
 import type { RecordData } from './types.js'
 
 /** A projection: `true` keeps a key whole, a nested object narrows inside it. */
@@ -13,18 +13,25 @@ function invalid(message: string): BadRequestError {
   })
 }
 
+// Keys come from the client: without a prototype, no key can reach Object.prototype.
+function emptyProjection(): Projection {
+  return Object.create(null) as Projection
+}
+
 /**
  * Parses `fields=id,title,expand.author.name`. Top-level names must be ones the
  * caller can see; nested names are filters over what expand returned.
  */
 export function parseFieldsParam(input: string, visible: Set<string>): Projection {
   if (input.length > MAX_LENGTH) throw invalid(`at most ${MAX_LENGTH} characters`)
-  const projection: Projection = {}
+  const projection = emptyProjection()
   for (const raw of input.split(',')) {
     const entry = raw.trim()
     if (entry === '') continue
     if (!ENTRY.test(entry)) throw invalid(`"${entry}" is not a field path`)
     const parts = entry.split('.')
+    const reserved = prototypeKeyIn(parts)
+    if (reserved !== undefined) throw invalid(`"${reserved}" is a reserved name`)
     if (parts[0] !== '*' && parts[0] !== 'expand' && !visible.has(parts[0]!))
       throw invalid(`unknown field "${parts[0]}"`)
     let node = projection
@@ -33,9 +40,9 @@ export function parseFieldsParam(input: string, visible: Set<string>): Projectio
         node[part] = true
         return
       }
-      const next = node[part]
+      const next = Object.hasOwn(node, part) ? node[part] : undefined
       if (next === true) return
-      node[part] = next ?? {}
+      node[part] = next ?? emptyProjection()
       node = node[part] as Projection
     })
   }
@@ -44,9 +51,10 @@ export function parseFieldsParam(input: string, visible: Set<string>): Projectio
 
 export function applyProjection(record: RecordData, projection: Projection): RecordData {
   if (projection['*'] === true && Object.keys(projection).length === 1) return record
-  const result: RecordData = {}
+  // A json field's stored keys may be `__proto__`; assigning one to a plain object would replace its prototype.
+  const result: RecordData = Object.create(null)
   for (const [key, value] of Object.entries(record)) {
-    const rule = projection[key] ?? projection['*']
+    const rule = Object.hasOwn(projection, key) ? projection[key] : projection['*']
     if (rule === undefined) continue
     if (rule === true || value === null || typeof value !== 'object') result[key] = value
     else if (Array.isArray(value))

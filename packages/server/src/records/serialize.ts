@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { CollectionDefinition, FieldDefinition } from '../collections/index.js'
 import { hasColumn, storageKind, VERSION_COLUMN } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
+import { BadRequestError } from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
 import type { RecordData } from './types.js'
 
@@ -55,11 +56,36 @@ export function etagOf(version: unknown): string {
   return `"${String(version)}"`
 }
 
-/** RFC 9110 §13.1.1: If-Match compares strongly, so a weak tag never matches; `*` matches any record. */
+// RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, where etagc excludes the quote
+// and controls but not the comma, so a list is read tag by tag, not split at commas.
+const LIST_ITEM = /[ \t]*(W\/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(,|$)/y
+
+function invalidIfMatch(message: string): BadRequestError {
+  return new BadRequestError(`The If-Match header is invalid: ${message}.`, 'invalid_header', {
+    'If-Match': { code: 'invalid_header', message },
+  })
+}
+
+/** The strong ETags of an If-Match list; a malformed list or a weak tag is the client's mistake. */
+function ifMatchTags(header: string): string[] {
+  const tags: string[] = []
+  LIST_ITEM.lastIndex = 0
+  while (LIST_ITEM.lastIndex < header.length) {
+    const match = LIST_ITEM.exec(header)
+    if (!match) throw invalidIfMatch('must be * or a comma-separated list of quoted ETags, such as "abc"')
+    // RFC 9110 §13.1.1: If-Match uses the strong comparison, so a weak ETag could never match.
+    if (match[1]) throw invalidIfMatch('weak ETags (W/"…") never match; send the strong ETag of the record')
+    tags.push(match[2]!)
+    if (match[3] === '') break
+  }
+  if (tags.length === 0) throw invalidIfMatch('must be * or at least one quoted ETag')
+  return tags
+}
+
+/** Whether a write may go on: no header, `*` (any existing record), or a list holding the record's ETag. */
 export function ifMatchAllows(header: string | undefined, version: unknown): boolean {
   if (header === undefined) return true
   const value = header.trim()
   if (value === '*') return true
-  const current = etagOf(version)
-  return value.split(',').some((tag) => tag.trim() === current)
+  return ifMatchTags(value).includes(etagOf(version))
 }

@@ -82,9 +82,14 @@ function describe(error: ErrorObject): { field: string; code: string; message: s
   }
 }
 
+// Keyed by names from the body: `constructor` must be a key like any other, not Object's.
+function emptyFieldErrors(): FieldErrors {
+  return Object.create(null) as FieldErrors
+}
+
 /** The most telling Ajv error per field: anyOf wraps each in "null or …", so skip the null branch. */
 function fieldErrors(errors: ErrorObject[], collection: CollectionDefinition): FieldErrors {
-  const result: FieldErrors = {}
+  const result = emptyFieldErrors()
   const readOnly = new Set(collection.fields.map((f) => f.name))
   for (const error of errors) {
     if (error.keyword === 'anyOf' || (error.keyword === 'type' && error.params.type === 'null')) continue
@@ -111,11 +116,12 @@ export function validateBody(
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new ValidationError({ body: { code: 'invalid_type', message: 'must be a JSON object' } })
   const validate = compile(collection, options)
-  if (!validate(body)) throw new ValidationError(fieldErrors(validate.errors ?? [], collection))
+  // Every field is checked in one pass, so one answer lists every problem of the body.
+  const errors = validate(body) ? emptyFieldErrors() : fieldErrors(validate.errors ?? [], collection)
   const input = body as Record<string, unknown>
-  const errors: FieldErrors = {}
   const values: Record<string, unknown> = {}
   for (const field of writableFields(collection, options)) {
+    if (Object.hasOwn(errors, field.name)) continue
     const kind = fieldKind(field.type)
     const present = Object.hasOwn(input, field.name)
     if (!present && options.mode === 'update') continue
@@ -135,7 +141,7 @@ export function validateBody(
     if (field.type !== 'password') values[field.name] = value
   }
   const clean: CleanBody = { values }
-  if (typeof input.id === 'string') clean.id = input.id.toLowerCase()
+  if (typeof input.id === 'string' && !Object.hasOwn(errors, 'id')) clean.id = input.id.toLowerCase()
   if (collection.type === 'auth' && !options.ignorePassword)
     checkPassword(collection, input, options, errors, clean)
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
@@ -156,9 +162,9 @@ function checkPassword(
 ): void {
   const password = input.password
   if (password === undefined || password === null) {
-    if (options.mode === 'create') errors.password = { code: 'required', message: 'is required' }
+    if (options.mode === 'create') errors.password ??= { code: 'required', message: 'is required' }
     if (input.passwordConfirm !== undefined)
-      errors.passwordConfirm = { code: 'unexpected', message: 'is only used with password' }
+      errors.passwordConfirm ??= { code: 'unexpected', message: 'is only used with password' }
     return
   }
   if (typeof password !== 'string' || errors.password) return
@@ -167,6 +173,6 @@ function checkPassword(
     (options.mode === 'create' ? emailAsPasswordProblem(password, clean.values.email ?? input.email) : null)
   if (problem) errors.password = problem
   if (input.passwordConfirm !== password)
-    errors.passwordConfirm = { code: 'mismatch', message: 'must equal password' }
+    errors.passwordConfirm ??= { code: 'mismatch', message: 'must equal password' }
   if (!errors.password && !errors.passwordConfirm) clean.password = password
 }

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyRequest, LightMyRequestResponse } from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
 import { loadConfig } from '../config/index.js'
 import { createTestApp, type TestApp } from '../test-support/app.js'
@@ -6,6 +6,15 @@ import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/da
 import { DATA_CSP, limitClass, PAGE_CSP } from './index.js'
 
 const APP = 'https://app.example.com'
+
+/** A preflight refused on purpose: 403 problem+json, and nothing that would let the browser go on. */
+function expectRefusedPreflight(preflight: LightMyRequestResponse, origin: string): void {
+  expect(preflight.statusCode, origin).toBe(403)
+  expect(preflight.headers['content-type']).toContain('application/problem+json')
+  expect(preflight.json().type).toBe('urn:plinth:error:origin_not_allowed')
+  for (const name of Object.keys(preflight.headers))
+    expect(name, origin).not.toMatch(/^access-control-allow-/)
+}
 
 describe.each(testDialects)('security headers, CORS and body limits on %s', (kind) => {
   let t: TestApp | undefined
@@ -89,8 +98,7 @@ describe.each(testDialects)('security headers, CORS and body limits on %s', (kin
       auth: null,
       headers: { origin: APP, 'access-control-request-method': 'POST' },
     })
-    expect(preflight.statusCode).toBeGreaterThanOrEqual(400)
-    expect(preflight.headers['access-control-allow-origin']).toBeUndefined()
+    expectRefusedPreflight(preflight, APP)
     const get = await t.request({ method: 'GET', url: '/api/health', headers: { origin: APP } })
     expect(get.headers['access-control-allow-origin']).toBeUndefined()
   })
@@ -122,6 +130,8 @@ describe.each(testDialects)('security headers, CORS and body limits on %s', (kin
         'if-match',
         'if-none-match',
         'x-request-id',
+        'x-plinth-auth',
+        'x-csrf-token',
       ])
         expect(allowed).toContain(header)
       expect(preflight.headers.vary).toContain('Origin')
@@ -132,8 +142,33 @@ describe.each(testDialects)('security headers, CORS and body limits on %s', (kin
         'Location',
         'X-Request-Id',
         'Retry-After',
+        'Idempotent-Replayed',
       ])
       expect(get.headers['cross-origin-resource-policy']).toBe('cross-origin')
+    })
+
+    test('the cookie mode of the docs passes a preflight from a listed origin', async (context) => {
+      const t = await start(context, allowList)
+      for (const [method, headers] of [
+        ['POST', 'content-type, x-plinth-auth'],
+        ['PATCH', 'content-type, x-csrf-token'],
+        ['DELETE', 'x-csrf-token'],
+      ] as const) {
+        const preflight = await t.request({
+          method: 'OPTIONS',
+          url: '/api/collections/users/auth-with-password',
+          auth: null,
+          headers: {
+            origin: APP,
+            'access-control-request-method': method,
+            'access-control-request-headers': headers,
+          },
+        })
+        expect(preflight.statusCode, headers).toBe(204)
+        expect(preflight.headers['access-control-allow-origin']).toBe(APP)
+        const allowed = String(preflight.headers['access-control-allow-headers']).toLowerCase().split(', ')
+        for (const header of headers.split(', ')) expect(allowed, header).toContain(header)
+      }
     })
 
     test('an unlisted origin gets no CORS headers, also for look-alikes', async (context) => {
@@ -150,7 +185,7 @@ describe.each(testDialects)('security headers, CORS and body limits on %s', (kin
           auth: null,
           headers: { origin, 'access-control-request-method': 'POST' },
         })
-        expect(preflight.headers['access-control-allow-origin'], origin).toBeUndefined()
+        expectRefusedPreflight(preflight, origin)
         const get = await t.request({ method: 'GET', url: '/api/health', headers: { origin } })
         expect(get.headers['access-control-allow-origin'], origin).toBeUndefined()
       }

@@ -3,6 +3,9 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../bin/plinth.js', import.meta.url))
+/** The Node flags of bin/plinth.js and `npm start`, so spawned servers run as deployed ones do. */
+export const NODE_FLAGS = ['--disable-proto=delete']
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -22,10 +25,18 @@ export interface ServerProcess {
   exited: Promise<number | null>
 }
 
-/** Starts the built CLI's `serve` and resolves once /api/health answers. */
-export async function startServer(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * Starts the built CLI's `serve` and resolves once /api/health answers. `command` is the
+ * program and its arguments before `serve`; by default Node with NODE_FLAGS and the CLI.
+ */
+export async function startServer(
+  args: string[],
+  env: Record<string, string> = {},
+  command: string[] = [process.execPath, ...NODE_FLAGS, CLI],
+): Promise<ServerProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), ...args], {
+  const [program, ...before] = command as [string, ...string[]]
+  const child = spawn(program, [...before, 'serve', '--port', String(port), ...args], {
     env: { ...process.env, PLINTH_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

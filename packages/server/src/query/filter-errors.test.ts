@@ -61,8 +61,8 @@ const badFilters: BadFilter[] = [
   { filter: '@request.body.title.name = "x"', position: 19, message: '"title" is not a relation' },
   { filter: '@request.body.author.nope = "x"', position: 21, message: 'Unknown field "nope"' },
   { filter: '@request.body.author.nickname = "x"', position: 21, message: 'Unknown field "nickname"' },
-  { filter: '@request.body.author.__proto__ = "x"', position: 21, message: 'Unknown field "__proto__"' },
-  { filter: '@request.body.__proto__.name = "x"', position: 14, message: 'Unknown field "__proto__"' },
+  { filter: '@request.body.author.__proto__ = "x"', position: 21, message: '"__proto__" is a reserved name' },
+  { filter: '@request.body.__proto__.name = "x"', position: 14, message: '"__proto__" is a reserved name' },
   { filter: '@request.body.secret.name = "x"', position: 14, message: 'Unknown field "secret"' },
   {
     filter: '@request.body.author.name:isset = true',

@@ -35,21 +35,33 @@ describe.each(testDialects)('@request.body through a relation on %s', (kind) => 
     (await world.t.request({ method: 'GET', url: url(name) })).json().totalItems as number
 
   test.for([
-    { rule: '@request.body.list.nope = @request.auth.id', position: 19, name: 'nope' },
-    { rule: '@request.body.list.__proto__ = @request.auth.id', position: 19, name: '__proto__' },
-    { rule: '@request.body.__proto__.owner = @request.auth.id', position: 14, name: '__proto__' },
-    { rule: '@request.body.nope.owner = @request.auth.id', position: 14, name: 'nope' },
-    { rule: '@request.auth.id != "" && @request.body.list.owner.nope = 1', position: 51, name: 'nope' },
+    { rule: '@request.body.list.nope = @request.auth.id', position: 19, why: 'Unknown field "nope"' },
+    {
+      rule: '@request.body.list.__proto__ = @request.auth.id',
+      position: 19,
+      why: '"__proto__" is a reserved name',
+    },
+    {
+      rule: '@request.body.__proto__.owner = @request.auth.id',
+      position: 14,
+      why: '"__proto__" is a reserved name',
+    },
+    { rule: '@request.body.nope.owner = @request.auth.id', position: 14, why: 'Unknown field "nope"' },
+    {
+      rule: '@request.auth.id != "" && @request.body.list.owner.nope = 1',
+      position: 51,
+      why: 'Unknown field "nope"',
+    },
   ])(
     'a create rule $rule is a 400 at position $position, and nothing changes',
-    async ({ rule, position, name }) => {
+    async ({ rule, position, why }) => {
       const before = await collection('todos')
       const response = await setRules('todos', { createRule: rule })
       expect(response.statusCode, response.body).toBe(400)
       expect(response.headers['content-type']).toContain('application/problem+json')
       expect(response.json().errors.createRule).toEqual({
         code: 'invalid_rule',
-        message: `Unknown field "${name}" (at position ${position})`,
+        message: `${why} (at position ${position})`,
       })
       expect(await collection('todos')).toEqual(before)
     },

@@ -41,4 +41,20 @@ export default defineConfig({
       },
     },
   ],
+  jobs: {
+    // Runs as a superuser (a job has no caller) and may run twice: a retry or a second
+    // node finds today's request already there and adds nothing.
+    async requestRestock(_payload, { records, log }) {
+      const day = new Date().toISOString().slice(0, 10)
+      const low = await records.list('products', { filter: 'stock < 5', perPage: 500, skipTotal: true })
+      for (const product of low.items) {
+        const filter = `product = "${product.id}" && day = "${day}"`
+        const existing = await records.list('restock_requests', { filter, skipTotal: true })
+        if (existing.items.length > 0) continue
+        await records.create('restock_requests', { product: product.id, stock: product.stock, day })
+      }
+      log.info({ day, products: low.items.length }, 'restock requests made')
+    },
+  },
+  cron: [{ name: 'nightly-restock', schedule: '0 3 * * *', job: 'requestRestock' }],
 })

@@ -118,5 +118,20 @@ describe.each(testDialects)('the shop example on %s', (kind) => {
     expect(missing.statusCode).toBe(404)
   })
 
+  test.skipIf(shouldSkip(kind))('the nightly job asks to restock what runs low, once a day', async () => {
+    const { jobs } = t.app.plinth
+    const restockRequests = async () =>
+      (await t.request({ method: 'GET', url: '/api/collections/restock_requests/records' })).json().items
+    for (let run = 0; run < 2; run++) {
+      expect(await jobs.enqueue('requestRestock', {})).toEqual(expect.any(String))
+      await jobs.drain()
+    }
+    const requests = await restockRequests()
+    expect(requests).toEqual([expect.objectContaining({ product: lamp, stock: 0 })])
+    const listed = await t.request({ method: 'GET', url: '/api/jobs?name=requestRestock' })
+    expect(listed.statusCode, listed.body).toBe(200)
+    expect(listed.json().items.every((job: { state: string }) => job.state === 'succeeded')).toBe(true)
+  })
+
   if (shouldSkip(kind)) test.skip(`PostgreSQL: ${postgresSkipReason()}`, () => {})
 })

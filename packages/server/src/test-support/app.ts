@@ -43,6 +43,19 @@ export async function createTestApp(
   )
   const app = await createApp(config)
   await upsertSuperuser(app.plinth.records, SUPERUSER_EMAIL, SUPERUSER_PASSWORD)
+  return signedInTestApp(app, config, async () => {
+    await app.close()
+    const { close } = database
+    await close().catch(() => {})
+  })
+}
+
+/** A running app as a TestApp: signed in as the test superuser, which must exist. */
+export async function signedInTestApp(
+  app: FastifyInstance,
+  config: PlinthConfig,
+  close: () => Promise<void>,
+): Promise<TestApp> {
   const signIn = await app.inject({
     method: 'POST',
     url: '/api/collections/_superusers/auth-with-password',
@@ -61,10 +74,6 @@ export async function createTestApp(
         headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...headers },
       })
     },
-    async close() {
-      await app.close()
-      const { close } = database
-      await close().catch(() => {})
-    },
+    close,
   }
 }

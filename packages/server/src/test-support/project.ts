@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
 import { createApp } from '../http/index.js'
-import { createTestApp, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, type TestApp } from './app.js'
+import { createTestApp, signedInTestApp, type TestApp } from './app.js'
 import type { TestDialect } from './databases.js'
 
 /** Inside the package, so a config's `import … from 'plinth'` resolves as in a project. */
@@ -41,30 +41,12 @@ export async function createProjectApp(
   const config = typeof source === 'string' ? writeProjectConfig(source) : { ...source, remove() {} }
   try {
     const app = await createApp({ ...base.config, projectConfig: config.file })
-    const signIn = await app.inject({
-      method: 'POST',
-      url: '/api/collections/_superusers/auth-with-password',
-      payload: { identity: SUPERUSER_EMAIL, password: SUPERUSER_PASSWORD },
+    const project = await signedInTestApp(app, app.plinth.config, async () => {
+      await app.close()
+      await base.close()
+      config.remove()
     })
-    const token = signIn.json().token as string
-    return {
-      app,
-      config: app.plinth.config,
-      token,
-      file: config.file,
-      request({ auth, headers, ...options }) {
-        const bearer = auth === undefined ? token : auth
-        return app.inject({
-          ...options,
-          headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...headers },
-        })
-      },
-      async close() {
-        await app.close()
-        await base.close()
-        config.remove()
-      },
-    }
+    return { ...project, file: config.file }
   } catch (error) {
     await base.close()
     config.remove()

@@ -75,20 +75,27 @@ describe('loadConfig', () => {
     ['PLINTH_JOBS_CONCURRENCY', '0'],
     ['PLINTH_JOBS_POLL_INTERVAL_MS', '5'],
     ['PLINTH_JOBS_RETENTION_DAYS', 'a week'],
+    ['PLINTH_JOBS_LEASE_MARGIN_MS', '10'],
   ])('%s=%s stops start-up naming the key', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [key]: value })).toThrow(key)
   })
 
   test('reads the job worker settings, with defaults', () => {
-    expect(loadConfig({}).jobs).toEqual({ concurrency: 4, pollIntervalMs: 1000, retentionDays: 7 })
+    expect(loadConfig({}).jobs).toEqual({
+      concurrency: 4,
+      pollIntervalMs: 1000,
+      retentionDays: 7,
+      leaseMarginMs: 30_000,
+    })
     expect(
       loadConfig({
         PLINTH_JOBS_CONCURRENCY: '16',
         PLINTH_JOBS_POLL_INTERVAL_MS: '250',
         PLINTH_JOBS_RETENTION_DAYS: '30',
+        PLINTH_JOBS_LEASE_MARGIN_MS: '5000',
       }).jobs,
-    ).toEqual({ concurrency: 16, pollIntervalMs: 250, retentionDays: 30 })
+    ).toEqual({ concurrency: 16, pollIntervalMs: 250, retentionDays: 30, leaseMarginMs: 5000 })
   })
 
   test('explicit overrides win over the environment', () => {

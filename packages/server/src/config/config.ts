@@ -43,8 +43,12 @@ export interface PlinthConfig {
   webauthn: { rpId: string; origins: string[] }
   /** The project's plinth.config.ts (hooks, routes), or null for none. */
   projectConfig: string | null
-  /** The job worker: attempts at once in this process, idle polling in ms, days finished jobs are kept. */
-  jobs: { concurrency: number; pollIntervalMs: number; retentionDays: number }
+  /**
+   * The job worker: attempts at once in this process, idle polling in ms, days finished jobs
+   * are kept, and how long past an attempt's timeout another node takes over a job whose
+   * worker died.
+   */
+  jobs: { concurrency: number; pollIntervalMs: number; retentionDays: number; leaseMarginMs: number }
 }
 
 /** At most `max` requests per `windowMs` for one client. */
@@ -282,6 +286,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
       concurrency: integer(env, 'PLINTH_JOBS_CONCURRENCY', 4, 1, 100),
       pollIntervalMs: integer(env, 'PLINTH_JOBS_POLL_INTERVAL_MS', 1000, 10, 60_000),
       retentionDays: integer(env, 'PLINTH_JOBS_RETENTION_DAYS', 7, 1, 3650),
+      leaseMarginMs: integer(env, 'PLINTH_JOBS_LEASE_MARGIN_MS', 30_000, 100, 3_600_000),
     },
   }
 }

@@ -107,6 +107,7 @@ export async function createCore(config: PlinthConfig, options: CoreOptions = {}
       concurrency: config.jobs.concurrency,
       pollInterval: config.jobs.pollIntervalMs,
       retention: config.jobs.retentionDays * 24 * 60 * 60 * 1000,
+      leaseMargin: config.jobs.leaseMarginMs,
       stopTimeout: config.shutdownTimeoutMs,
     })
     const mailTransport = createMailer(config, log)

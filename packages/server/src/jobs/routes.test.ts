@@ -30,7 +30,9 @@ describe.each(testDialects)('/api/jobs on %s', (kind) => {
 
   beforeEach(async (context) => {
     if (shouldSkip(kind)) context.skip(postgresSkipReason())
-    t = await createTestApp(kind, { jobs: { concurrency: 4, pollIntervalMs: 10, retentionDays: 7 } })
+    t = await createTestApp(kind, {
+      jobs: { concurrency: 4, pollIntervalMs: 10, retentionDays: 7, leaseMarginMs: 30_000 },
+    })
   })
   afterEach(async () => t?.close())
 

@@ -84,7 +84,7 @@ export class ListQueryBuilder {
     query: Record<string, unknown>,
   ): ListQueries {
     const db = this.reader.dialect.db
-    const access = this.reader.access(caller, collection, 'listRule', { query })
+    const access = this.reader.access(caller, collection, 'list', { query })
     const conditions = access.kind === 'where' ? [access.condition] : []
     if (params.filter.trim() !== '')
       conditions.push(this.reader.compileFilter(caller, collection, params.filter, query))

@@ -11,10 +11,9 @@ import {
 } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
 import { BadRequestError } from '../errors/index.js'
-import type { Caller } from '../identity/index.js'
+import type { Caller, RecordOperation } from '../identity/index.js'
 import { compileFilter, compileSort } from '../query/index.js'
-import { type Access, checkAccess } from '../rules/index.js'
-import { assertKeyScope, keyReach } from './key-scope.js'
+import { type Access, authorize, keyReach } from '../rules/index.js'
 import { serializeRecord } from './serialize.js'
 import type { RecordData } from './types.js'
 import { relationIds } from './writer.js'
@@ -42,13 +41,8 @@ export class RecordReader {
     return { dialect: this.dialect, alias: ALIAS, collections: (name: string) => this.registry.get(name) }
   }
 
-  access(
-    caller: Caller,
-    collection: CollectionDefinition,
-    rule: 'listRule' | 'viewRule' | 'updateRule' | 'deleteRule',
-    request = {},
-  ): Access {
-    return checkAccess(caller, collection, rule, this.filterContext(), request)
+  access(caller: Caller, collection: CollectionDefinition, operation: RecordOperation, request = {}): Access {
+    return authorize(caller, collection, operation, this.filterContext(), request)
   }
 
   /** The columns of a record, from the table under the alias the rules compile against. */
@@ -226,8 +220,7 @@ export class RecordReader {
       if (ids.size === 0) continue
       let access: Access
       try {
-        assertKeyScope(caller, target, 'view')
-        access = this.access(caller, target, 'viewRule')
+        access = this.access(caller, target, 'view')
       } catch {
         continue // Not allowed to view the target collection: nothing is expanded, nothing revealed.
       }

@@ -4,11 +4,10 @@ import { type CollectionDefinition, type CollectionRegistry, isView } from '../c
 import type { Dialect } from '../db/index.js'
 import { NotFoundError, ReadOnlyCollectionError } from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
-import { assertRuleOpen } from '../rules/index.js'
+import { assertMayTry } from '../rules/index.js'
 import { CallerRecords } from './caller-records.js'
 import { applyProjection, parseFieldsParam } from './fields-param.js'
 import type { RecordHooks } from './hooks.js'
-import { assertKeyScope } from './key-scope.js'
 import type { ListParams } from './list-params.js'
 import { ListQueryBuilder } from './list-queries.js'
 import { type LoadedRecord, RecordReader } from './reader.js'
@@ -103,8 +102,7 @@ export class RecordService {
     db: Kysely<any> = this.dialect.db,
   ): Promise<ListPage> {
     const collection = this.collection(name)
-    assertKeyScope(caller, collection, 'list')
-    assertRuleOpen(caller, collection, 'listRule')
+    assertMayTry(caller, collection, 'list')
     const projection = this.projection(collection, caller, params.fields)
     const queries = this.#listQueries.queries(caller, collection, params, query)
     const found = (await db.executeQuery(queries.rows)).rows
@@ -133,9 +131,8 @@ export class RecordService {
     db: Kysely<any> = this.dialect.db,
   ): Promise<WriteResult> {
     const collection = this.collection(name)
-    assertKeyScope(caller, collection, 'view')
     // Before the field list is checked, so a closed collection does not tell its field names.
-    assertRuleOpen(caller, collection, 'viewRule')
+    assertMayTry(caller, collection, 'view')
     const projection = this.projection(collection, caller, options.fields)
     const row = await this.#views.find(caller, collection, id.toLowerCase(), query, db)
     if (!row) throw new NotFoundError()

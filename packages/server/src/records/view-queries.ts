@@ -45,7 +45,7 @@ export class ViewQueries {
       const kept = this.#kept.get(collection)?.get(key)
       if (kept) return kept
     }
-    const access = this.reader.access(caller, collection, 'viewRule', { query })
+    const access = this.reader.access(caller, collection, 'view', { query })
     if (access.kind === 'all') return undefined
     const statement = this.reader
       .select(this.reader.dialect.db, collection)

@@ -9,10 +9,9 @@ import { hashPassword } from '../crypto/index.js'
 import type { Dialect } from '../db/index.js'
 import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors/index.js'
 import { type Caller, superuser } from '../identity/index.js'
-import { assertRuleOpen, checkAccess } from '../rules/index.js'
+import { assertMayTry, authorize } from '../rules/index.js'
 import { cascadedDeletes, hasCascadingRelations } from './cascade.js'
 import { type AfterHookName, type BeforeHookName, RecordHooks } from './hooks.js'
-import { assertKeyScope } from './key-scope.js'
 import type { LoadedRecord, RecordReader } from './reader.js'
 import { ifMatchAllows } from './serialize.js'
 import type { ChangeListener, RecordChange, RecordData, WriteGuard } from './types.js'
@@ -83,8 +82,7 @@ export class WritePipeline {
     body: unknown,
     options: WriteOptions,
   ) {
-    assertKeyScope(caller, collection, action)
-    assertRuleOpen(caller, collection, action === 'create' ? 'createRule' : 'updateRule')
+    assertMayTry(caller, collection, action)
     const clean = validateBody(collection, body, {
       mode: action,
       isSuperuser: caller.isSuperuser,
@@ -110,7 +108,7 @@ export class WritePipeline {
       await this.runBefore('beforeCreate', trx, unit, caller, collection, record, null)
       clean = this.revalidate(collection, 'create', record, clean)
     }
-    const access = checkAccess(caller, collection, 'createRule', this.reader.filterContext(), {
+    const access = authorize(caller, collection, 'create', this.reader.filterContext(), {
       body,
       query: options.query,
     })
@@ -150,7 +148,7 @@ export class WritePipeline {
     const previous = stored
       ? (await this.reader.toRecords(trx, collection, [stored], superuser))[0]!
       : undefined
-    const access = this.reader.access(caller, collection, 'updateRule', {
+    const access = this.reader.access(caller, collection, 'update', {
       body,
       query: options.query,
       existing: previous,
@@ -184,8 +182,7 @@ export class WritePipeline {
     id: string,
     options: WriteOptions,
   ): Promise<void> {
-    assertKeyScope(caller, collection, 'delete')
-    const access = this.reader.access(caller, collection, 'deleteRule', { query: options.query })
+    const access = this.reader.access(caller, collection, 'delete', { query: options.query })
     const stored = await this.reader.findRowForWrite(
       trx,
       collection,

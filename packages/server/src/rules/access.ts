@@ -1,8 +1,9 @@
 import type { RawBuilder, SqlBool } from 'kysely'
 import type { CollectionDefinition, RuleName } from '../collections/index.js'
 import { ForbiddenError, UnauthorizedError } from '../errors/index.js'
-import type { Caller } from '../identity/index.js'
-import { compileFilter, type FilterContext } from '../query/index.js'
+import type { Caller, RecordOperation } from '../identity/index.js'
+import { compileFilter, type EvaluationContext, evaluateFilter, type FilterContext } from '../query/index.js'
+import { assertKeyScope, isInKeyScope } from './key-scope.js'
 
 export interface RuleRequest {
   body?: Record<string, unknown>
@@ -16,26 +17,94 @@ export interface RuleRequest {
  */
 export type Access = { kind: 'all' } | { kind: 'where'; condition: RawBuilder<SqlBool> }
 
-/** Fails fast, before any validation, when the rule is null and the caller no superuser. */
-export function assertRuleOpen(caller: Caller, collection: CollectionDefinition, rule: RuleName): void {
-  if (caller.isSuperuser || collection[rule] !== null) return
+/** The rule that decides each operation. */
+export const ruleOf: Readonly<Record<RecordOperation, RuleName>> = Object.freeze({
+  list: 'listRule',
+  view: 'viewRule',
+  create: 'createRule',
+  update: 'updateRule',
+  delete: 'deleteRule',
+})
+
+/**
+ * What may be known before any record is read: the API key's scopes cover the operation,
+ * and the rule is not null (superusers only). Fails fast, before any validation.
+ */
+export function assertMayTry(
+  caller: Caller,
+  collection: CollectionDefinition,
+  operation: RecordOperation,
+): void {
+  assertKeyScope(caller, collection, operation)
+  if (caller.isSuperuser || collection[ruleOf[operation]] !== null) return
   if (!caller.auth) throw new UnauthorizedError('Only superusers may do this; sign in as one.')
   throw new ForbiddenError('Only superusers may do this.')
 }
 
-export function checkAccess(
+/**
+ * The one access decision for a query: `assertMayTry`, then the rule as a condition for the
+ * WHERE clause. Lists, views, expand and every write ask it.
+ *
+ * @example
+ * const access = authorize(caller, posts, 'view', context)
+ * if (access.kind === 'where') query = query.where(access.condition)
+ */
+export function authorize(
   caller: Caller,
   collection: CollectionDefinition,
-  rule: RuleName,
+  operation: RecordOperation,
   context: Omit<FilterContext, 'collection' | 'canSeeHidden' | 'request' | 'now'>,
   request: RuleRequest = {},
 ): Access {
-  if (caller.isSuperuser) return { kind: 'all' }
-  assertRuleOpen(caller, collection, rule)
-  const expression = collection[rule] as string
-  if (expression.trim() === '') return { kind: 'all' }
-  const condition = compileFilter(expression, {
-    ...context,
+  assertMayTry(caller, collection, operation)
+  const expression = ruleText(caller, collection, operation)
+  if (expression === null) return { kind: 'all' }
+  return {
+    kind: 'where',
+    condition: compileFilter(expression, {
+      ...context,
+      ...ruleContext(caller, collection, request),
+    }),
+  }
+}
+
+/**
+ * The same decision for one record in memory, where there is no query to add it to
+ * (realtime events, GraphQL resolvers): the record as the API shows it to a superuser.
+ * Relation paths in the rule read related records through `context.lookup`.
+ *
+ * @example
+ * if (allows(caller, posts, 'view', record, { collections: (name) => registry.get(name) })) send(record)
+ */
+export function allows(
+  caller: Caller,
+  collection: CollectionDefinition,
+  operation: RecordOperation,
+  record: Record<string, unknown>,
+  context: Pick<EvaluationContext, 'collections' | 'lookup' | 'records'>,
+  request: RuleRequest = {},
+): boolean {
+  if (!isInKeyScope(caller, collection, operation)) return false
+  if (!caller.isSuperuser && collection[ruleOf[operation]] === null) return false
+  const expression = ruleText(caller, collection, operation)
+  if (expression === null) return true
+  return evaluateFilter(expression, record, { ...context, ...ruleContext(caller, collection, request) })
+}
+
+/** The rule's filter, or null when it lets the caller do everything. */
+function ruleText(
+  caller: Caller,
+  collection: CollectionDefinition,
+  operation: RecordOperation,
+): string | null {
+  if (caller.isSuperuser) return null
+  const expression = collection[ruleOf[operation]] as string
+  return expression.trim() === '' ? null : expression
+}
+
+/** Rules are written by superusers: trusted, with the caller's identity and the request's values. */
+function ruleContext(caller: Caller, collection: CollectionDefinition, request: RuleRequest) {
+  return {
     collection,
     canSeeHidden: true,
     now: new Date(),
@@ -45,6 +114,5 @@ export function checkAccess(
       query: request.query ?? {},
       existing: request.existing,
     },
-  })
-  return { kind: 'where', condition }
+  }
 }

@@ -1,2 +1,10 @@
-export { type Access, assertRuleOpen, checkAccess, type RuleRequest } from './access.js'
+export {
+  type Access,
+  allows,
+  assertMayTry,
+  authorize,
+  type RuleRequest,
+  ruleOf,
+} from './access.js'
 export { checkRules } from './definition-check.js'
+export { keyReach } from './key-scope.js'

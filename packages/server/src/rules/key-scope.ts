@@ -3,7 +3,11 @@ import { ForbiddenError } from '../errors/index.js'
 import type { Caller, RecordOperation } from '../identity/index.js'
 
 /** Whether the caller's API key grants the operation on the collection; always true without a key. */
-function isInKeyScope(caller: Caller, collection: CollectionDefinition, operation: RecordOperation): boolean {
+export function isInKeyScope(
+  caller: Caller,
+  collection: CollectionDefinition,
+  operation: RecordOperation,
+): boolean {
   if (!caller.apiKey) return true
   return caller.apiKey.scopes.some(
     (scope) =>

@@ -250,6 +250,78 @@ describe('plinth serve --dev', () => {
   })
 })
 
+describe('hook errors in the log', () => {
+  test('name the request id and leave the stack out of the answer', async () => {
+    const config = writeProjectConfig(`
+export default {
+  hooks: {
+    '*': {
+      beforeCreate({ record }) { if (record.title === 'before') throw new Error('before-hook broke: detail 1') },
+      afterCreate({ record }) { if (record.title === 'after') throw new Error('after-hook broke: detail 2') },
+    },
+  },
+}
+`)
+    const dataDir = `${config.file}.data`
+    const server = await startServer(['--config', config.file, '--dir', dataDir], {
+      PLINTH_RATE_LIMITS: 'off',
+      PLINTH_LOG_FORMAT: 'json',
+    })
+    try {
+      const superuser = { email: 'root@example.com', password: 'a long password 1' }
+      const setup = server.output().match(/#token=([\w-]+)/)?.[1]
+      const post = (path: string, body: object, headers: Record<string, string> = {}) =>
+        fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        })
+      expect(
+        (await post('/api/setup', { token: setup, ...superuser, passwordConfirm: superuser.password })).ok,
+      ).toBe(true)
+      const { token } = (await (
+        await post('/api/collections/_superusers/auth-with-password', {
+          identity: superuser.email,
+          password: superuser.password,
+        })
+      ).json()) as { token: string }
+      const auth = { authorization: `Bearer ${token}` }
+      await post(
+        '/api/collections',
+        { name: 'items', fields: [{ name: 'title', type: 'text' }], createRule: '' },
+        auth,
+      )
+      const before = await post(
+        '/api/collections/items/records',
+        { title: 'before' },
+        { 'x-request-id': 'req-before-1' },
+      )
+      expect(before.status).toBe(500)
+      const answer = await before.text()
+      expect(answer).not.toContain('detail 1')
+      expect(answer).toContain('req-before-1')
+      const after = await post(
+        '/api/collections/items/records',
+        { title: 'after' },
+        { 'x-request-id': 'req-after-1' },
+      )
+      expect(after.status).toBe(201)
+      await eventually(async () => {
+        const lines = server
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('broke: detail'))
+        expect(lines.some((line) => line.includes('"reqId":"req-before-1"'))).toBe(true)
+        expect(lines.some((line) => line.includes('"reqId":"req-after-1"'))).toBe(true)
+      })
+    } finally {
+      server.child.kill('SIGTERM')
+      await server.exited
+      config.remove()
+    }
+  })
+})
+
 async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {

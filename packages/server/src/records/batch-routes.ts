@@ -47,7 +47,11 @@ function decodeId(id: string): string {
 }
 
 /** One request of a batch as a call on the write scope. */
-async function run(scope: WriteScope, request: BatchRequest): Promise<{ status: number; body: unknown }> {
+async function run(
+  scope: WriteScope,
+  request: BatchRequest,
+  requestId: string,
+): Promise<{ status: number; body: unknown }> {
   const url = parseUrl(request.url)
   const match = RECORDS_URL.exec(url.pathname)
   const method = request.method.toUpperCase()
@@ -59,7 +63,7 @@ async function run(scope: WriteScope, request: BatchRequest): Promise<{ status: 
     ([name]) => name.toLowerCase() === 'if-match',
   )?.[1]
   if (method === 'POST' && id === undefined) {
-    const result = await scope.create(collection, request.body, { ...read, query })
+    const result = await scope.create(collection, request.body, { ...read, query, requestId })
     return { status: 201, body: result.record }
   }
   if (method === 'PATCH' && id !== undefined) {
@@ -67,11 +71,12 @@ async function run(scope: WriteScope, request: BatchRequest): Promise<{ status: 
       ...read,
       ifMatch,
       query,
+      requestId,
     })
     return { status: 200, body: result.record }
   }
   if (method === 'DELETE' && id !== undefined) {
-    await scope.delete(collection, decodeId(id), { ifMatch, query })
+    await scope.delete(collection, decodeId(id), { ifMatch, query, requestId })
     return { status: 204, body: null }
   }
   throw new BadRequestError(
@@ -91,7 +96,7 @@ export async function batchRoutes(app: FastifyInstance, options: { records: Reco
           const results: Array<{ status: number; body: unknown }> = []
           // The database may run the whole batch again after a conflict with another write.
           for (index = 0; index < request.body.requests.length; index++)
-            results.push(await run(scope, request.body.requests[index]!))
+            results.push(await run(scope, request.body.requests[index]!, request.id))
           return results
         })
       } catch (error) {

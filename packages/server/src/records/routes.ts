@@ -31,6 +31,7 @@ export async function recordsRoutes(
     const result = await records.create(request.caller, request.params.collection, request.body, {
       ...read,
       query: request.query,
+      requestId: request.id,
     })
     reply.header('location', `/api/collections/${request.params.collection}/records/${result.record.id}`)
     return sendRecord(reply, result, 201)
@@ -64,6 +65,7 @@ export async function recordsRoutes(
           ...parseReadParams(request.query),
           ifMatch: ifMatch(request),
           query: request.query,
+          requestId: request.id,
         },
       )
       return sendRecord(reply, result)
@@ -77,6 +79,7 @@ export async function recordsRoutes(
       await records.delete(request.caller, request.params.collection, request.params.id, {
         ifMatch: ifMatch(request),
         query: request.query,
+        requestId: request.id,
       })
       return reply.code(204).send()
     },

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { v7 as uuidv7 } from 'uuid'
-import { systemCaller, upsertSuperuser } from '../dist/auth/index.js'
+import { upsertSuperuser } from '../dist/auth/index.js'
 import { loadConfig } from '../dist/config/index.js'
 import { createCore } from '../dist/core/index.js'
 import { randomToken } from '../dist/crypto/index.js'
+import { superuser } from '../dist/identity/index.js'
 
 export const SUPERUSER = { email: 'bench@example.com', password: 'bench-password-1234' }
 export const MEMBER = { email: 'member-1@example.com', password: 'member-password-1234' }
@@ -101,7 +102,7 @@ function relatedRows({ count, label, relation, parentIds, random }) {
  * changes nothing for the bench, which signs in as the first one only.
  */
 async function seedMembers(plinth, count) {
-  const { record } = await plinth.records.create(systemCaller, 'members', {
+  const { record } = await plinth.records.create(superuser, 'members', {
     email: MEMBER.email,
     password: MEMBER.password,
     passwordConfirm: MEMBER.password,

@@ -56,5 +56,5 @@ export { REFRESH_TOKENS_TABLE, SESSIONS_TABLE, SessionStore } from './sessions.j
 export { createSetupLink, SETUP_TOKENS_TABLE } from './setup.js'
 export { type SecondFactorGate, SignIn, type SignInMethod, type SignInResult } from './sign-in.js'
 export { KEYS_TABLE, SigningKeys } from './signing-keys.js'
-export { countSuperusers, superusersDefinition, systemCaller, upsertSuperuser } from './superusers.js'
+export { countSuperusers, superusersDefinition, upsertSuperuser } from './superusers.js'
 export { SUPERUSERS, TokenService } from './tokens.js'

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely'
 import { randomToken, sha256 } from '../crypto/index.js'
 import { ConflictError, UnauthorizedError } from '../errors/index.js'
+import { superuser } from '../identity/index.js'
 import type { RecordService } from '../records/index.js'
-import { countSuperusers, systemCaller } from './superusers.js'
+import { countSuperusers } from './superusers.js'
 import { SUPERUSERS } from './tokens.js'
 
 export const SETUP_TOKENS_TABLE = '_setup_tokens'
@@ -26,7 +27,7 @@ export async function createSetupLink(db: Kysely<any>, publicUrl: string): Promi
 
 /** Spends the setup token and creates the first superuser, all in one transaction. */
 export async function completeSetup(records: RecordService, token: string, body: Record<string, unknown>) {
-  return records.batch(systemCaller, async (scope) => {
+  return records.batch(superuser, async (scope) => {
     const trx = scope.db
     if ((await countSuperusers(trx)) > 0)
       throw new ConflictError('setup_done', 'A superuser exists already; sign in instead.')

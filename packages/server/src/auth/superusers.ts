@@ -1,11 +1,8 @@
 import type { Kysely } from 'kysely'
 import { type CollectionDefinition, systemFieldsFor } from '../collections/index.js'
-import { type Caller, superuser } from '../identity/index.js'
+import { superuser } from '../identity/index.js'
 import type { RecordService } from '../records/index.js'
 import { SUPERUSERS } from './tokens.js'
-
-/** Acts with every right: the CLI and the first-run setup use it. */
-export const systemCaller: Caller = superuser
 
 /** The built-in auth collection of superusers; its rules stay null (superusers only). */
 export function superusersDefinition(now: string): CollectionDefinition {
@@ -42,7 +39,7 @@ export async function upsertSuperuser(
   password: string,
 ): Promise<'created' | 'updated'> {
   const normalized = email.trim().normalize('NFC').toLowerCase()
-  const existing = await records.list(systemCaller, SUPERUSERS, {
+  const existing = await records.list(superuser, SUPERUSERS, {
     page: 1,
     perPage: 1,
     filter: `email = ${JSON.stringify(normalized)}`,
@@ -52,9 +49,9 @@ export async function upsertSuperuser(
   const body = { password, passwordConfirm: password }
   const first = existing.items[0]
   if (first) {
-    await records.update(systemCaller, SUPERUSERS, first.id as string, body)
+    await records.update(superuser, SUPERUSERS, first.id as string, body)
     return 'updated'
   }
-  await records.create(systemCaller, SUPERUSERS, { email, ...body, verified: true })
+  await records.create(superuser, SUPERUSERS, { email, ...body, verified: true })
   return 'created'
 }

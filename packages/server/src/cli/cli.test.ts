@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
-import { systemCaller } from '../auth/index.js'
 import { loadConfig, type PlinthConfig } from '../config/index.js'
 import { type Core, createCore } from '../core/index.js'
 import { createApp } from '../http/index.js'
+import { superuser } from '../identity/index.js'
 import { freshPostgresUrl, postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { CLI } from '../test-support/server-process.js'
 
@@ -357,8 +357,8 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
     const { args, config, file } = await deployment()
     await plinth('schema', 'import', file('blog.json', blog), ...args)
     const id = await withServices(config, async ({ records }) => {
-      const author = await records.create(systemCaller, 'authors', { name: 'Ada' })
-      const post = await records.create(systemCaller, 'posts', { title: 'Hello', author: author.record.id })
+      const author = await records.create(superuser, 'authors', { name: 'Ada' })
+      const post = await records.create(superuser, 'posts', { title: 'Hello', author: author.record.id })
       return String(post.record.id)
     })
     const exported = JSON.parse((await plinth('schema', 'export', ...args)).stdout)
@@ -377,7 +377,7 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
     expect(imported.code, imported.stderr).toBe(0)
     expect(imported.stdout).toContain('Renamed collection posts to articles.\n')
     expect((await plinth('schema', 'diff', path, ...args)).stdout).toBe('No differences.\n')
-    const stored = await withServices(config, ({ records }) => records.view(systemCaller, 'articles', id))
+    const stored = await withServices(config, ({ records }) => records.view(superuser, 'articles', id))
     expect(stored.record).toMatchObject({ id, headline: 'Hello' })
   })
 
@@ -385,9 +385,9 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
     const { args, config, file } = await deployment()
     await plinth('schema', 'import', file('blog.json', blog), ...args)
     await withServices(config, async ({ records }) => {
-      const author = await records.create(systemCaller, 'authors', { name: 'Ada' })
+      const author = await records.create(superuser, 'authors', { name: 'Ada' })
       for (let i = 0; i < 2; i++)
-        await records.create(systemCaller, 'posts', { title: 'Same', author: author.record.id })
+        await records.create(superuser, 'posts', { title: 'Same', author: author.record.id })
     })
     const file2 = JSON.parse(blog)
     file2.collections[1].indexes.push({ id: 'i_title', fields: ['title'], unique: true })

@@ -55,13 +55,8 @@ export interface Core {
 /** How often each node asks whether the collections changed elsewhere (the CLI, other nodes). */
 const SCHEMA_POLL_MS = 500
 
-export interface CoreOptions {
-  /** A logger to share (the HTTP app passes none and uses the core's). */
-  log?: Logger
-}
-
 /** Opens the database, brings Plinth's own tables up to date and loads the collections. */
-export async function openStorage(config: PlinthConfig) {
+async function openStorage(config: PlinthConfig) {
   const dialect = await openDatabase(config)
   const registry = new CollectionRegistry()
   const collections = new CollectionService(dialect, registry, checkRules(dialect))
@@ -81,11 +76,11 @@ export async function openStorage(config: PlinthConfig) {
  *
  * @example
  * const core = await createCore(loadConfig(process.env))
- * await core.records.create(systemCaller, 'posts', { title: 'Hello' })
+ * await core.records.create(superuser, 'posts', { title: 'Hello' })
  * await core.close()
  */
-export async function createCore(config: PlinthConfig, options: CoreOptions = {}): Promise<Core> {
-  const log = options.log ?? (await createLogger(config))
+export async function createCore(config: PlinthConfig): Promise<Core> {
+  const log = await createLogger(config)
   const { dialect, registry, collections } = await openStorage(config)
   try {
     const instanceSecret = loadInstanceSecret(config.secret, config.dataDir)

@@ -1,2 +1,2 @@
-export { type Core, type CoreOptions, createCore, openStorage, setupLinkFor } from './core.js'
+export { type Core, createCore, setupLinkFor } from './core.js'
 export { isPrettyLog, loggerOptions, redactUrl } from './logging.js'

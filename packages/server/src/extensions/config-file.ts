@@ -3,12 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import { HOOK_NAMES } from '../records/index.js'
 import type { PlinthProjectConfig, RouteDefinition } from './define-config.js'
 
-export const CONFIG_FILE_NAMES = [
-  'plinth.config.ts',
-  'plinth.config.mts',
-  'plinth.config.js',
-  'plinth.config.mjs',
-]
+const CONFIG_FILE_NAMES = ['plinth.config.ts', 'plinth.config.mts', 'plinth.config.js', 'plinth.config.mjs']
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
 const TOP_LEVEL_KEYS = new Set(['hooks', 'routes', 'jobs', 'cron'])
 

@@ -5,7 +5,7 @@
  * @example
  * const project = await loadConfigFile('plinth.config.ts', (name) => registry.get(name) !== undefined)
  */
-export { CONFIG_FILE_NAMES, findConfigFile, loadConfigFile, ProjectConfigError } from './config-file.js'
+export { findConfigFile, loadConfigFile, ProjectConfigError } from './config-file.js'
 export {
   type CollectionHooks,
   defineConfig,
@@ -22,5 +22,5 @@ export {
   type RouteContext,
   type RouteDefinition,
 } from './define-config.js'
-export { type ProjectRoutesOptions, projectRoutes } from './routes.js'
+export { projectRoutes } from './routes.js'
 export { collectionTypes } from './typegen.js'

@@ -56,7 +56,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
 }
 
 /** Binds the routes onto a core; closing the app closes the core. */
-export async function buildHttpApp(core: Core): Promise<FastifyInstance> {
+async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   const { config, dialect, registry, collections, records, auth, box } = core
   const csrf = new CsrfTokens(core.instanceSecret)
   const lifecycle: Lifecycle = { isDraining: false }

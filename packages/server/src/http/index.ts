@@ -1,1 +1,1 @@
-export { buildHttpApp, createApp, type Plinth } from './app.js'
+export { createApp, type Plinth } from './app.js'

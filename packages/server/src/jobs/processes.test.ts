@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { loadConfig } from '../config/index.js'
 import { type Core, createCore } from '../core/index.js'
 import { freshPostgresUrl, postgresSkipReason, shouldSkip } from '../test-support/databases.js'
@@ -87,6 +87,9 @@ describe('two Plinth processes sharing one PostgreSQL', () => {
     return core.dialect.db.selectFrom('runs').select(['job', 'pid']).where('n', '=', n).execute()
   }
 
+  beforeEach((context) => {
+    if (skip) context.skip(postgresSkipReason())
+  })
   afterAll(async () => {
     for (const server of servers) {
       server.child.kill('SIGTERM')
@@ -98,9 +101,7 @@ describe('two Plinth processes sharing one PostgreSQL', () => {
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })
   })
 
-  if (skip) test.skip(`PostgreSQL: ${postgresSkipReason()}`, () => {})
-
-  test.skipIf(skip)('each job runs exactly once while both processes compete for the queue', async () => {
+  test('each job runs exactly once while both processes compete for the queue', async () => {
     for (let n = 0; n < JOBS; n++) await core.jobs.enqueue('work', { n })
     const db = core.dialect.db
     const deadline = Date.now() + 30_000
@@ -119,35 +120,32 @@ describe('two Plinth processes sharing one PostgreSQL', () => {
     expect(states.every((job) => job.state === 'succeeded')).toBe(true)
   })
 
-  test.skipIf(skip)(
-    'a job whose worker is killed (SIGKILL) runs again on another node once its lease expires',
-    async () => {
-      const id = await core.jobs.enqueue('hang', {}, { timeout: 3_000, maxAttempts: 2, backoff: 10 })
-      const deadline = Date.now() + 15_000
-      let started = await rowsOf(-1)
-      while (started.length === 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50))
-        started = await rowsOf(-1)
-      }
-      expect(started).toHaveLength(1)
-      const holder = servers.find((server) => server.child.pid === started[0]!.pid)!
-      holder.child.kill('SIGKILL')
-      await holder.exited
-      servers.splice(servers.indexOf(holder), 1, await worker())
-      let finished = await rowsOf(-2)
-      while (finished.length === 0 && Date.now() < deadline + 15_000) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
-        finished = await rowsOf(-2)
-      }
-      expect(finished).toHaveLength(1)
-      expect(finished[0]!.job).toBe(id)
-      expect(finished[0]!.pid).not.toBe(holder.child.pid)
-      const job = await core.jobs.get(id!)
-      expect(job).toMatchObject({ state: 'succeeded', attempts: 2 })
-    },
-  )
+  test('a job whose worker is killed (SIGKILL) runs again on another node once its lease expires', async () => {
+    const id = await core.jobs.enqueue('hang', {}, { timeout: 3_000, maxAttempts: 2, backoff: 10 })
+    const deadline = Date.now() + 15_000
+    let started = await rowsOf(-1)
+    while (started.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      started = await rowsOf(-1)
+    }
+    expect(started).toHaveLength(1)
+    const holder = servers.find((server) => server.child.pid === started[0]!.pid)!
+    holder.child.kill('SIGKILL')
+    await holder.exited
+    servers.splice(servers.indexOf(holder), 1, await worker())
+    let finished = await rowsOf(-2)
+    while (finished.length === 0 && Date.now() < deadline + 15_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      finished = await rowsOf(-2)
+    }
+    expect(finished).toHaveLength(1)
+    expect(finished[0]!.job).toBe(id)
+    expect(finished[0]!.pid).not.toBe(holder.child.pid)
+    const job = await core.jobs.get(id!)
+    expect(job).toMatchObject({ state: 'succeeded', attempts: 2 })
+  })
 
-  test.skipIf(skip)('a cron schedule fires once per tick across both processes', async () => {
+  test('a cron schedule fires once per tick across both processes', async () => {
     const db = core.dialect.db
     await new Promise((resolve) => setTimeout(resolve, 3_500))
     const ticks = await db

@@ -40,8 +40,7 @@ export class CallerRecords {
 
   async list(collection: string, options: ListOptions = {}): Promise<ListPage> {
     const query: Record<string, string> = {}
-    for (const [name, value] of Object.entries(options))
-      if (value !== undefined) query[name] = typeof value === 'boolean' ? String(value) : String(value)
+    for (const [name, value] of Object.entries(options)) if (value !== undefined) query[name] = String(value)
     return this.service.list(this.caller, collection, parseListParams(query), {}, this.db)
   }
 

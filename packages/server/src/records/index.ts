@@ -1,20 +1,10 @@
 export { batchRoutes, MAX_BATCH_REQUESTS } from './batch-routes.js'
 export { CallerRecords, type ListOptions } from './caller-records.js'
-export {
-  type AfterHookName,
-  type BeforeHookName,
-  HOOK_NAMES,
-  type HookName,
-  type HookSet,
-  type RecordHook,
-  type RecordHookBase,
-  type RecordHookEvent,
-  RecordHooks,
-} from './hooks.js'
+export { HOOK_NAMES, type HookName, type RecordHookBase } from './hooks.js'
 export { DEFAULT_PER_PAGE, type ListParams, MAX_PER_PAGE, parseListParams } from './list-params.js'
 export { MAX_EXPAND_DEPTH } from './reader.js'
 export { recordsRoutes } from './routes.js'
-export { type HookContextFactory, RecordService, type WriteResult, type WriteScope } from './service.js'
+export { RecordService, type WriteResult, type WriteScope } from './service.js'
 export type {
   ChangeListener,
   ListPage,
@@ -22,4 +12,3 @@ export type {
   RecordData,
   WriteGuard,
 } from './types.js'
-export type { WriteOptions } from './write-pipeline.js'

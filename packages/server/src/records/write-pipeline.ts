@@ -10,7 +10,7 @@ import type { Dialect } from '../db/index.js'
 import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors/index.js'
 import { type Caller, superuser } from '../identity/index.js'
 import { assertMayTry, authorize } from '../rules/index.js'
-import { cascadedDeletes, hasCascadingRelations } from './cascade.js'
+import { cascadedDeletes } from './cascade.js'
 import { type AfterHookName, type BeforeHookName, RecordHooks } from './hooks.js'
 import type { LoadedRecord, RecordReader } from './reader.js'
 import { ifMatchAllows } from './serialize.js'
@@ -193,9 +193,10 @@ export class WritePipeline {
     if (!ifMatchAllows(options.ifMatch, stored._version)) throw new PreconditionFailedError()
     const previous = (await this.reader.toRecords(trx, collection, [stored], superuser))[0]!
     await this.runBefore('beforeDelete', trx, unit, caller, collection, previous, previous)
-    const cascaded = hasCascadingRelations(this.registry, collection)
-      ? await this.cascadeBefore(trx, unit, caller, collection, id)
-      : []
+    const cascaded =
+      this.registry.cascadingInto(collection.name).length > 0
+        ? await this.cascadeBefore(trx, unit, caller, collection, id)
+        : []
     await this.#writer.delete(trx, collection, id)
     for (const removed of cascaded) {
       await this.notify(trx, { action: 'delete', ...removed, previous: removed.record, written: [] })

@@ -18,7 +18,7 @@ export interface RuleRequest {
 export type Access = { kind: 'all' } | { kind: 'where'; condition: RawBuilder<SqlBool> }
 
 /** The rule that decides each operation. */
-export const ruleOf: Readonly<Record<RecordOperation, RuleName>> = Object.freeze({
+const ruleOf: Readonly<Record<RecordOperation, RuleName>> = Object.freeze({
   list: 'listRule',
   view: 'viewRule',
   create: 'createRule',

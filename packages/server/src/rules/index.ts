@@ -4,7 +4,6 @@ export {
   assertMayTry,
   authorize,
   type RuleRequest,
-  ruleOf,
 } from './access.js'
 export { checkRules } from './definition-check.js'
 export { keyReach } from './key-scope.js'

@@ -2,12 +2,11 @@ import type { Kysely } from 'kysely'
 import type { CollectionDefinition, LinkKind } from '../../collections/index.js'
 import { verifyPassword } from '../../crypto/index.js'
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../errors/index.js'
-import type { Caller } from '../../identity/index.js'
+import { type Caller, superuser } from '../../identity/index.js'
 import type { RecordService } from '../../records/index.js'
 import type { AuditLog } from '../audit.js'
 import type { Lockout } from '../lockout.js'
 import type { SessionStore } from '../sessions.js'
-import { systemCaller } from '../superusers.js'
 import { type Account, accountByEmail, accountById, normalizeEmail } from './accounts.js'
 import type { AuthTokenStore, StoredToken, TokenPurpose } from './auth-tokens.js'
 import { linkBase, linkWithToken } from './links.js'
@@ -62,7 +61,7 @@ export class LinkFlows {
 
   async confirmVerification(collection: CollectionDefinition, token: string): Promise<void> {
     const { stored, account } = await this.redeemable(collection, token, 'verification')
-    await this.deps.records.batch(systemCaller, async (scope) => {
+    await this.deps.records.batch(superuser, async (scope) => {
       if (!(await this.deps.tokens.spend(scope.db, stored))) throw invalidToken()
       if (!account.verified) await scope.update(collection.name, account.id, { verified: true })
       await this.deps.audit.record(
@@ -90,7 +89,7 @@ export class LinkFlows {
     ip: string,
   ): Promise<void> {
     const { stored, account } = await this.redeemable(collection, body.token, 'passwordReset')
-    await this.deps.records.batch(systemCaller, async (scope) => {
+    await this.deps.records.batch(superuser, async (scope) => {
       if (!(await this.deps.tokens.spend(scope.db, stored))) throw invalidToken()
       await scope.update(collection.name, account.id, {
         password: body.password,
@@ -166,7 +165,7 @@ export class LinkFlows {
       })
     }
     const newEmail = stored.data.newEmail!
-    await this.deps.records.batch(systemCaller, async (scope) => {
+    await this.deps.records.batch(superuser, async (scope) => {
       if (!(await this.deps.tokens.spend(scope.db, stored))) throw invalidToken()
       await scope.update(
         collection.name,

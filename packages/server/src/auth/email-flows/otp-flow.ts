@@ -4,11 +4,11 @@ import type { Kysely } from 'kysely'
 import { type CollectionDefinition, OTP_LENGTH } from '../../collections/index.js'
 import { constantTimeEqual, randomToken, sha256 } from '../../crypto/index.js'
 import { BadRequestError } from '../../errors/index.js'
+import { superuser } from '../../identity/index.js'
 import type { RecordService } from '../../records/index.js'
 import type { AuditLog } from '../audit.js'
 import type { Lockout } from '../lockout.js'
 import type { SignIn, SignInResult } from '../sign-in.js'
-import { systemCaller } from '../superusers.js'
 import { accountByEmail, accountById, normalizeEmail } from './accounts.js'
 import type { AuthTokenStore } from './auth-tokens.js'
 import type { Postbox } from './postbox.js'
@@ -95,7 +95,7 @@ export class OtpFlow {
       throw wrongCode()
     }
     const recordId = stored.recordId
-    await this.deps.records.batch(systemCaller, async (scope) => {
+    await this.deps.records.batch(superuser, async (scope) => {
       if (!(await this.deps.tokens.spend(scope.db, stored))) throw wrongCode()
       const account = await accountById(scope.db, collection, recordId)
       if (!account || account.email !== stored.data.email) throw wrongCode()

@@ -3,11 +3,10 @@ import type { Kysely } from 'kysely'
 import type { CollectionDefinition } from '../../collections/index.js'
 import { randomToken } from '../../crypto/index.js'
 import { BadRequestError, ForbiddenError, PlinthError, ValidationError } from '../../errors/index.js'
-import { anonymous, type Caller } from '../../identity/index.js'
+import { anonymous, type Caller, superuser } from '../../identity/index.js'
 import type { RecordService } from '../../records/index.js'
 import type { AuditLog } from '../audit.js'
 import type { SignIn, SignInResult } from '../sign-in.js'
-import { systemCaller } from '../superusers.js'
 import { type ExternalAuth, type ExternalAuthStore, externalAuthView } from './external-auths.js'
 import type { ProviderProfile } from './presets.js'
 import { type ProviderClient, ProviderError } from './provider-client.js'
@@ -262,7 +261,7 @@ export class OAuth2SignIn {
       // becomes verified and that password stops working (and its sessions end).
       if (!existing.verified) {
         const password = randomToken(32)
-        await records.update(systemCaller, collection.name, recordId, {
+        await records.update(superuser, collection.name, recordId, {
           verified: true,
           password,
           passwordConfirm: password,
@@ -289,8 +288,7 @@ export class OAuth2SignIn {
       )
       return id
     })
-    if (profile.emailVerified)
-      await records.update(systemCaller, collection.name, recordId, { verified: true })
+    if (profile.emailVerified) await records.update(superuser, collection.name, recordId, { verified: true })
     return { recordId, isNew: true }
   }
 }

@@ -15,6 +15,8 @@ const layers = [
   ['records'],
   ['mail', 'security'],
   ['auth'],
+  ['events'],
+  ['realtime'],
   ['idempotency'],
   ['openapi'],
   ['extensions'],

@@ -12,6 +12,7 @@ export { HookError, PlinthError } from './errors/index.js'
 export {
   type CollectionHooks,
   defineConfig,
+  type EventHandlerDefinition,
   type ExtensionServices,
   type Hook,
   type HookEvent,

@@ -49,6 +49,31 @@ export interface PlinthConfig {
    * worker died.
    */
   jobs: { concurrency: number; pollIntervalMs: number; retentionDays: number; leaseMarginMs: number }
+  /** The outbox and what delivers it. */
+  events: EventsConfig
+  webhooks: WebhooksConfig
+}
+
+export interface EventsConfig {
+  /** How often a node looks for events other nodes wrote, in ms (its own commits wake it at once). */
+  pollIntervalMs: number
+  /** Days events are kept: the window in which realtime clients resume without a reset. */
+  retentionDays: number
+  /** Message brokers that receive every event; null leaves one off. */
+  amqpUrl: string | null
+  natsUrl: string | null
+  mqttUrl: string | null
+}
+
+export interface WebhooksConfig {
+  /** Lets endpoints on private, loopback and link-local addresses be called. */
+  allowPrivate: boolean
+  /** Attempts of one delivery before it is dead-lettered. */
+  maxAttempts: number
+  /** The first retry's delay in ms; each later one doubles it (with jitter). */
+  retryBaseMs: number
+  /** How long one attempt may take, in ms. */
+  timeoutMs: number
 }
 
 /** At most `max` requests per `windowMs` for one client. */
@@ -288,5 +313,34 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
       retentionDays: integer(env, 'PLINTH_JOBS_RETENTION_DAYS', 7, 1, 3650),
       leaseMarginMs: integer(env, 'PLINTH_JOBS_LEASE_MARGIN_MS', 30_000, 100, 3_600_000),
     },
+    events: overrides.events ?? {
+      pollIntervalMs: integer(env, 'PLINTH_EVENTS_POLL_INTERVAL_MS', 250, 10, 60_000),
+      retentionDays: integer(env, 'PLINTH_EVENTS_RETENTION_DAYS', 7, 1, 3650),
+      amqpUrl: brokerUrl(env, 'PLINTH_EVENTS_AMQP_URL', ['amqp:', 'amqps:']),
+      natsUrl: brokerUrl(env, 'PLINTH_EVENTS_NATS_URL', ['nats:', 'tls:']),
+      mqttUrl: brokerUrl(env, 'PLINTH_EVENTS_MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+    },
+    webhooks: overrides.webhooks ?? {
+      allowPrivate: flag(env, 'PLINTH_WEBHOOKS_ALLOW_PRIVATE'),
+      maxAttempts: integer(env, 'PLINTH_WEBHOOKS_MAX_ATTEMPTS', 15, 1, 50),
+      retryBaseMs: integer(env, 'PLINTH_WEBHOOKS_RETRY_BASE_MS', 10_000, 10, 3_600_000),
+      timeoutMs: integer(env, 'PLINTH_WEBHOOKS_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
   }
+}
+
+function brokerUrl(env: Env, key: string, protocols: string[]): string | null {
+  const raw = env[key]?.trim()
+  if (!raw) return null
+  if (!URL.canParse(raw) || !protocols.includes(new URL(raw).protocol))
+    throw new ConfigError(key, `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+  return raw
+}
+
+function flag(env: Env, key: string): boolean {
+  const raw = env[key]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return false
+  if (raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0') return false
+  throw new ConfigError(key, `expected true or false, got "${env[key]}"`)
 }

@@ -10,6 +10,7 @@ import { CollectionRegistry, CollectionService } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
 import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
+import { EventDispatcher, eventJobs, outboxListener } from '../events/index.js'
 import {
   type ExtensionServices,
   type JobContext,
@@ -43,6 +44,8 @@ export interface Core {
   readonly mailer: Mailer
   /** Durable jobs and cron; the HTTP app starts the worker, one-off commands only enqueue. */
   readonly jobs: JobQueue<Omit<JobContext, keyof JobInfo>>
+  /** Hands the outbox's events to realtime, webhooks, brokers and event jobs; the HTTP app starts it. */
+  readonly events: EventDispatcher
   /** The instance secret's box, for values kept encrypted in the database. */
   readonly box: SecretBox
   readonly instanceSecret: string
@@ -54,6 +57,8 @@ export interface Core {
 
 /** How often each node asks whether the collections changed elsewhere (the CLI, other nodes). */
 const SCHEMA_POLL_MS = 500
+const DAY_MS = 24 * 60 * 60 * 1000
+const PRUNE_EVENTS_JOB = 'plinth.events.prune'
 
 /** Opens the database, brings Plinth's own tables up to date and loads the collections. */
 async function openStorage(config: PlinthConfig) {
@@ -86,6 +91,13 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
     const instanceSecret = loadInstanceSecret(config.secret, config.dataDir)
     const box = new SecretBox(instanceSecret)
     const records = new RecordService(dialect, registry, { log })
+    records.onChange(outboxListener(dialect))
+    const events = new EventDispatcher(dialect, {
+      pollInterval: config.events.pollIntervalMs,
+      retention: config.events.retentionDays * DAY_MS,
+      log,
+    })
+    records.onCommit(() => events.wake())
     // A new password ends every session of its record, whoever set it (HTTP, CLI, a job).
     endSessionsOnNewPassword(dialect, records)
     const auth = await createAuthServices(dialect, registry, records, box, {
@@ -101,7 +113,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       log,
       concurrency: config.jobs.concurrency,
       pollInterval: config.jobs.pollIntervalMs,
-      retention: config.jobs.retentionDays * 24 * 60 * 60 * 1000,
+      retention: config.jobs.retentionDays * DAY_MS,
       leaseMargin: config.jobs.leaseMarginMs,
       stopTimeout: config.shutdownTimeoutMs,
     })
@@ -124,6 +136,12 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
     records.hooks.replace(project.hooks ?? {})
     for (const [name, handler] of Object.entries(project.jobs ?? {})) jobs.register(name, handler)
     jobs.schedule(project.cron ?? [])
+    const handlers = eventJobs(jobs, project.events ?? {})
+    if (handlers) events.add(handlers)
+    jobs.register(PRUNE_EVENTS_JOB, async () => {
+      await events.prune()
+    })
+    jobs.schedule([{ name: PRUNE_EVENTS_JOB, schedule: '17 * * * *', job: PRUNE_EVENTS_JOB }])
     const pruner = setInterval(
       () => {
         Promise.all([pruneIdempotencyKeys(dialect.db), auth.lockout.prune()]).catch((error) =>
@@ -146,12 +164,14 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       auth,
       mailer,
       jobs,
+      events,
       box,
       instanceSecret,
       project,
       async close() {
         clearInterval(pruner)
         stopWatchingSchema()
+        await events.stop()
         await jobs.stop()
         await mailTransport.close()
         await dialect.close()

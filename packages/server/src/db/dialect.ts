@@ -1,4 +1,4 @@
-import type { Expression, Kysely, RawBuilder, SqlBool } from 'kysely'
+import type { CreateTableBuilder, Expression, Kysely, RawBuilder, SqlBool } from 'kysely'
 
 /**
  * How a value is kept in a column. Collections map each field type to one of these,
@@ -74,6 +74,14 @@ export interface Dialect {
    * do nothing outside the database that a second run would repeat.
    */
   transaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
+  /**
+   * Makes the transaction commit after every transaction that called this earlier and
+   * before every one that calls it later, so a number it takes afterwards (a sequence)
+   * grows in commit order. Held to the end of the transaction: call it late.
+   */
+  orderCommits(trx: Kysely<any>): Promise<void>
+  /** Adds a primary key column that numbers rows 1, 2, 3… as they are inserted. */
+  addSerialColumn(table: CreateTableBuilder<any, any>, name: string): CreateTableBuilder<any, any>
   /** The columns of a SQL view, in order; fails when the view cannot be read (a missing table). */
   viewColumns(db: Kysely<any>, view: string): Promise<ViewColumn[]>
   /** What a failed statement violated, if it was a constraint. */

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
+import { eventKeyCollection, eventKeyProblem } from '../events/index.js'
 import { HOOK_NAMES } from '../records/index.js'
 import type { PlinthProjectConfig, RouteDefinition } from './define-config.js'
 
 const CONFIG_FILE_NAMES = ['plinth.config.ts', 'plinth.config.mts', 'plinth.config.js', 'plinth.config.mjs']
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
-const TOP_LEVEL_KEYS = new Set(['hooks', 'routes', 'jobs', 'cron'])
+const TOP_LEVEL_KEYS = new Set(['hooks', 'routes', 'jobs', 'cron', 'events'])
 
 /** A project config that cannot be used, with the file and line to look at. */
 export class ProjectConfigError extends Error {
@@ -115,6 +116,18 @@ function checkConfig(
       if (typeof schedule !== 'string') fail(`the cron schedule "${name}" needs a schedule expression`, near)
       if (typeof job !== 'string' || !jobNames.has(job))
         fail(`the cron schedule "${name}" names the job "${String(job)}", which jobs does not define`, near)
+    }
+  }
+  if (project.events !== undefined) {
+    if (!isPlainObject(project.events))
+      fail('events must be an object of handlers by "<collection>.<action>"', 'events')
+    for (const [key, handler] of Object.entries(project.events as Record<string, unknown>)) {
+      const problem = eventKeyProblem(key)
+      if (problem) fail(`events: ${problem}`, key)
+      const collection = eventKeyCollection(key)
+      if (collection !== '*' && !collectionExists(collection))
+        fail(`events name the collection "${collection}", which does not exist`, key)
+      if (typeof handler !== 'function') fail(`the event handler "${key}" must be a function`, key)
     }
   }
   return project as PlinthProjectConfig

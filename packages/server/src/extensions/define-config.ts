@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
+import type { PlinthEvent } from '../events/index.js'
 import type { Caller } from '../identity/index.js'
 import type { CronEntry, EnqueueOptions, JobInfo } from '../jobs/index.js'
 import type { Mailer } from '../mail/index.js'
@@ -77,6 +78,9 @@ export interface RouteDefinition {
   handler(context: RouteContext): unknown
 }
 
+/** Reacts to a committed change; runs as a job, so a throw retries it. */
+export type EventHandlerDefinition = (event: PlinthEvent, context: JobContext) => unknown
+
 export interface PlinthProjectConfig {
   hooks?: HooksConfig
   routes?: RouteDefinition[]
@@ -84,6 +88,11 @@ export interface PlinthProjectConfig {
   jobs?: Record<string, JobHandlerDefinition>
   /** Schedules that enqueue a job once per tick across every node (cron expressions, UTC). */
   cron?: CronEntry[]
+  /**
+   * Handlers of committed changes by `<collection>.<action>` (`orders.create`,
+   * `orders.*`, `*.delete`): each runs as a job at least once per matching event.
+   */
+  events?: Record<string, EventHandlerDefinition>
 }
 
 /**

@@ -9,6 +9,7 @@ export { findConfigFile, loadConfigFile, ProjectConfigError } from './config-fil
 export {
   type CollectionHooks,
   defineConfig,
+  type EventHandlerDefinition,
   type ExtensionServices,
   type Hook,
   type HookEvent,

@@ -89,6 +89,7 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   app.decorate('plinth', { ...core, lifecycle, setupLink: await setupLinkFor(core) } satisfies Plinth)
   app.addHook('onReady', async function startJobs() {
     core.jobs.start()
+    core.events.start()
   })
   // Hooks that run on every request take a callback: an async hook costs a promise
   // and a microtask per request even when it has nothing to do.

@@ -71,6 +71,11 @@ export class RecordService {
       factory(new CallerRecords(this, caller, unit ? this.scope(trx, unit, caller) : undefined), trx)
   }
 
+  /** Adds a listener told after every commit that changed records (once per transaction). */
+  onCommit(listener: () => void): void {
+    this.#pipeline.commitListeners.push(listener)
+  }
+
   /** Adds a listener that runs inside every record write's transaction. */
   onChange(listener: ChangeListener): void {
     this.#pipeline.listeners.push(listener)

@@ -21,6 +21,8 @@ export interface RecordChange {
   previous: RecordData | null
   /** Names of the fields the request wrote (`password` included when it was set). */
   written: string[]
+  /** Who made the change (for a cascade, who deleted the record it cascaded from). */
+  caller: Caller
 }
 
 /**

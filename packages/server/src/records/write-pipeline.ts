@@ -33,6 +33,8 @@ export interface WriteOptions {
 /** Work that waits for the transaction to commit: after-hooks, and what later listens to commits. */
 export interface WriteUnit {
   readonly afterCommit: (() => Promise<void>)[]
+  /** Whether a record changed, so commit listeners are told. */
+  changed: boolean
 }
 
 export type Prepared = Awaited<ReturnType<WritePipeline['prepare']>>
@@ -50,6 +52,8 @@ export class WritePipeline {
   readonly hooks = new RecordHooks()
   readonly listeners: ChangeListener[] = []
   readonly guards: WriteGuard[] = []
+  /** Told after each commit that changed records, before the after-hooks run. */
+  readonly commitListeners: (() => void)[] = []
   hookContext: ContextFactory = () => ({})
   readonly #writer: RecordWriter
 
@@ -64,12 +68,13 @@ export class WritePipeline {
 
   /** Runs `work` in a transaction, then what it left for after the commit, once. */
   async transaction<T>(work: (trx: Kysely<any>, unit: WriteUnit) => Promise<T>): Promise<T> {
-    let unit: WriteUnit = { afterCommit: [] }
+    let unit: WriteUnit = { afterCommit: [], changed: false }
     const result = await this.dialect.transaction((trx) => {
       // A rerun after a deadlock starts clean: the aborted attempt's effects never happened.
-      unit = { afterCommit: [] }
+      unit = { afterCommit: [], changed: false }
       return work(trx, unit)
     })
+    if (unit.changed) for (const listener of this.commitListeners) listener()
     for (const effect of unit.afterCommit) await effect()
     return result
   }
@@ -123,12 +128,13 @@ export class WritePipeline {
     )
     if (!loaded) throw new ForbiddenError('The create rule does not allow this record.')
     const record = await this.asSuperuser(trx, collection, loaded)
-    await this.notify(trx, {
+    await this.notify(trx, unit, {
       written: writtenFields(clean),
       action: 'create',
       collection,
       record,
       previous: null,
+      caller,
     })
     this.queueAfter(unit, 'afterCreate', caller, collection, record, null, options)
     return loaded
@@ -169,7 +175,14 @@ export class WritePipeline {
     await assertUpdateRuleHoldsAfter(this.reader, trx, collection, id, access)
     const loaded = (await this.reader.load(trx, collection, id, caller))!
     const record = await this.asSuperuser(trx, collection, loaded)
-    await this.notify(trx, { written: writtenFields(clean), action: 'update', collection, record, previous })
+    await this.notify(trx, unit, {
+      written: writtenFields(clean),
+      action: 'update',
+      collection,
+      record,
+      previous,
+      caller,
+    })
     this.queueAfter(unit, 'afterUpdate', caller, collection, record, previous, options)
     return loaded
   }
@@ -199,7 +212,13 @@ export class WritePipeline {
         : []
     await this.#writer.delete(trx, collection, id)
     for (const removed of cascaded) {
-      await this.notify(trx, { action: 'delete', ...removed, previous: removed.record, written: [] })
+      await this.notify(trx, unit, {
+        action: 'delete',
+        ...removed,
+        previous: removed.record,
+        written: [],
+        caller,
+      })
       this.queueAfter(
         unit,
         'afterDelete',
@@ -211,7 +230,14 @@ export class WritePipeline {
         true,
       )
     }
-    await this.notify(trx, { action: 'delete', collection, record: previous, previous, written: [] })
+    await this.notify(trx, unit, {
+      action: 'delete',
+      collection,
+      record: previous,
+      previous,
+      written: [],
+      caller,
+    })
     this.queueAfter(unit, 'afterDelete', caller, collection, previous, previous, options)
   }
 
@@ -324,7 +350,8 @@ export class WritePipeline {
     return (await this.reader.toRecords(db, collection, [loaded.row], superuser))[0]!
   }
 
-  private async notify(db: Kysely<any>, change: RecordChange): Promise<void> {
+  private async notify(db: Kysely<any>, unit: WriteUnit, change: RecordChange): Promise<void> {
+    unit.changed = true
     for (const listener of this.listeners) await listener(db, change)
   }
 }

@@ -33,6 +33,8 @@ const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code
 
 /** A constant key for the advisory lock that serialises schema changes across nodes. */
 const SCHEMA_LOCK_KEY = 0x706c696e7468
+/** The advisory lock that orders the commits of transactions that write numbered rows. */
+const COMMIT_ORDER_LOCK_KEY = 0x706c696e7469
 
 export function createPostgresDialect(options: PostgresOptions): Dialect {
   const pool = new pg.Pool({
@@ -73,6 +75,11 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
       ],
       drop: [sql`drop function if exists ${sql.id(trigger)}() cascade`],
     }),
+    async orderCommits(trx) {
+      await sql`select pg_advisory_xact_lock(${COMMIT_ORDER_LOCK_KEY})`.execute(trx)
+    },
+    addSerialColumn: (table, name) =>
+      table.addColumn(name, 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity()),
     async transaction(work) {
       for (let attempt = 1; ; attempt++) {
         try {

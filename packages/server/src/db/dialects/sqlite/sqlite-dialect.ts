@@ -60,6 +60,10 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
       drop: [sql`drop trigger if exists ${sql.id(trigger)}`],
     }),
     transaction: (work) => db.transaction().execute(work),
+    // Writers already run one at a time, so commits are in the order they began.
+    orderCommits: async () => {},
+    // AUTOINCREMENT: a number is never used twice, even after the newest row is deleted.
+    addSerialColumn: (table, name) => table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),
     async viewColumns(trx, view) {
       const info = await sql<{
         name: string

@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely'
+import { EVENT_CURSORS_TABLE } from './outbox.js'
+
+/**
+ * A durable consumer's place in the outbox, held by one node at a time under a
+ * lease: the node that holds it delivers; another takes over when the lease runs
+ * out (the holder died), so an event may be delivered twice but never skipped.
+ */
+export class DurableCursor {
+  #heldUntil = 0
+  #position = 0
+  #exists = false
+
+  constructor(
+    private readonly db: Kysely<any>,
+    readonly consumer: string,
+    private readonly owner: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Takes or renews the lease; answers the position to read from, or null when another node holds it. */
+  async claim(startAt: () => Promise<number>, now = Date.now()): Promise<number | null> {
+    // Renewed once half the lease is spent, not on every poll.
+    if (now < this.#heldUntil - this.leaseMs / 2) return this.#position
+    if (!this.#exists) {
+      await this.db
+        .insertInto(EVENT_CURSORS_TABLE)
+        .values({ consumer: this.consumer, seq: await startAt(), owner: null, lease_until: 0 })
+        .onConflict((oc) => oc.column('consumer').doNothing())
+        .execute()
+      this.#exists = true
+    }
+    const taken = await this.db
+      .updateTable(EVENT_CURSORS_TABLE)
+      .set({ owner: this.owner, lease_until: now + this.leaseMs })
+      .where('consumer', '=', this.consumer)
+      .where((eb) =>
+        eb.or([eb('owner', '=', this.owner), eb('owner', 'is', null), eb('lease_until', '<', now)]),
+      )
+      .executeTakeFirst()
+    if (Number(taken.numUpdatedRows) === 0) {
+      this.#heldUntil = 0
+      return null
+    }
+    const row = await this.db
+      .selectFrom(EVENT_CURSORS_TABLE)
+      .select('seq')
+      .where('consumer', '=', this.consumer)
+      .executeTakeFirstOrThrow()
+    this.#heldUntil = now + this.leaseMs
+    this.#position = Number(row.seq)
+    return this.#position
+  }
+
+  /** Moves past delivered events; false when the lease was lost meanwhile. */
+  async advance(seq: number, now = Date.now()): Promise<boolean> {
+    const result = await this.db
+      .updateTable(EVENT_CURSORS_TABLE)
+      .set({ seq, lease_until: now + this.leaseMs })
+      .where('consumer', '=', this.consumer)
+      .where('owner', '=', this.owner)
+      .where('seq', '<', seq)
+      .executeTakeFirst()
+    const kept = Number(result.numUpdatedRows) > 0
+    this.#heldUntil = kept ? now + this.leaseMs : 0
+    if (kept) this.#position = seq
+    return kept
+  }
+
+  /** Lets another node take over at once, on a clean stop. */
+  async release(): Promise<void> {
+    this.#heldUntil = 0
+    await this.db
+      .updateTable(EVENT_CURSORS_TABLE)
+      .set({ owner: null, lease_until: 0 })
+      .where('consumer', '=', this.consumer)
+      .where('owner', '=', this.owner)
+      .execute()
+  }
+}
+
+/** The lowest position of the named durable consumers: events at or below it are delivered everywhere. */
+export async function deliveredUpTo(db: Kysely<any>, consumers: string[]): Promise<number> {
+  if (consumers.length === 0) return Number.MAX_SAFE_INTEGER
+  const rows = await db
+    .selectFrom(EVENT_CURSORS_TABLE)
+    .select(['consumer', 'seq'])
+    .where('consumer', 'in', consumers)
+    .execute()
+  // A consumer without a row has not started: it will begin at the newest event, so it holds nothing back.
+  return rows.length === 0 ? Number.MAX_SAFE_INTEGER : Math.min(...rows.map((row) => Number(row.seq)))
+}

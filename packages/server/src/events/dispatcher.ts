@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Dialect } from '../db/index.js'
+import { DurableCursor, deliveredUpTo } from './cursors.js'
+import { newestSeq, pruneEvents, readEvents } from './outbox.js'
+import type { StoredEvent } from './types.js'
+
+/**
+ * Something that hears of every event, in `seq` order. `deliver` may be handed the
+ * same events again (after a crash, or when it threw), so it must tolerate repeats;
+ * while it keeps throwing, its position stays and no event is skipped.
+ */
+export interface EventConsumer {
+  readonly name: string
+  /**
+   * Durable consumers keep their position in the database and run on one node at a
+   * time (webhooks, brokers, event jobs). The others run on every node and begin at
+   * the newest event when it starts (realtime, whose clients resume by themselves).
+   */
+  readonly durable: boolean
+  deliver(events: StoredEvent[]): Promise<void>
+}
+
+export interface DispatcherOptions {
+  /** How often to look for events written by other nodes, in ms; local commits wake it at once. */
+  pollInterval: number
+  /** How long events are kept, in ms. */
+  retention: number
+  /** Events handed to a consumer at once. */
+  batchSize?: number
+  /** How long a node holds a durable consumer without renewing it, in ms. */
+  leaseMs?: number
+  log?: Pick<Logger, 'warn' | 'error'>
+}
+
+const MAX_BACKOFF_MS = 30_000
+
+/**
+ * Reads the outbox and hands events to each consumer, each at its own pace: a slow
+ * or failing consumer (a broker that is down) delays only itself.
+ */
+export class EventDispatcher {
+  readonly #consumers: EventConsumer[] = []
+  readonly #loops = new Set<Promise<void>>()
+  readonly #waiters = new Set<() => void>()
+  readonly #node = randomUUID()
+  readonly #options: Required<Omit<DispatcherOptions, 'log'>> & Pick<DispatcherOptions, 'log'>
+  #isRunning = false
+
+  constructor(
+    private readonly dialect: Dialect,
+    options: DispatcherOptions,
+  ) {
+    this.#options = { batchSize: 500, leaseMs: 30_000, ...options }
+  }
+
+  /** Adds a consumer; one added after `start()` starts at once. */
+  add(consumer: EventConsumer): void {
+    if (this.#consumers.some((existing) => existing.name === consumer.name))
+      throw new Error(`An event consumer named "${consumer.name}" is already registered.`)
+    this.#consumers.push(consumer)
+    if (this.#isRunning) this.#run(consumer)
+  }
+
+  get durableConsumers(): string[] {
+    return this.#consumers.filter((consumer) => consumer.durable).map((consumer) => consumer.name)
+  }
+
+  start(): void {
+    if (this.#isRunning) return
+    this.#isRunning = true
+    for (const consumer of this.#consumers) this.#run(consumer)
+  }
+
+  /** Looks for new events now rather than at the next poll: a local write just committed. */
+  wake(): void {
+    const waiters = [...this.#waiters]
+    this.#waiters.clear()
+    for (const wake of waiters) wake()
+  }
+
+  async stop(): Promise<void> {
+    this.#isRunning = false
+    this.wake()
+    await Promise.all(this.#loops)
+  }
+
+  /** Deletes events past the retention that every durable consumer has delivered. */
+  async prune(now = Date.now()): Promise<number> {
+    const upTo = await deliveredUpTo(this.dialect.db, this.durableConsumers)
+    return pruneEvents(this.dialect.db, now - this.#options.retention, upTo)
+  }
+
+  #run(consumer: EventConsumer): void {
+    const loop = this.#loop(consumer).finally(() => this.#loops.delete(loop))
+    this.#loops.add(loop)
+  }
+
+  async #loop(consumer: EventConsumer): Promise<void> {
+    const { db } = this.dialect
+    const cursor = consumer.durable
+      ? new DurableCursor(db, consumer.name, this.#node, this.#options.leaseMs)
+      : null
+    let position: number | null = cursor ? null : await this.#startPosition()
+    let failures = 0
+    while (this.#isRunning) {
+      try {
+        if (cursor) position = await cursor.claim(() => newestSeq(db))
+        if (position === null) {
+          await this.#idle(this.#options.pollInterval)
+          continue
+        }
+        const events = await readEvents(db, position, this.#options.batchSize)
+        if (events.length === 0) {
+          await this.#idle(this.#options.pollInterval)
+          continue
+        }
+        await consumer.deliver(events)
+        const last = events[events.length - 1]!.seq
+        if (cursor && !(await cursor.advance(last))) position = null
+        else position = last
+        failures = 0
+      } catch (error) {
+        failures++
+        this.#options.log?.warn(
+          { err: error, consumer: consumer.name, failures },
+          'delivering events failed; trying again',
+        )
+        // Local commits do not cut a backoff short: a broker that is down is not asked once per write.
+        await this.#idle(
+          Math.min(MAX_BACKOFF_MS, this.#options.pollInterval * 2 ** Math.min(failures, 10)),
+          false,
+        )
+      }
+    }
+    await cursor?.release().catch(() => {})
+  }
+
+  async #startPosition(): Promise<number> {
+    for (;;) {
+      try {
+        return await newestSeq(this.dialect.db)
+      } catch (error) {
+        if (!this.#isRunning) return 0
+        this.#options.log?.warn({ err: error }, 'reading the outbox failed; trying again')
+        await this.#idle(this.#options.pollInterval)
+      }
+    }
+  }
+
+  /** Waits `ms`, or less when woken (by a local commit when `isWakeable`, or by `stop()`). */
+  #idle(ms: number, isWakeable = true): Promise<void> {
+    if (!this.#isRunning) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(wake)
+        resolve()
+      }
+      const wake = () => {
+        if (isWakeable || !this.#isRunning) done()
+        else this.#waiters.add(wake)
+      }
+      const timer = setTimeout(done, ms)
+      this.#waiters.add(wake)
+    })
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Every record change as an event: written to the outbox in the change's own
+ * transaction, then handed to each consumer (realtime, webhooks, brokers, event
+ * jobs) at least once, in commit order.
+ *
+ * @example
+ * records.onChange(outboxListener(dialect))
+ * const events = new EventDispatcher(dialect, { pollInterval: 250, retention: 7 * DAY })
+ * events.add({ name: 'audit', durable: true, deliver: async (batch) => { … } })
+ * records.onCommit(() => events.wake())
+ * events.start()
+ */
+export { type DispatcherOptions, type EventConsumer, EventDispatcher } from './dispatcher.js'
+export { EVENT_JOB_PREFIX, eventJobs, eventKeyCollection, eventKeyProblem } from './event-jobs.js'
+export {
+  actorOf,
+  EVENT_CURSORS_TABLE,
+  EVENTS_TABLE,
+  eventsMigration,
+  newestSeq,
+  oldestSeq,
+  outboxListener,
+  publicEvent,
+  readEvents,
+} from './outbox.js'
+export type { EventAction, EventActor, EventType, PlinthEvent, StoredEvent } from './types.js'

@@ -1,0 +1,175 @@
+import type { Kysely } from 'kysely'
+import { v7 as uuidv7 } from 'uuid'
+import type { CollectionDefinition } from '../collections/index.js'
+import type { Dialect, SystemMigration } from '../db/index.js'
+import type { Caller } from '../identity/index.js'
+import type { RecordChange, RecordData } from '../records/index.js'
+import { type EventActor, type StoredEvent, typeOf } from './types.js'
+
+export const EVENTS_TABLE = '_events'
+export const EVENT_CURSORS_TABLE = '_event_cursors'
+
+/**
+ * `seq` numbers events in commit order (see `Dialect.orderCommits`), so a consumer
+ * that has read up to N never sees an event below N appear later. Times are ms since
+ * the epoch, bound by Plinth, as in the jobs tables.
+ */
+export const eventsMigration: SystemMigration = {
+  name: '0070_events',
+  async up(db: Kysely<any>, dialect: Dialect) {
+    await dialect
+      .addSerialColumn(db.schema.createTable(EVENTS_TABLE), 'seq')
+      .addColumn('id', 'text', (c) => c.notNull().unique())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('collection', 'text', (c) => c.notNull())
+      .addColumn('record_id', 'text', (c) => c.notNull())
+      .addColumn('record', 'text', (c) => c.notNull())
+      .addColumn('previous', 'text')
+      .addColumn('hidden', 'text')
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('time', 'bigint', (c) => c.notNull())
+      .execute()
+    await db.schema.createIndex('_events_by_time').on(EVENTS_TABLE).column('time').execute()
+    await db.schema
+      .createTable(EVENT_CURSORS_TABLE)
+      .addColumn('consumer', 'text', (c) => c.primaryKey())
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .addColumn('owner', 'text')
+      .addColumn('lease_until', 'bigint', (c) => c.notNull())
+      .execute()
+  },
+}
+
+interface EventRow {
+  seq: number | string
+  id: string
+  action: 'create' | 'update' | 'delete'
+  collection: string
+  record_id: string
+  record: string
+  previous: string | null
+  hidden: string | null
+  actor: string
+  time: number | string
+}
+
+/**
+ * Writes each record change to the outbox inside the change's transaction: the event
+ * exists exactly when the change does. The first event of a transaction takes the
+ * commit-order lock, so the lock is held only from the end of the writes to the commit.
+ */
+export function outboxListener(dialect: Dialect) {
+  const ordered = new WeakSet<Kysely<any>>()
+  return async function writeEvent(trx: Kysely<any>, change: RecordChange): Promise<void> {
+    if (!ordered.has(trx)) {
+      await dialect.orderCommits(trx)
+      ordered.add(trx)
+    }
+    const { collection } = change
+    const record = withoutHidden(collection, change.record)
+    const previous =
+      change.action === 'create' || !change.previous ? null : withoutHidden(collection, change.previous)
+    await trx
+      .insertInto(EVENTS_TABLE)
+      .values({
+        id: uuidv7(),
+        action: change.action,
+        collection: collection.name,
+        record_id: String(change.record.id),
+        record: JSON.stringify(record.shown),
+        previous: previous ? JSON.stringify(previous.shown) : null,
+        hidden: record.hasHidden
+          ? JSON.stringify({ record: record.hidden, previous: previous?.hidden ?? null })
+          : null,
+        actor: JSON.stringify(actorOf(change.caller)),
+        time: Date.now(),
+      })
+      .execute()
+  }
+}
+
+function withoutHidden(collection: CollectionDefinition, data: RecordData) {
+  const shown: RecordData = { ...data }
+  const hidden: RecordData = {}
+  let hasHidden = false
+  for (const field of collection.fields) {
+    if (!field.hidden || !Object.hasOwn(shown, field.name)) continue
+    hidden[field.name] = shown[field.name]
+    delete shown[field.name]
+    hasHidden = true
+  }
+  return { shown, hidden, hasHidden }
+}
+
+export function actorOf(caller: Caller): EventActor {
+  if (!caller.auth) return caller.isSuperuser ? { type: 'system' } : { type: 'anonymous' }
+  const actor: EventActor = {
+    type: caller.isSuperuser ? 'superuser' : 'user',
+    collection: caller.auth.collection.name,
+    id: String(caller.auth.record.id),
+  }
+  if (caller.apiKey) actor.apiKey = caller.apiKey.id
+  return actor
+}
+
+/** Events after `seq`, oldest first. */
+export async function readEvents(db: Kysely<any>, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+  const rows = (await db
+    .selectFrom(EVENTS_TABLE)
+    .selectAll()
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute()) as EventRow[]
+  return rows.map(toEvent)
+}
+
+/** The newest event's number, or 0 before the first. */
+export async function newestSeq(db: Kysely<any>): Promise<number> {
+  const row = await db
+    .selectFrom(EVENTS_TABLE)
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst()
+  return Number(row?.seq ?? 0)
+}
+
+/** The oldest event still kept, or null when none is. */
+export async function oldestSeq(db: Kysely<any>): Promise<number | null> {
+  const row = await db
+    .selectFrom(EVENTS_TABLE)
+    .select((eb) => eb.fn.min('seq').as('seq'))
+    .executeTakeFirst()
+  return row?.seq === null || row?.seq === undefined ? null : Number(row.seq)
+}
+
+/** Deletes events older than `before` that every durable consumer has passed. */
+export async function pruneEvents(db: Kysely<any>, before: number, deliveredUpTo: number): Promise<number> {
+  const result = await db
+    .deleteFrom(EVENTS_TABLE)
+    .where('time', '<', before)
+    .where('seq', '<=', deliveredUpTo)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    seq: Number(row.seq),
+    type: typeOf[row.action],
+    action: row.action,
+    collection: row.collection,
+    recordId: row.record_id,
+    record: JSON.parse(row.record),
+    previous: row.previous === null ? null : JSON.parse(row.previous),
+    actor: JSON.parse(row.actor),
+    time: Number(row.time),
+    hidden: row.hidden === null ? null : JSON.parse(row.hidden),
+  }
+}
+
+/** The event as it is delivered: without the hidden values rules may read. */
+export function publicEvent(event: StoredEvent): Omit<StoredEvent, 'hidden'> {
+  const { hidden: _hidden, ...shown } = event
+  return shown
+}

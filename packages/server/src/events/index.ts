@@ -16,6 +16,8 @@ export {
   actorOf,
   EVENT_CURSORS_TABLE,
   EVENTS_TABLE,
+  type EventBody,
+  eventBody,
   eventsMigration,
   newestSeq,
   oldestSeq,

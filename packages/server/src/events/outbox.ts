@@ -4,7 +4,7 @@ import type { CollectionDefinition } from '../collections/index.js'
 import type { Dialect, SystemMigration } from '../db/index.js'
 import type { Caller } from '../identity/index.js'
 import type { RecordChange, RecordData } from '../records/index.js'
-import { type EventActor, type StoredEvent, typeOf } from './types.js'
+import { type EventActor, type EventType, type PlinthEvent, type StoredEvent, typeOf } from './types.js'
 
 export const EVENTS_TABLE = '_events'
 export const EVENT_CURSORS_TABLE = '_event_cursors'
@@ -172,4 +172,20 @@ function toEvent(row: EventRow): StoredEvent {
 export function publicEvent(event: StoredEvent): Omit<StoredEvent, 'hidden'> {
   const { hidden: _hidden, ...shown } = event
   return shown
+}
+
+/**
+ * What webhooks and brokers carry for an event: the Standard Webhooks payload shape,
+ * `{type, timestamp, data}`, with `previous` only on updates and deletes.
+ */
+export interface EventBody {
+  type: EventType
+  timestamp: string
+  data: { collection: string; record: Record<string, unknown>; previous?: Record<string, unknown> }
+}
+
+export function eventBody(event: PlinthEvent): EventBody {
+  const data: EventBody['data'] = { collection: event.collection, record: event.record }
+  if (event.previous) data.previous = event.previous
+  return { type: event.type, timestamp: new Date(event.time).toISOString(), data }
 }

@@ -76,6 +76,15 @@ describe('loadConfig', () => {
     ['PLINTH_JOBS_POLL_INTERVAL_MS', '5'],
     ['PLINTH_JOBS_RETENTION_DAYS', 'a week'],
     ['PLINTH_JOBS_LEASE_MARGIN_MS', '10'],
+    ['PLINTH_EVENTS_POLL_INTERVAL_MS', '0'],
+    ['PLINTH_EVENTS_RETENTION_DAYS', '0'],
+    ['PLINTH_EVENTS_AMQP_URL', 'http://127.0.0.1:5672'],
+    ['PLINTH_EVENTS_NATS_URL', 'not a url'],
+    ['PLINTH_EVENTS_MQTT_URL', 'amqp://127.0.0.1'],
+    ['PLINTH_WEBHOOKS_ALLOW_PRIVATE', 'yes please'],
+    ['PLINTH_WEBHOOKS_MAX_ATTEMPTS', '0'],
+    ['PLINTH_WEBHOOKS_RETRY_BASE_MS', '-1'],
+    ['PLINTH_WEBHOOKS_TIMEOUT_MS', '10'],
   ])('%s=%s stops start-up naming the key', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [key]: value })).toThrow(key)
@@ -96,6 +105,36 @@ describe('loadConfig', () => {
         PLINTH_JOBS_LEASE_MARGIN_MS: '5000',
       }).jobs,
     ).toEqual({ concurrency: 16, pollIntervalMs: 250, retentionDays: 30, leaseMarginMs: 5000 })
+  })
+
+  test('reads the event settings, with brokers off by default', () => {
+    expect(loadConfig({}).events).toEqual({
+      pollIntervalMs: 250,
+      retentionDays: 7,
+      amqpUrl: null,
+      natsUrl: null,
+      mqttUrl: null,
+    })
+    expect(
+      loadConfig({
+        PLINTH_EVENTS_RETENTION_DAYS: '30',
+        PLINTH_EVENTS_AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+        PLINTH_EVENTS_NATS_URL: 'nats://127.0.0.1:4222',
+        PLINTH_EVENTS_MQTT_URL: 'mqtt://127.0.0.1:1883',
+      }).events,
+    ).toMatchObject({
+      retentionDays: 30,
+      amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      natsUrl: 'nats://127.0.0.1:4222',
+      mqttUrl: 'mqtt://127.0.0.1:1883',
+    })
+    expect(loadConfig({}).webhooks).toEqual({
+      allowPrivate: false,
+      maxAttempts: 15,
+      retryBaseMs: 10_000,
+      timeoutMs: 10_000,
+    })
+    expect(loadConfig({ PLINTH_WEBHOOKS_ALLOW_PRIVATE: 'true' }).webhooks.allowPrivate).toBe(true)
   })
 
   test('explicit overrides win over the environment', () => {

@@ -192,6 +192,26 @@ describe('a project config that cannot be used stops start-up with the file, the
       expected: /plinth\.config\.ts:3: the route GET \/api\/x needs a handler function/,
     },
     {
+      name: 'an event handler for an unknown action',
+      source: "export default {\n  events: {\n    'orders.created'() {},\n  },\n}\n",
+      expected: /plinth\.config\.ts:3: events: "orders\.created" ends in "created"/,
+    },
+    {
+      name: 'an event handler without an action',
+      source: 'export default {\n  events: {\n    orders() {},\n  },\n}\n',
+      expected: /plinth\.config\.ts:3: events: "orders" should be <collection>\.<action>/,
+    },
+    {
+      name: 'an event handler for an unknown collection',
+      source: "export default {\n  events: {\n    'ordres.*'() {},\n  },\n}\n",
+      expected: /plinth\.config\.ts:3: events name the collection "ordres", which does not exist/,
+    },
+    {
+      name: 'an event handler that is not a function',
+      source: "export default {\n  events: {\n    'orders.delete': 'ship',\n  },\n}\n",
+      expected: /plinth\.config\.ts:3: the event handler "orders\.delete" must be a function/,
+    },
+    {
       name: 'a throw while loading',
       source: "\nthrow new Error('the config refuses to load')\nexport default {}\n",
       expected: /plinth\.config\.ts(:\d+)?: the config refuses to load/,

@@ -21,10 +21,11 @@ export {
   passwordPolicyOf,
   passwordProblem,
 } from './password-policy.js'
+export { describePlan, explainStepError } from './plan-messages.js'
 export { CollectionRegistry } from './registry.js'
 export { collectionsRoutes } from './routes.js'
 export { exportSchema, parseSchemaFile, type SchemaFile } from './schema-file.js'
-export { describePlan, explainStepError, planSchemaImport, type SchemaStep } from './schema-plan.js'
+export { planSchemaImport, type SchemaStep } from './schema-plan.js'
 export { type CollectionDropListener, CollectionService, type RuleChecker } from './service.js'
 export { COLLECTIONS_TABLE, MIGRATIONS_TABLE, type MigrationRecord, SCHEMA_VERSION_TABLE } from './store.js'
 export { alwaysReadOnlyFields, baseSystemFields, systemFieldsFor } from './system-fields.js'

@@ -1,10 +1,11 @@
-import { BadRequestError, PlinthError, ValidationError } from '../errors/index.js'
+import { BadRequestError, ValidationError } from '../errors/index.js'
 import {
   applyCollectionPatch,
   type DefinitionEnvironment,
   newStableId,
   parseNewCollection,
 } from './definition.js'
+import { explainStepError } from './plan-messages.js'
 import { diffDefinitions, indexLabel } from './schema-diff.js'
 import {
   canonical,
@@ -356,50 +357,6 @@ class Planner {
     names.add(name)
     return { collectionExists: (n) => names.has(n), now: this.#now }
   }
-}
-
-/** Names the step in a service error and turns `fields.3.max` into `fields.title.max`. */
-export function explainStepError(step: SchemaStep, error: unknown): unknown {
-  if (!(error instanceof PlinthError)) return error
-  const sent = 'input' in step && Array.isArray(step.input.fields) ? (step.input.fields as Json[]) : []
-  const fields = error.fields
-    ? Object.fromEntries(
-        Object.entries(error.fields).map(([key, value]) => [
-          key.replace(/^fields\.(\d+)/, (whole, i: string) =>
-            sent[Number(i)] ? `fields.${sent[Number(i)]!.name}` : whole,
-          ),
-          value,
-        ]),
-      )
-    : undefined
-  const verb =
-    step.action === 'update' && 'input' in step && step.input.fields === undefined && step.input.name
-      ? 'rename'
-      : step.action
-  return new PlinthError(
-    error.status,
-    error.code,
-    `Cannot ${verb} collection ${step.collection}: ${error.message}`,
-    fields,
-  )
-}
-
-/**
- * What an import would do, one line per collection with indented details; `No differences.` when none.
- *
- * @example describePlan(plan) // "+ collection posts\n  + field title (text)"
- */
-export function describePlan(plan: SchemaPlan): string {
-  if (plan.changes.length === 0) return 'No differences.'
-  const heads = {
-    create: (c: CollectionChange) => `+ collection ${c.name}`,
-    update: (c: CollectionChange) =>
-      c.previousName ? `~ collection ${c.previousName} → ${c.name} (renamed)` : `~ collection ${c.name}`,
-    delete: (c: CollectionChange) => `- collection ${c.name}`,
-    untracked: (c: CollectionChange) =>
-      `? collection ${c.name} (not in the file; deleted only with --delete-missing)`,
-  }
-  return plan.changes.flatMap((c) => [heads[c.kind](c), ...c.details.map((d) => `  ${d}`)]).join('\n')
 }
 
 function sameDefinition(a: CollectionDefinition, b: CollectionDefinition): boolean {

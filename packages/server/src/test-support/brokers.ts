@@ -118,6 +118,10 @@ export interface BrokerMessage {
   key: string
   id: string | undefined
   body: any
+  /** What the message says its body is, where the protocol carries it (not NATS). */
+  contentType?: string | undefined
+  /** Whether RabbitMQ keeps the message on disk (`delivery_mode` 2). */
+  persistent?: boolean
 }
 
 export interface EventReader {
@@ -153,7 +157,13 @@ export async function readBrokerEvents(kind: BrokerKind, collection: string): Pr
         queueBindings: [{ queue, exchange: AMQP_EXCHANGE, routingKey: `${collection}.*` }],
       },
       (message) => {
-        messages.push({ key: message.routingKey, id: message.messageId, body: message.body })
+        messages.push({
+          key: message.routingKey,
+          id: message.messageId,
+          body: message.body,
+          contentType: message.contentType,
+          persistent: message.durable,
+        })
       },
     )
     await new Promise((resolve) => consumer.once('ready', resolve))
@@ -170,6 +180,7 @@ export async function readBrokerEvents(kind: BrokerKind, collection: string): Pr
         key: topic,
         id: Array.isArray(eventId) ? eventId[0] : eventId,
         body: JSON.parse(payload.toString()),
+        contentType: packet.properties?.contentType,
       })
     })
     await client.subscribeAsync(`plinth/events/${collection}/#`, { qos: 1 })

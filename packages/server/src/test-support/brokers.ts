@@ -51,6 +51,8 @@ function answers(host: string, port: number): Promise<boolean> {
 export interface BrokerProxy {
   /** The broker's URL with the proxy's address. */
   readonly url: string
+  /** Connections open through the proxy now. */
+  connections(): number
   cut(): Promise<void>
   restore(): Promise<void>
   close(): Promise<void>
@@ -59,11 +61,14 @@ export interface BrokerProxy {
 export async function brokerProxy(kind: BrokerKind): Promise<BrokerProxy> {
   const target = new URL(brokerUrls[kind])
   const sockets = new Set<Socket>()
+  const clients = new Set<Socket>()
   let server: Server | null = null
   let port = 0
   const listen = async () => {
     const listening = createServer((client) => {
       const upstream = connectSocket({ host: target.hostname, port: Number(target.port) })
+      clients.add(client)
+      client.on('close', () => clients.delete(client))
       for (const socket of [client, upstream]) {
         sockets.add(socket)
         socket.on('close', () => sockets.delete(socket))
@@ -94,6 +99,7 @@ export async function brokerProxy(kind: BrokerKind): Promise<BrokerProxy> {
   url.port = String(port)
   return {
     url: url.toString().replace(/\/$/, ''),
+    connections: () => clients.size,
     cut,
     async restore() {
       if (!server) await listen()

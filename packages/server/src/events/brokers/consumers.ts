@@ -34,8 +34,8 @@ const KEYS: Record<BrokerConsumer['from'], readonly string[]> = {
 const NATS_NAME = /^[A-Za-z0-9_-]{1,64}$/
 
 /**
- * Why an entry of `consumers` cannot be used, or null. `what` names it in messages
- * and in the config file (`queue "orders"`, `subject "orders.>"`).
+ * Why an entry of `consumers` cannot be used, or null; `near` is its queue or
+ * subject, for pointing at the line of the config file that names it.
  */
 export function brokerConsumerProblem(
   entry: unknown,
@@ -58,6 +58,8 @@ export function brokerConsumerProblem(
   if (from === 'amqp') {
     if (typeof fields.queue !== 'string' || fields.queue === '' || Buffer.byteLength(fields.queue) > 255)
       return { why: 'a consumer from amqp needs a queue name of 1 to 255 bytes', near }
+    if (fields.queue.startsWith('amq.'))
+      return { why: `queue names starting with "amq." belong to RabbitMQ ("${fields.queue}")`, near }
   } else {
     if (typeof fields.subject !== 'string' || !isSubject(fields.subject))
       return {
@@ -84,13 +86,13 @@ export function duplicateConsumerProblem(consumers: BrokerConsumer[]): string | 
   const seen = new Set<string>()
   for (const consumer of consumers) {
     const key = consumer.from === 'amqp' ? `amqp:${consumer.queue}` : `nats:${natsDurableName(consumer)}`
-    if (seen.has(key)) return `two consumers read ${describe({ ...consumer })}; give each its own`
+    if (seen.has(key)) return `two consumers read ${describe(consumer)}; give each its own`
     seen.add(key)
   }
   return null
 }
 
-function describe(consumer: Record<string, unknown>): string {
+function describe(consumer: Partial<Record<'from' | 'queue' | 'subject' | 'durable', unknown>>): string {
   return consumer.from === 'amqp'
     ? `queue "${String(consumer.queue)}"`
     : `subject "${String(consumer.subject)}"${consumer.durable ? ` (durable "${String(consumer.durable)}")` : ''}`
@@ -101,7 +103,7 @@ function isSubject(subject: string): boolean {
   return tokens.every(
     (token, index) =>
       token !== '' &&
-      !/[\s]/.test(token) &&
+      !/\s/.test(token) &&
       (token === '>' ? index === tokens.length - 1 : !/[*>]/.test(token) || token === '*'),
   )
 }

@@ -127,6 +127,18 @@ describe.each(testDialects)('event publishers on %s', (kind) => {
       )
     })
 
+    test('closing Plinth closes its connection to the broker', async () => {
+      proxy = await brokerProxy(broker)
+      const app = await ordersApp(proxy.url)
+      reader = await readBrokerEvents(broker, app.name)
+      await createRecord(app.t, app.name, { n: 1 })
+      await until(() => reader!.unique().length === 1)
+      expect(proxy.connections()).toBeGreaterThan(0)
+      await app.t.close()
+      t = undefined
+      await until(() => proxy!.connections() === 0)
+    })
+
     test('a broker that is down at start-up neither fails nor holds up the start', async () => {
       proxy = await brokerProxy(broker)
       await proxy.cut()

@@ -179,6 +179,11 @@ describe('broker settings that cannot be used stop start-up', () => {
         expected: /plinth\.config\.ts:3: consumers: a consumer from amqp needs a queue name/,
       },
       {
+        name: 'a queue name that RabbitMQ keeps for itself',
+        source: `export default {\n${jobs}  consumers: [\n    { from: 'amqp', queue: 'amq.orders', job: 'handleOrder' },\n  ],\n}\n`,
+        expected: /plinth\.config\.ts:4: consumers: queue names starting with "amq\." belong to RabbitMQ/,
+      },
+      {
         name: 'a subject that is not one',
         source: `export default {\n${jobs}  consumers: [\n    { from: 'nats', subject: 'orders..new', job: 'handleOrder' },\n  ],\n}\n`,
         expected: /plinth\.config\.ts:4: consumers: a consumer from nats needs a subject/,

@@ -57,6 +57,7 @@ describe.each(testDialects)('event publishers on %s', (kind) => {
         fields: [
           { name: 'n', type: 'number' },
           { name: 'note', type: 'text' },
+          { name: 'secret', type: 'text', hidden: true },
         ],
       })
       return { t, name }
@@ -65,7 +66,7 @@ describe.each(testDialects)('event publishers on %s', (kind) => {
     test('publishes every change with its key, the event body and the event id, in commit order', async () => {
       const { t, name } = await ordersApp()
       reader = await readBrokerEvents(broker, name)
-      const first = await createRecord(t, name, { n: 1, note: 'first' })
+      const first = await createRecord(t, name, { n: 1, note: 'first', secret: 'never published' })
       const patched = await t.request({
         method: 'PATCH',
         url: `/api/collections/${name}/records/${first.id}`,
@@ -94,6 +95,7 @@ describe.each(testDialects)('event publishers on %s', (kind) => {
         data: { record: { id: first.id, note: 'changed' }, previous: { id: first.id, note: 'first' } },
       })
       expect(deleted!.body).toMatchObject({ type: 'record.deleted', data: { previous: { id: first.id } } })
+      expect(JSON.stringify(reader.messages.map((message) => message.body))).not.toContain('never published')
       expect(rest.map((message) => message.body.data.record.n)).toEqual(
         Array.from({ length: 20 }, (_, i) => i + 2),
       )

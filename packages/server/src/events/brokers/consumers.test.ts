@@ -134,6 +134,29 @@ describe.each(testDialects)('broker messages become jobs on %s', (kind) => {
         return info.num_pending === 0 && info.num_ack_pending === 0
       })
     })
+
+    test('a message sent while Plinth is down becomes a job when it is back, under the same default consumer', async () => {
+      const id = suffix()
+      stream = `TEST_${id}`
+      const manager = await jetstreamManager(nats!)
+      await manager.streams.add({ name: stream, subjects: [`test_${id}.>`] })
+      const source = projectWith({ from: 'nats', subject: `test_${id}.orders.>`, job: 'handleOrder' })
+      const settings = { events: eventsWithBroker('nats') }
+      t = await createProjectApp(kind, [received], source, settings)
+      // The stream is found from the subject; the consumer is named after the job and the subject.
+      await until(async () => (await manager.consumers.list(stream).next()).length === 1)
+      const js = jetstream(nats!)
+      await js.publish(`test_${id}.orders.new`, JSON.stringify({ orderId: 1 }))
+      await until(async () => (await payloadsOf(t!)).length === 1)
+      await t.close()
+      t = undefined
+
+      await js.publish(`test_${id}.orders.new`, JSON.stringify({ orderId: 2 }))
+      t = await createProjectApp(kind, [received], source, settings)
+      await until(async () => (await payloadsOf(t!)).length === 1)
+      expect(await payloadsOf(t)).toEqual([{ orderId: 2 }])
+      expect(await manager.consumers.list(stream).next()).toHaveLength(1)
+    })
   })
 })
 

@@ -10,7 +10,7 @@ import { CollectionRegistry, CollectionService } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
 import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
-import { EventDispatcher, eventJobs, outboxListener } from '../events/index.js'
+import { addBrokers, type Brokers, EventDispatcher, eventJobs, outboxListener } from '../events/index.js'
 import {
   type ExtensionServices,
   type JobContext,
@@ -46,6 +46,8 @@ export interface Core {
   readonly jobs: JobQueue<Omit<JobContext, keyof JobInfo>>
   /** Hands the outbox's events to realtime, webhooks, brokers and event jobs; the HTTP app starts it. */
   readonly events: EventDispatcher
+  /** Event publishers and message consumers of the configured brokers; the HTTP app starts them. */
+  readonly brokers: Brokers
   /** The instance secret's box, for values kept encrypted in the database. */
   readonly box: SecretBox
   readonly instanceSecret: string
@@ -138,6 +140,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
     jobs.schedule(project.cron ?? [])
     const handlers = eventJobs(jobs, project.events ?? {})
     if (handlers) events.add(handlers)
+    const brokers = addBrokers(events, jobs, config.events, project.consumers ?? [], log)
     jobs.register(PRUNE_EVENTS_JOB, async () => {
       await events.prune()
     })
@@ -165,13 +168,17 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       mailer,
       jobs,
       events,
+      brokers,
       box,
       instanceSecret,
       project,
       async close() {
         clearInterval(pruner)
         stopWatchingSchema()
-        await events.stop()
+        // Stopping first, so a delivery that a closing connection fails is not retried.
+        const stoppingEvents = events.stop()
+        await brokers.close()
+        await stoppingEvents
         await jobs.stop()
         await mailTransport.close()
         await dialect.close()

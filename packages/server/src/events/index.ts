@@ -10,6 +10,16 @@
  * records.onCommit(() => events.wake())
  * events.start()
  */
+export {
+  AMQP_EXCHANGE,
+  addBrokers,
+  type BrokerConsumer,
+  type Brokers,
+  brokerConsumerProblem,
+  duplicateConsumerProblem,
+  mqttTopic,
+  NATS_STREAM,
+} from './brokers/index.js'
 export { type DispatcherOptions, type EventConsumer, EventDispatcher } from './dispatcher.js'
 export { EVENT_JOB_PREFIX, eventJobs, eventKeyCollection, eventKeyProblem } from './event-jobs.js'
 export {

@@ -1,12 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
-import { eventKeyCollection, eventKeyProblem } from '../events/index.js'
+import {
+  type BrokerConsumer,
+  brokerConsumerProblem,
+  duplicateConsumerProblem,
+  eventKeyCollection,
+  eventKeyProblem,
+} from '../events/index.js'
 import { HOOK_NAMES } from '../records/index.js'
 import type { PlinthProjectConfig, RouteDefinition } from './define-config.js'
 
 const CONFIG_FILE_NAMES = ['plinth.config.ts', 'plinth.config.mts', 'plinth.config.js', 'plinth.config.mjs']
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
-const TOP_LEVEL_KEYS = new Set(['hooks', 'routes', 'jobs', 'cron', 'events'])
+const TOP_LEVEL_KEYS = new Set(['hooks', 'routes', 'jobs', 'cron', 'events', 'consumers'])
 
 /** A project config that cannot be used, with the file and line to look at. */
 export class ProjectConfigError extends Error {
@@ -129,6 +135,15 @@ function checkConfig(
         fail(`events name the collection "${collection}", which does not exist`, key)
       if (typeof handler !== 'function') fail(`the event handler "${key}" must be a function`, key)
     }
+  }
+  if (project.consumers !== undefined) {
+    if (!Array.isArray(project.consumers)) fail('consumers must be an array', 'consumers')
+    for (const entry of project.consumers as unknown[]) {
+      const problem = brokerConsumerProblem(entry, (name) => jobNames.has(name))
+      if (problem) fail(`consumers: ${problem.why}`, problem.near ?? 'consumers')
+    }
+    const duplicate = duplicateConsumerProblem(project.consumers as BrokerConsumer[])
+    if (duplicate) fail(`consumers: ${duplicate}`, 'consumers')
   }
   return project as PlinthProjectConfig
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import type { PlinthEvent } from '../events/index.js'
+import type { BrokerConsumer, PlinthEvent } from '../events/index.js'
 import type { Caller } from '../identity/index.js'
 import type { CronEntry, EnqueueOptions, JobInfo } from '../jobs/index.js'
 import type { Mailer } from '../mail/index.js'
@@ -93,6 +93,12 @@ export interface PlinthProjectConfig {
    * `orders.*`, `*.delete`): each runs as a job at least once per matching event.
    */
   events?: Record<string, EventHandlerDefinition>
+  /**
+   * Messages from a RabbitMQ queue or a NATS JetStream subject, each turned into a
+   * job of `jobs` (payload: the body's JSON, or its text) before it is acknowledged.
+   * The connections are PLINTH_EVENTS_AMQP_URL and PLINTH_EVENTS_NATS_URL.
+   */
+  consumers?: BrokerConsumer[]
 }
 
 /**

@@ -90,6 +90,7 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   app.addHook('onReady', async function startJobs() {
     core.jobs.start()
     core.events.start()
+    core.brokers.start()
   })
   // Hooks that run on every request take a callback: an async hook costs a promise
   // and a microtask per request even when it has nothing to do.

@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
+import type { PlinthConfig } from '../config/index.js'
 import { createApp } from '../http/index.js'
 import { createTestApp, signedInTestApp, type TestApp } from './app.js'
 import type { TestDialect } from './databases.js'
@@ -25,12 +26,14 @@ export function writeProjectConfig(
 /**
  * A test app whose collections exist before the project config loads (it names
  * them), started with that config: the first app creates the collections, the
- * second one, on the same database, serves them with the project's hooks and routes.
+ * second one, on the same database, serves them with the project's hooks and routes
+ * (and `overrides`, such as a broker to consume from).
  */
 export async function createProjectApp(
   kind: TestDialect,
   collections: Record<string, unknown>[],
   source: string | { file: string },
+  overrides: Partial<PlinthConfig> = {},
 ): Promise<TestApp & { file: string }> {
   const base = await createTestApp(kind)
   for (const definition of collections) {
@@ -40,7 +43,7 @@ export async function createProjectApp(
   await base.app.close()
   const config = typeof source === 'string' ? writeProjectConfig(source) : { ...source, remove() {} }
   try {
-    const app = await createApp({ ...base.config, projectConfig: config.file })
+    const app = await createApp({ ...base.config, ...overrides, projectConfig: config.file })
     const project = await signedInTestApp(app, app.plinth.config, async () => {
       await app.close()
       await base.close()

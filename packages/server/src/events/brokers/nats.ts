@@ -190,6 +190,9 @@ export class NatsLink {
   }
 }
 
+/** A stream Plinth creates keeps messages a week, like the outbox; it would grow without end otherwise. */
+const STREAM_MAX_AGE_NS = 7 * 24 * 60 * 60 * 1e9
+
 /** Creates Plinth's stream when it is missing; an existing one is kept as configured, with the subjects added. */
 async function ensureStream(manager: JetStreamManager): Promise<void> {
   try {
@@ -199,7 +202,7 @@ async function ensureStream(manager: JetStreamManager): Promise<void> {
       await manager.streams.update(NATS_STREAM, { subjects: [...subjects, STREAM_SUBJECTS] })
   } catch (error) {
     if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error
-    await manager.streams.add({ name: NATS_STREAM, subjects: [STREAM_SUBJECTS] })
+    await manager.streams.add({ name: NATS_STREAM, subjects: [STREAM_SUBJECTS], max_age: STREAM_MAX_AGE_NS })
   }
 }
 

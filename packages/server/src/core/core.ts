@@ -10,7 +10,7 @@ import { CollectionRegistry, CollectionService } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
 import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
-import { EventDispatcher, eventJobs, outboxListener } from '../events/index.js'
+import { createWebhooks, EventDispatcher, eventJobs, outboxListener, type Webhooks } from '../events/index.js'
 import {
   type ExtensionServices,
   type JobContext,
@@ -46,6 +46,8 @@ export interface Core {
   readonly jobs: JobQueue<Omit<JobContext, keyof JobInfo>>
   /** Hands the outbox's events to realtime, webhooks, brokers and event jobs; the HTTP app starts it. */
   readonly events: EventDispatcher
+  /** Endpoints fed by the outbox, and the worker that sends their deliveries; the HTTP app starts it. */
+  readonly webhooks: Webhooks
   /** The instance secret's box, for values kept encrypted in the database. */
   readonly box: SecretBox
   readonly instanceSecret: string
@@ -98,6 +100,12 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       log,
     })
     records.onCommit(() => events.wake())
+    const webhooks = createWebhooks(dialect, registry, box, config.webhooks, {
+      pollInterval: config.events.pollIntervalMs,
+      retention: config.events.retentionDays * DAY_MS,
+      log,
+    })
+    events.add(webhooks.service.consumer())
     // A new password ends every session of its record, whoever set it (HTTP, CLI, a job).
     endSessionsOnNewPassword(dialect, records)
     const auth = await createAuthServices(dialect, registry, records, box, {
@@ -165,6 +173,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       mailer,
       jobs,
       events,
+      webhooks,
       box,
       instanceSecret,
       project,
@@ -172,6 +181,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
         clearInterval(pruner)
         stopWatchingSchema()
         await events.stop()
+        await webhooks.worker.stop()
         await jobs.stop()
         await mailTransport.close()
         await dialect.close()

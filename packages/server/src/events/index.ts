@@ -26,3 +26,19 @@ export {
   readEvents,
 } from './outbox.js'
 export type { EventAction, EventActor, EventType, PlinthEvent, StoredEvent } from './types.js'
+export {
+  type CircuitState,
+  createWebhooks,
+  type Delivery,
+  type DeliveryState,
+  DeliveryWorker,
+  retryDelay as webhookRetryDelay,
+  signature as webhookSignature,
+  type Webhook,
+  type WebhookInput,
+  WebhookSender,
+  WebhookService,
+  type Webhooks,
+  webhooksMigration,
+  webhooksRoutes,
+} from './webhooks/index.js'

@@ -2,7 +2,12 @@ import { Webhook } from 'standardwebhooks'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { loadConfig, type WebhooksConfig } from '../../config/index.js'
 import { createTestApp, type TestApp } from '../../test-support/app.js'
-import { authorsDefinition, createCollection, createRecord, postsDefinition } from '../../test-support/blog.js'
+import {
+  authorsDefinition,
+  createCollection,
+  createRecord,
+  postsDefinition,
+} from '../../test-support/blog.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
 import { until } from '../../test-support/job-queues.js'
 import { type Receiver, startReceiver, webhookSettings } from '../../test-support/webhook-receiver.js'

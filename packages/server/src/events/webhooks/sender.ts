@@ -48,9 +48,16 @@ export class WebhookSender {
     this.#https = new RequestFilteringHttpsAgent(filtering)
   }
 
-  async send(target: string, body: string, headers: Record<string, string>): Promise<SendResult> {
+  /** Posts `body`; `stop` cuts the attempt short (the node is shutting down). */
+  async send(
+    target: string,
+    body: string,
+    headers: Record<string, string>,
+    stop?: AbortSignal,
+  ): Promise<SendResult> {
     const started = performance.now()
-    const signal = AbortSignal.timeout(this.options.timeoutMs)
+    const timeout = AbortSignal.timeout(this.options.timeoutMs)
+    const signal = stop ? AbortSignal.any([timeout, stop]) : timeout
     const result = (status: number | null, error: string | null): SendResult => ({
       isDelivered: error === null,
       status,
@@ -63,7 +70,7 @@ export class WebhookSender {
       try {
         response = await this.#post(url, body, headers, signal)
       } catch (error) {
-        return result(null, describe(error, signal))
+        return result(null, describe(error, timeout, stop))
       }
       const { status, location } = response
       if (status >= 200 && status < 300) return result(status, null)
@@ -127,8 +134,9 @@ export class WebhookSender {
   }
 }
 
-function describe(error: unknown, signal: AbortSignal): string {
-  if (signal.aborted) return 'The endpoint did not answer in time.'
+function describe(error: unknown, timeout: AbortSignal, stop: AbortSignal | undefined): string {
+  if (stop?.aborted) return 'The node stopped during the attempt.'
+  if (timeout.aborted) return 'The endpoint did not answer in time.'
   const message = error instanceof Error ? error.message : String(error)
   // The agent's words for an address it refused after resolving the host.
   if (/is not allowed/.test(message))

@@ -36,6 +36,7 @@ export class DeliveryWorker {
   #wake: (() => void) | null = null
   #isWoken = false
   #lastPrune = 0
+  #stopping = new AbortController()
 
   constructor(
     private readonly service: WebhookService,
@@ -46,6 +47,7 @@ export class DeliveryWorker {
   start(): void {
     if (this.#isRunning) return
     this.#isRunning = true
+    this.#stopping = new AbortController()
     this.#loop = this.#run()
   }
 
@@ -55,8 +57,10 @@ export class DeliveryWorker {
     this.#wake?.()
   }
 
+  /** Stops; an attempt under way is cut short and counts as failed, to be tried again. */
   async stop(): Promise<void> {
     this.#isRunning = false
+    this.#stopping.abort()
     this.#wake?.()
     await this.#loop
   }
@@ -126,11 +130,16 @@ export class DeliveryWorker {
   async #attempt(endpoint: WebhookRow, secret: string, row: DeliveryRow): Promise<boolean> {
     const { store } = this.service
     const timestamp = Math.floor(Date.now() / 1000)
-    const result = await this.sender.send(endpoint.url, row.body, {
-      'webhook-id': row.id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signature(secret, row.id, timestamp, row.body),
-    })
+    const result = await this.sender.send(
+      endpoint.url,
+      row.body,
+      {
+        'webhook-id': row.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signature(secret, row.id, timestamp, row.body),
+      },
+      this.#stopping.signal,
+    )
     const now = Date.now()
     const attempts = Number(row.attempts)
     if (result.isDelivered) {

@@ -10,17 +10,20 @@ export interface ReceivedWebhook {
   body: string
 }
 
-/** How the receiver answers the nth request (0-based); 204 when it returns nothing. */
-type Responder = (
-  request: ReceivedWebhook,
-  n: number,
-  response: ServerResponse,
-) => undefined | number | 'hang' | Promise<number>
+/** A whole answer: status, headers and body. */
+interface Answer {
+  status: number
+  headers?: Record<string, string>
+  body?: string
+}
+
+/** How the receiver answers the nth request (0-based). */
+type Responder = (request: ReceivedWebhook, n: number) => number | Answer | 'hang' | Promise<number>
 
 /**
  * A real HTTP server that records what is posted to it, on 127.0.0.1 unless told
- * otherwise. `respond` decides each answer: a status (now or later), 'hang' (never
- * answer), or it writes the response itself.
+ * otherwise. `respond` decides each answer: a status (now or later), a whole answer,
+ * or 'hang' (never answer).
  */
 export async function startReceiver(options: { host?: string; respond?: Responder } = {}) {
   const received: ReceivedWebhook[] = []
@@ -37,11 +40,11 @@ export async function startReceiver(options: { host?: string; respond?: Responde
         body: Buffer.concat(chunks).toString('utf8'),
       }
       const n = received.push(entry) - 1
-      const answer = respond(entry, n, response)
+      const answer = respond(entry, n)
       if (answer === 'hang') hanging.add(response)
       else if (answer instanceof Promise) void answer.then((status) => response.writeHead(status).end())
       else if (typeof answer === 'number') response.writeHead(answer).end()
-      else if (!response.headersSent) response.writeHead(204).end()
+      else response.writeHead(answer.status, answer.headers).end(answer.body)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, options.host ?? '127.0.0.1', resolve))

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { loadConfig, type WebhooksConfig } from '../../config/index.js'
+import { createCore } from '../../core/index.js'
 import { createTestApp, type TestApp } from '../../test-support/app.js'
 import {
   authorsDefinition,
@@ -254,5 +255,30 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
       .slice(3)
       .map((body) => body.data.record.name)
     expect(names.sort()).toEqual(['Ada', 'Bob', 'Cy'])
+  })
+
+  test('sends each delivery from one node when two share the database', async () => {
+    const t = await app()
+    const hook = await register(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
+    // A second node: its own connection, fan-out and worker, on the same database.
+    const other = await createCore(t.config)
+    try {
+      other.events.start()
+      other.webhooks.worker.start()
+      const ids: string[] = []
+      for (let n = 0; n < 40; n++) ids.push((await createRecord(t, 'notes', { name: `n${n}` })).id)
+      await until(async () => (await deliveries(t, hook.id, '?state=succeeded&perPage=100')).length === 40)
+      const sent = receiver.received.map((request) => request.headers['webhook-id'])
+      expect(new Set(sent).size).toBe(40)
+      expect(sent).toHaveLength(40)
+      expect(
+        receiver
+          .bodies()
+          .map((body) => body.data.record.id)
+          .sort(),
+      ).toEqual(ids.sort())
+    } finally {
+      await other.close()
+    }
   })
 })

@@ -59,9 +59,13 @@ export async function webhooksRoutes(
     requireSuperuser(request.caller, 'manage webhooks')
   })
 
-  app.get('/api/webhooks', async function listWebhooks() {
-    return webhooks.list()
-  })
+  app.get(
+    '/api/webhooks',
+    { schema: { querystring: Type.Object({}, strict) } },
+    async function listWebhooks() {
+      return webhooks.list()
+    },
+  )
 
   app.post<{ Body: Static<typeof createBody> }>(
     '/api/webhooks',

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
 import type { Dialect } from '../../db/index.js'
 import { DELIVERIES_TABLE, WEBHOOKS_TABLE } from './migration.js'
 import type { CircuitState, Delivery, DeliveryPage, DeliveryState, Webhook } from './types.js'
@@ -93,6 +93,14 @@ export function toDelivery(row: DeliveryRow): Delivery {
   }
 }
 
+/** Due: waiting and its time has come, or its attempt's node died (the lease ran out). */
+function isDue(eb: ExpressionBuilder<any, 'd'>, now: number) {
+  return eb.or([
+    eb.and([eb('d.state', 'in', ['pending', 'failed']), eb('d.next_at', '<=', big(now))]),
+    eb.and([eb('d.state', '=', 'sending'), eb('d.locked_until', '<', big(now))]),
+  ])
+}
+
 /** The SQL of endpoints and deliveries; every time is a value the caller binds. */
 export class WebhookStore {
   constructor(private readonly dialect: Dialect) {}
@@ -164,12 +172,7 @@ export class WebhookStore {
       .selectFrom(`${DELIVERIES_TABLE} as d`)
       .select('d.id')
       .where('d.webhook_id', '=', webhookId)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('d.state', 'in', ['pending', 'failed']), eb('d.next_at', '<=', big(now))]),
-          eb.and([eb('d.state', '=', 'sending'), eb('d.locked_until', '<', big(now))]),
-        ]),
-      )
+      .where((eb) => isDue(eb, now))
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
@@ -230,12 +233,23 @@ export class WebhookStore {
       .execute()
   }
 
-  /** Endpoints whose circuit is closed, or open with its pause over; the others wait. */
+  /**
+   * Endpoints with a delivery due now whose circuit is closed, or open with its pause
+   * over; the others wait.
+   */
   async deliverable(now: number): Promise<WebhookRow[]> {
     return (await this.db
-      .selectFrom(WEBHOOKS_TABLE)
-      .selectAll()
-      .where((eb) => eb.or([eb('paused_until', 'is', null), eb('paused_until', '<=', big(now))]))
+      .selectFrom(`${WEBHOOKS_TABLE} as w`)
+      .selectAll('w')
+      .where((eb) => eb.or([eb('w.paused_until', 'is', null), eb('w.paused_until', '<=', big(now))]))
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom(`${DELIVERIES_TABLE} as d`)
+            .select(sql`1`.as('one'))
+            .whereRef('d.webhook_id', '=', 'w.id')
+            .where((eb) => isDue(eb, now)),
+        ),
+      )
       .execute()) as WebhookRow[]
   }
 
@@ -338,12 +352,19 @@ export class WebhookStore {
       .executeTakeFirst()) as DeliveryRow | undefined
   }
 
-  /** Deletes finished deliveries older than `before`. */
+  /**
+   * Deletes finished deliveries older than `before`, and any left by an endpoint removed
+   * while the fan-out was adding to it.
+   */
   async prune(before: number): Promise<void> {
     await this.db
       .deleteFrom(DELIVERIES_TABLE)
       .where('state', 'in', ['succeeded', 'dead'])
       .where('finished', '<', big(before))
+      .execute()
+    await this.db
+      .deleteFrom(DELIVERIES_TABLE)
+      .where('webhook_id', 'not in', this.db.selectFrom(WEBHOOKS_TABLE).select('id'))
       .execute()
   }
 }

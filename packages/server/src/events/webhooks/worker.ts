@@ -66,22 +66,21 @@ export class DeliveryWorker {
   }
 
   /** One pass: sends what is due now and resolves when those attempts are recorded. */
-  async tick(now = Date.now()): Promise<number> {
+  async #tick(now = Date.now()): Promise<void> {
     const { store } = this.service
     const endpoints = await store.deliverable(now)
-    const sent = await Promise.all(endpoints.map((endpoint) => this.#sendDue(endpoint, now)))
+    await Promise.all(endpoints.map((endpoint) => this.#sendDue(endpoint, now)))
     if (now - this.#lastPrune > PRUNE_EVERY_MS) {
       this.#lastPrune = now
       await store.prune(now - this.options.retention)
     }
-    return sent.reduce((sum, n) => sum + n, 0)
   }
 
   async #run(): Promise<void> {
     while (this.#isRunning) {
       this.#isWoken = false
       try {
-        await this.tick()
+        await this.#tick()
       } catch (error) {
         this.options.log?.warn({ err: error }, 'sending webhook deliveries failed; trying again')
       }
@@ -107,12 +106,12 @@ export class DeliveryWorker {
    * Deliveries of an endpoint go one after another: a slow endpoint is not flooded,
    * and each failure is counted before the next attempt, so the circuit opens in time.
    */
-  async #sendDue(endpoint: WebhookRow, now: number): Promise<number> {
+  async #sendDue(endpoint: WebhookRow, now: number): Promise<void> {
     const { store } = this.service
     const lease = this.options.timeoutMs * 2 + 5_000
     const isProbe = circuitOf(endpoint, now) === 'half-open'
     const probeUntil = now + lease
-    if (isProbe && !(await store.takeProbe(endpoint, probeUntil))) return 0
+    if (isProbe && !(await store.takeProbe(endpoint, probeUntil))) return
     const secret = this.service.secretOf(endpoint.secret)
     const limit = isProbe ? 1 : (this.options.batchSize ?? 20)
     let sent = 0
@@ -123,7 +122,6 @@ export class DeliveryWorker {
       if (!(await this.#attempt(endpoint, secret, row))) break
     }
     if (isProbe && sent === 0) await store.returnProbe(endpoint.id, probeUntil, Number(endpoint.paused_until))
-    return sent
   }
 
   /** One attempt; false when it failed and the endpoint's circuit is now open. */

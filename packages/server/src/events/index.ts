@@ -29,6 +29,7 @@ export type { EventAction, EventActor, EventType, PlinthEvent, StoredEvent } fro
 export {
   type CircuitState,
   createWebhooks,
+  DELIVERY_STATES as WEBHOOK_DELIVERY_STATES,
   type Delivery,
   type DeliveryState,
   DeliveryWorker,

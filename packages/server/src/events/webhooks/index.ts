@@ -15,6 +15,13 @@ export { retryDelay } from './retry-schedule.js'
 export { WebhookSender } from './sender.js'
 export { WebhookService } from './service.js'
 export { signature } from './signature.js'
-export type { CircuitState, Delivery, DeliveryState, Webhook, WebhookInput } from './types.js'
+export {
+  type CircuitState,
+  DELIVERY_STATES,
+  type Delivery,
+  type DeliveryState,
+  type Webhook,
+  type WebhookInput,
+} from './types.js'
 export { webhooksRoutes } from './webhooks-routes.js'
 export { DeliveryWorker } from './worker.js'

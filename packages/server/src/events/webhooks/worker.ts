@@ -16,7 +16,7 @@ export interface DeliveryWorkerOptions
   pollInterval: number
   /** How long finished deliveries are kept, in ms. */
   retention: number
-  /** Deliveries of one endpoint sent at once. */
+  /** At most this many deliveries of one endpoint per pass, so one busy endpoint does not hold up a pass. */
   batchSize?: number
   log?: Pick<Logger, 'warn'>
 }
@@ -57,7 +57,7 @@ export class DeliveryWorker {
     this.#wake?.()
   }
 
-  /** Stops; an attempt under way is cut short and counts as failed, to be tried again. */
+  /** Stops; an attempt under way is cut short and is tried again (it may have arrived: at least once). */
   async stop(): Promise<void> {
     this.#isRunning = false
     this.#stopping.abort()
@@ -144,6 +144,12 @@ export class DeliveryWorker {
       await store.finish(row, { state: 'succeeded', ...result }, now)
       await store.succeeded(endpoint.id)
       return true
+    }
+    if (this.#stopping.signal.aborted) {
+      // Cut short by this node's shutdown: no fault of the endpoint, so its circuit is
+      // left alone and the delivery is due again at once, on whichever node is up.
+      await store.finish(row, { state: 'failed', ...result, nextAt: now }, now)
+      return false
     }
     const isDead = attempts >= this.options.maxAttempts
     await store.finish(

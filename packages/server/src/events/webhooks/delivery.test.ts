@@ -12,6 +12,7 @@ import {
 import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
 import { until } from '../../test-support/job-queues.js'
 import { type Receiver, startReceiver, webhookSettings } from '../../test-support/webhook-receiver.js'
+import { readEvents } from '../outbox.js'
 
 describe.each(testDialects)('webhook deliveries on %s', (kind) => {
   let t: TestApp | undefined
@@ -280,5 +281,19 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
     } finally {
       await other.close()
     }
+  })
+
+  test('adds one delivery per endpoint and event, however often the fan-out is repeated', async () => {
+    const t = await app()
+    const hook = await register(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
+    for (const name of ['a', 'b', 'c']) await createRecord(t, 'notes', { name })
+    await until(async () => (await deliveries(t, hook.id, '?state=succeeded')).length === 3)
+    // As after a crash between the fan-out and the cursor's advance: the same events again.
+    const events = await readEvents(t.app.plinth.dialect.db, 0, 1000)
+    const fanOut = t.app.plinth.webhooks.service.consumer()
+    await fanOut.deliver(events)
+    await fanOut.deliver(events)
+    expect(await deliveries(t, hook.id)).toHaveLength(3)
+    expect(receiver.received).toHaveLength(3)
   })
 })

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 
 export interface PlinthConfig {
@@ -74,6 +75,12 @@ export interface WebhooksConfig {
   retryBaseMs: number
   /** How long one attempt may take, in ms. */
   timeoutMs: number
+  /** Addresses (IPs or CIDR ranges) that may be called even though they are private. */
+  allowAddresses: string[]
+  /** Consecutive failures after which an endpoint is paused. */
+  breakerThreshold: number
+  /** How long a paused endpoint waits before one delivery probes it, in ms. */
+  breakerPauseMs: number
 }
 
 /** At most `max` requests per `windowMs` for one client. */
@@ -325,6 +332,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
       maxAttempts: integer(env, 'PLINTH_WEBHOOKS_MAX_ATTEMPTS', 15, 1, 50),
       retryBaseMs: integer(env, 'PLINTH_WEBHOOKS_RETRY_BASE_MS', 10_000, 10, 3_600_000),
       timeoutMs: integer(env, 'PLINTH_WEBHOOKS_TIMEOUT_MS', 10_000, 100, 120_000),
+      allowAddresses: addressList(env, 'PLINTH_WEBHOOKS_ALLOW_ADDRESSES'),
+      breakerThreshold: integer(env, 'PLINTH_WEBHOOKS_BREAKER_THRESHOLD', 10, 1, 1000),
+      breakerPauseMs: integer(env, 'PLINTH_WEBHOOKS_BREAKER_PAUSE_MS', 60_000, 10, 86_400_000),
     },
   }
 }
@@ -335,6 +345,26 @@ function brokerUrl(env: Env, key: string, protocols: string[]): string | null {
   if (!URL.canParse(raw) || !protocols.includes(new URL(raw).protocol))
     throw new ConfigError(key, `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
   return raw
+}
+
+function addressList(env: Env, key: string): string[] {
+  const raw = env[key]?.trim()
+  if (!raw) return []
+  return raw.split(',').map((part) => {
+    const [address = '', bits, ...rest] = part.trim().split('/')
+    const family = isIP(address)
+    const maxBits = family === 6 ? 128 : 32
+    if (
+      family === 0 ||
+      rest.length > 0 ||
+      (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))
+    )
+      throw new ConfigError(
+        key,
+        `expected IP addresses or CIDR ranges separated by commas, got "${part.trim()}"`,
+      )
+    return part.trim()
+  })
 }
 
 function flag(env: Env, key: string): boolean {

@@ -10,7 +10,15 @@ import { CollectionRegistry, CollectionService } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
 import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
-import { addBrokers, type Brokers, EventDispatcher, eventJobs, outboxListener } from '../events/index.js'
+import {
+  addBrokers,
+  type Brokers,
+  createWebhooks,
+  EventDispatcher,
+  eventJobs,
+  outboxListener,
+  type Webhooks,
+} from '../events/index.js'
 import {
   type ExtensionServices,
   type JobContext,
@@ -48,6 +56,8 @@ export interface Core {
   readonly events: EventDispatcher
   /** Event publishers and message consumers of the configured brokers; the HTTP app starts them. */
   readonly brokers: Brokers
+  /** Endpoints fed by the outbox, and the worker that sends their deliveries; the HTTP app starts it. */
+  readonly webhooks: Webhooks
   /** The instance secret's box, for values kept encrypted in the database. */
   readonly box: SecretBox
   readonly instanceSecret: string
@@ -100,6 +110,12 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       log,
     })
     records.onCommit(() => events.wake())
+    const webhooks = createWebhooks(dialect, registry, box, config.webhooks, {
+      pollInterval: config.events.pollIntervalMs,
+      retention: config.events.retentionDays * DAY_MS,
+      log,
+    })
+    events.add(webhooks.service.consumer())
     // A new password ends every session of its record, whoever set it (HTTP, CLI, a job).
     endSessionsOnNewPassword(dialect, records)
     const auth = await createAuthServices(dialect, registry, records, box, {
@@ -169,6 +185,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       jobs,
       events,
       brokers,
+      webhooks,
       box,
       instanceSecret,
       project,
@@ -179,6 +196,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
         const stoppingEvents = events.stop()
         await brokers.close()
         await stoppingEvents
+        await webhooks.worker.stop()
         await jobs.stop()
         await mailTransport.close()
         await dialect.close()

@@ -19,7 +19,7 @@ import {
   SCHEMA_VERSION_TABLE,
 } from '../collections/index.js'
 import type { SystemMigration } from '../db/index.js'
-import { eventsMigration } from '../events/index.js'
+import { eventsMigration, webhooksMigration } from '../events/index.js'
 import { IDEMPOTENCY_TABLE } from '../idempotency/index.js'
 import { jobsMigration } from '../jobs/index.js'
 
@@ -172,5 +172,6 @@ export function systemMigrations(collections: CollectionService): SystemMigratio
     },
     jobsMigration,
     eventsMigration,
+    webhooksMigration,
   ]
 }

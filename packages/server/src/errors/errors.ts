@@ -177,6 +177,7 @@ export const errorCatalogue = {
   schema_changed: { status: 409, title: 'Schema changed during the request' },
   job_not_retryable: { status: 409, title: 'Job cannot be retried' },
   job_running: { status: 409, title: 'Job is running' },
+  webhook_delivery_sending: { status: 409, title: 'Webhook delivery is being sent' },
   precondition_failed: { status: 412, title: 'Precondition failed' },
   body_too_large: { status: 413, title: 'Body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

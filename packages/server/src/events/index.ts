@@ -36,3 +36,20 @@ export {
   readEvents,
 } from './outbox.js'
 export type { EventAction, EventActor, EventType, PlinthEvent, StoredEvent } from './types.js'
+export {
+  type CircuitState,
+  createWebhooks,
+  DELIVERY_STATES as WEBHOOK_DELIVERY_STATES,
+  type Delivery,
+  type DeliveryState,
+  DeliveryWorker,
+  retryDelay as webhookRetryDelay,
+  signature as webhookSignature,
+  type Webhook,
+  type WebhookInput,
+  WebhookSender,
+  WebhookService,
+  type Webhooks,
+  webhooksMigration,
+  webhooksRoutes,
+} from './webhooks/index.js'

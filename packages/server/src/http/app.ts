@@ -16,6 +16,7 @@ import { collectionsRoutes } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { type Core, createCore, setupLinkFor } from '../core/index.js'
 import { PlinthError } from '../errors/index.js'
+import { webhooksRoutes } from '../events/index.js'
 import { projectRoutes } from '../extensions/index.js'
 import { idempotency } from '../idempotency/index.js'
 import { jobsRoutes } from '../jobs/index.js'
@@ -91,6 +92,7 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     core.jobs.start()
     core.events.start()
     core.brokers.start()
+    core.webhooks.worker.start()
   })
   // Hooks that run on every request take a callback: an async hook costs a promise
   // and a microtask per request even when it has nothing to do.
@@ -140,6 +142,7 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   await app.register(authRoutes, { csrf, db: dialect.db, records, ...auth })
   await app.register(openapiRoutes, { collections })
   await app.register(jobsRoutes, { jobs: core.jobs })
+  await app.register(webhooksRoutes, { webhooks: core.webhooks.service })
   await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })
   await app.register(apiKeyRoutes, { apiKeys: auth.apiKeys, reauthWindow: config.reauthWindow })

@@ -14,6 +14,7 @@ import { recordPaths } from './record-paths.js'
 import { createSchema, listSchema, recordSchema, updateSchema } from './record-schemas.js'
 import { BEARER } from './security-schemes.js'
 import { sharedComponents, sharedSchemas } from './shared-components.js'
+import { WEBHOOKS_TAG, webhookOperationIds, webhookPaths, webhookSchemas } from './webhook-paths.js'
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string
@@ -25,6 +26,7 @@ const fixedComponents = {
   ...authRequestSchemas,
   ...authResponseSchemas,
   ...jobSchemas,
+  ...webhookSchemas,
 }
 
 const reservedNames = new Set([
@@ -32,6 +34,7 @@ const reservedNames = new Set([
   ...fixedOperationIds,
   ...accountOperationIds,
   ...jobOperationIds,
+  ...webhookOperationIds,
 ])
 
 export interface Viewer {
@@ -75,7 +78,12 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
   }
 
   const schemas: Record<string, JsonSchema> = { ...fixedComponents }
-  const paths: Record<string, JsonSchema> = { ...fixedPaths(), ...accountPaths(), ...jobPaths() }
+  const paths: Record<string, JsonSchema> = {
+    ...fixedPaths(),
+    ...accountPaths(),
+    ...jobPaths(),
+    ...webhookPaths(),
+  }
   const tags: JsonSchema[] = [
     { name: TAGS.health, description: 'Liveness and readiness for load balancers.' },
     { name: TAGS.collections, description: 'The data model; superusers only. Each change is a migration.' },
@@ -85,6 +93,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.audit, description: 'Security events; superusers only.' },
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
     { name: JOBS_TAG, description: 'The durable job queue; superusers only.' },
+    { name: WEBHOOKS_TAG, description: 'Signed deliveries of record changes to your URLs; superusers only.' },
   ]
   for (const collection of described) {
     const base = context.baseOf(collection.name)

@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely'
+import type { SystemMigration } from '../../db/index.js'
+
+export const WEBHOOKS_TABLE = '_webhooks'
+export const DELIVERIES_TABLE = '_webhook_deliveries'
+
+/**
+ * Endpoints and their deliveries. Times are ms since the epoch, bound by Plinth, as in
+ * the jobs tables. A delivery is unique per (endpoint, event), so the fan-out may be
+ * repeated after a crash without sending anything twice.
+ */
+export const webhooksMigration: SystemMigration = {
+  name: '0071_webhooks',
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable(WEBHOOKS_TABLE)
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('collections', 'text', (c) => c.notNull())
+      .addColumn('actions', 'text', (c) => c.notNull())
+      .addColumn('filter', 'text')
+      .addColumn('secret', 'text', (c) => c.notNull())
+      .addColumn('failures', 'integer', (c) => c.notNull())
+      .addColumn('paused_until', 'bigint')
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .addColumn('updated', 'bigint', (c) => c.notNull())
+      .execute()
+    await db.schema
+      .createTable(DELIVERIES_TABLE)
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('webhook_id', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('event_seq', 'bigint', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('collection', 'text', (c) => c.notNull())
+      .addColumn('record_id', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('next_at', 'bigint', (c) => c.notNull())
+      .addColumn('locked_by', 'text')
+      .addColumn('locked_until', 'bigint')
+      .addColumn('response_status', 'integer')
+      .addColumn('duration_ms', 'integer')
+      .addColumn('last_error', 'text')
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .addColumn('updated', 'bigint', (c) => c.notNull())
+      .addColumn('finished', 'bigint')
+      .execute()
+    await db.schema
+      .createIndex('_webhook_deliveries_once')
+      .on(DELIVERIES_TABLE)
+      .columns(['webhook_id', 'event_id'])
+      .unique()
+      .execute()
+    await db.schema
+      .createIndex('_webhook_deliveries_due')
+      .on(DELIVERIES_TABLE)
+      .columns(['webhook_id', 'state', 'next_at'])
+      .execute()
+    // The order check looks for an earlier unfinished delivery of the same record.
+    await db.schema
+      .createIndex('_webhook_deliveries_by_record')
+      .on(DELIVERIES_TABLE)
+      .columns(['webhook_id', 'collection', 'record_id', 'event_seq'])
+      .execute()
+    await db.schema
+      .createIndex('_webhook_deliveries_by_created')
+      .on(DELIVERIES_TABLE)
+      .columns(['webhook_id', 'created'])
+      .execute()
+  },
+}

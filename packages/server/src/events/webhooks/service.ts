@@ -1,0 +1,250 @@
+import type { Logger } from 'pino'
+import { v7 as uuidv7 } from 'uuid'
+import type { CollectionRegistry } from '../../collections/index.js'
+import type { WebhooksConfig } from '../../config/index.js'
+import type { SecretBox } from '../../crypto/index.js'
+import type { Dialect } from '../../db/index.js'
+import { ConflictError, FilterError, NotFoundError, ValidationError } from '../../errors/index.js'
+import { compileFilter, evaluateFilter } from '../../query/index.js'
+import type { EventConsumer } from '../dispatcher.js'
+import { eventBody } from '../outbox.js'
+import type { StoredEvent } from '../types.js'
+import { allowList, isRefusedAddress, literalAddress } from './addresses.js'
+import { checkFilterScope } from './filter-scope.js'
+import { newSecret } from './signature.js'
+import { type NewDelivery, toDelivery, toWebhook, WebhookStore } from './store.js'
+import type { Delivery, DeliveryPage, DeliveryState, Webhook, WebhookInput } from './types.js'
+
+/**
+ * Endpoints and their delivery log, and the fan-out that turns each event into one
+ * delivery per matching endpoint. Sending is the DeliveryWorker's.
+ */
+export class WebhookService {
+  readonly store: WebhookStore
+  readonly #allowed
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly registry: CollectionRegistry,
+    private readonly box: SecretBox,
+    private readonly config: Pick<WebhooksConfig, 'allowPrivate' | 'allowAddresses'>,
+    private readonly options: { log?: Pick<Logger, 'warn'>; onQueued?: () => void } = {},
+  ) {
+    this.store = new WebhookStore(dialect)
+    this.#allowed = allowList(config.allowAddresses)
+  }
+
+  /** Registers an endpoint; the answer holds its secret, which is never shown again. */
+  async create(input: WebhookInput, now = Date.now()): Promise<Webhook & { secret: string }> {
+    this.#check(input)
+    const secret = newSecret()
+    const row = {
+      id: uuidv7(),
+      url: input.url,
+      collections: JSON.stringify(input.collections),
+      actions: JSON.stringify(input.actions),
+      filter: normalFilter(input.filter),
+      secret: this.box.seal(secret),
+      failures: 0,
+      paused_until: null,
+      created: now,
+      updated: now,
+    }
+    await this.store.insertWebhook(row)
+    return { ...toWebhook(row, now), secret }
+  }
+
+  async list(now = Date.now()): Promise<{ items: Webhook[] }> {
+    return { items: (await this.store.webhooks()).map((row) => toWebhook(row, now)) }
+  }
+
+  async get(id: string, now = Date.now()): Promise<Webhook> {
+    const row = await this.store.webhook(id)
+    if (!row) throw new NotFoundError('webhook')
+    return toWebhook(row, now)
+  }
+
+  async update(id: string, changes: Partial<WebhookInput>, now = Date.now()): Promise<Webhook> {
+    const current = await this.get(id, now)
+    const next: WebhookInput = {
+      url: changes.url ?? current.url,
+      collections: changes.collections ?? current.collections,
+      actions: changes.actions ?? current.actions,
+      filter: changes.filter === undefined ? current.filter : changes.filter,
+    }
+    this.#check(next)
+    const row = await this.store.updateWebhook(id, {
+      url: next.url,
+      collections: JSON.stringify(next.collections),
+      actions: JSON.stringify(next.actions),
+      filter: normalFilter(next.filter),
+      updated: now,
+    })
+    if (!row) throw new NotFoundError('webhook')
+    return toWebhook(row, now)
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!(await this.store.removeWebhook(id))) throw new NotFoundError('webhook')
+  }
+
+  async deliveries(
+    webhookId: string,
+    query: { state?: DeliveryState; page: number; perPage: number },
+  ): Promise<DeliveryPage> {
+    await this.get(webhookId)
+    return this.store.deliveries(webhookId, query)
+  }
+
+  /** Sends a delivery again, whatever became of it, unless an attempt is under way. */
+  async replay(webhookId: string, deliveryId: string, now = Date.now()): Promise<Delivery> {
+    await this.get(webhookId)
+    const row = await this.store.replay(webhookId, deliveryId, now)
+    if (row) {
+      this.options.onQueued?.()
+      return toDelivery(row)
+    }
+    if (await this.store.delivery(webhookId, deliveryId))
+      throw new ConflictError(
+        'webhook_delivery_sending',
+        'The delivery is being sent; replay it once it is done.',
+      )
+    throw new NotFoundError('delivery')
+  }
+
+  /** The secret an endpoint's deliveries are signed with. */
+  secretOf(sealed: string): string {
+    return this.box.open(sealed)
+  }
+
+  /**
+   * The durable consumer of the outbox: one delivery per event and matching endpoint.
+   * A repeated batch inserts nothing new (a delivery is unique per endpoint and event).
+   */
+  consumer(): EventConsumer {
+    return {
+      name: 'webhooks',
+      durable: true,
+      deliver: async (events) => {
+        const endpoints = (await this.store.webhooks()).map((row) => ({
+          id: row.id,
+          collections: new Set<string>(JSON.parse(row.collections)),
+          actions: new Set<string>(JSON.parse(row.actions)),
+          filter: row.filter,
+        }))
+        if (endpoints.length === 0) return
+        const deliveries: NewDelivery[] = []
+        for (const event of events) {
+          const body = JSON.stringify(eventBody(event))
+          for (const endpoint of endpoints) {
+            if (!endpoint.collections.has(event.collection) || !endpoint.actions.has(event.action)) continue
+            if (endpoint.filter !== null && !this.#matches(endpoint.filter, event, endpoint.id)) continue
+            deliveries.push({
+              id: uuidv7(),
+              webhook_id: endpoint.id,
+              event_id: event.id,
+              event_seq: event.seq,
+              type: event.type,
+              collection: event.collection,
+              record_id: event.recordId,
+              body,
+            })
+          }
+        }
+        if (deliveries.length === 0) return
+        await this.store.insertDeliveries(deliveries, Date.now())
+        this.options.onQueued?.()
+      },
+    }
+  }
+
+  /**
+   * Filters see the record as written, hidden fields included (superusers wrote them);
+   * nothing hidden is sent. A filter the collection no longer fits (a field was
+   * dropped) matches nothing, and says so in the log.
+   */
+  #matches(filter: string, event: StoredEvent, webhookId: string): boolean {
+    const collection = this.registry.get(event.collection)
+    if (!collection) return false
+    try {
+      return evaluateFilter(
+        filter,
+        { ...event.record, ...(event.hidden?.record ?? {}) },
+        {
+          collection,
+          collections: (name) => this.registry.get(name),
+          canSeeHidden: true,
+          now: new Date(),
+          request: { auth: null, body: {}, query: {} },
+        },
+      )
+    } catch (error) {
+      if (!(error instanceof FilterError)) throw error
+      this.options.log?.warn(
+        { webhook: webhookId, collection: event.collection, err: error },
+        'a webhook filter no longer fits its collection; the event is not delivered to it',
+      )
+      return false
+    }
+  }
+
+  #check(input: WebhookInput): void {
+    const errors: Record<string, { code: string; message: string }> = {}
+    const urlProblem = this.#urlProblem(input.url)
+    if (urlProblem) errors.url = urlProblem
+    const unknown = input.collections.filter((name) => !this.registry.get(name))
+    if (unknown.length > 0)
+      errors.collections = {
+        code: 'unknown_collection',
+        message: `No collection is named ${unknown.map((name) => JSON.stringify(name)).join(', ')}.`,
+      }
+    else if (new Set(input.collections).size !== input.collections.length)
+      errors.collections = { code: 'duplicate', message: 'A collection is named twice.' }
+    if (new Set(input.actions).size !== input.actions.length)
+      errors.actions = { code: 'duplicate', message: 'An action is named twice.' }
+    if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The webhook is invalid.')
+    const filter = normalFilter(input.filter)
+    if (filter === null) return
+    for (const name of input.collections) {
+      try {
+        checkFilterScope(filter)
+        compileFilter(filter, {
+          dialect: this.dialect,
+          collection: this.registry.get(name)!,
+          alias: 'r',
+          collections: (other) => this.registry.get(other),
+          canSeeHidden: true,
+          now: new Date(),
+          request: { auth: null, body: {}, query: {} },
+        })
+      } catch (error) {
+        if (!(error instanceof FilterError)) throw error
+        throw new ValidationError(
+          { filter: { code: 'invalid_filter', message: `For ${name}: ${error.message}` } },
+          'The webhook filter is invalid.',
+        )
+      }
+    }
+  }
+
+  #urlProblem(raw: string): { code: string; message: string } | null {
+    if (!URL.canParse(raw)) return { code: 'invalid_url', message: 'must be an absolute URL' }
+    const url = new URL(raw)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return { code: 'invalid_url', message: 'must start with http:// or https://' }
+    if (url.username || url.password)
+      return { code: 'invalid_url', message: 'must not carry a user name or password' }
+    const address = literalAddress(url)
+    if (!this.config.allowPrivate && address !== null && isRefusedAddress(address, this.#allowed))
+      return {
+        code: 'private_address',
+        message:
+          'is a private, loopback, link-local or reserved address; set PLINTH_WEBHOOKS_ALLOW_PRIVATE=true to allow it',
+      }
+    return null
+  }
+}
+
+function normalFilter(filter: string | null | undefined): string | null {
+  return filter === undefined || filter === null || filter.trim() === '' ? null : filter
+}

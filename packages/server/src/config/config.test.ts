@@ -78,6 +78,7 @@ describe('loadConfig', () => {
     ['PLINTH_JOBS_LEASE_MARGIN_MS', '10'],
     ['PLINTH_EVENTS_POLL_INTERVAL_MS', '0'],
     ['PLINTH_EVENTS_RETENTION_DAYS', '0'],
+    ['PLINTH_EVENTS_LEASE_MS', '10'],
     ['PLINTH_EVENTS_AMQP_URL', 'http://127.0.0.1:5672'],
     ['PLINTH_EVENTS_NATS_URL', 'not a url'],
     ['PLINTH_EVENTS_MQTT_URL', 'amqp://127.0.0.1'],
@@ -111,6 +112,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).events).toEqual({
       pollIntervalMs: 250,
       retentionDays: 7,
+      leaseMs: 30_000,
       amqpUrl: null,
       natsUrl: null,
       mqttUrl: null,
@@ -128,11 +130,13 @@ describe('loadConfig', () => {
       natsUrl: 'nats://127.0.0.1:4222',
       mqttUrl: 'mqtt://127.0.0.1:1883',
     })
-    expect(loadConfig({}).webhooks).toEqual({
+    expect(loadConfig({}).webhooks).toMatchObject({
       allowPrivate: false,
       maxAttempts: 15,
       retryBaseMs: 10_000,
       timeoutMs: 10_000,
+      breakerThreshold: 10,
+      breakerPauseMs: 60_000,
     })
     expect(loadConfig({ PLINTH_WEBHOOKS_ALLOW_PRIVATE: 'true' }).webhooks.allowPrivate).toBe(true)
   })

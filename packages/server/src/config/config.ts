@@ -60,6 +60,8 @@ export interface EventsConfig {
   pollIntervalMs: number
   /** Days events are kept: the window in which realtime clients resume without a reset. */
   retentionDays: number
+  /** How long a node holds a durable consumer (webhooks, a broker) before another may take it over, in ms. */
+  leaseMs: number
   /** Message brokers that receive every event; null leaves one off. */
   amqpUrl: string | null
   natsUrl: string | null
@@ -323,6 +325,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
     events: overrides.events ?? {
       pollIntervalMs: integer(env, 'PLINTH_EVENTS_POLL_INTERVAL_MS', 250, 10, 60_000),
       retentionDays: integer(env, 'PLINTH_EVENTS_RETENTION_DAYS', 7, 1, 3650),
+      leaseMs: integer(env, 'PLINTH_EVENTS_LEASE_MS', 30_000, 1000, 3_600_000),
       amqpUrl: brokerUrl(env, 'PLINTH_EVENTS_AMQP_URL', ['amqp:', 'amqps:']),
       natsUrl: brokerUrl(env, 'PLINTH_EVENTS_NATS_URL', ['nats:', 'tls:']),
       mqttUrl: brokerUrl(env, 'PLINTH_EVENTS_MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']),

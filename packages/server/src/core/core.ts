@@ -107,6 +107,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
     const events = new EventDispatcher(dialect, {
       pollInterval: config.events.pollIntervalMs,
       retention: config.events.retentionDays * DAY_MS,
+      leaseMs: config.events.leaseMs,
       log,
     })
     records.onCommit(() => events.wake())

@@ -11,7 +11,14 @@ import type { EventConsumer } from './dispatcher.js'
 import { EVENTS_TABLE, newestSeq, readEvents } from './outbox.js'
 import type { StoredEvent } from './types.js'
 
-const fast = { pollIntervalMs: 20, retentionDays: 7, amqpUrl: null, natsUrl: null, mqttUrl: null }
+const fast = {
+  pollIntervalMs: 20,
+  retentionDays: 7,
+  leaseMs: 30_000,
+  amqpUrl: null,
+  natsUrl: null,
+  mqttUrl: null,
+}
 const notes = { name: 'notes', fields: [{ name: 'text', type: 'text' }], createRule: '', listRule: '' }
 
 function recorder(name: string, durable = true) {

@@ -113,6 +113,7 @@ export function eventsWithBroker(kind: BrokerKind, url = brokerUrls[kind]): Plin
   return {
     pollIntervalMs: 50,
     retentionDays: 7,
+    leaseMs: 30_000,
     amqpUrl: kind === 'amqp' ? url : null,
     natsUrl: kind === 'nats' ? url : null,
     mqttUrl: kind === 'mqtt' ? url : null,

@@ -23,6 +23,8 @@ const SERVER_ENV = {
   PLINTH_LOG_LEVEL: 'warn',
   PLINTH_RATE_LIMITS: 'off',
   PLINTH_EVENTS_POLL_INTERVAL_MS: '20',
+  // The killed node's hold on the webhooks consumer must run out before the restarted one delivers.
+  PLINTH_EVENTS_LEASE_MS: '2000',
   PLINTH_WEBHOOKS_ALLOW_PRIVATE: 'true',
   PLINTH_WEBHOOKS_RETRY_BASE_MS: '50',
   PLINTH_WEBHOOKS_TIMEOUT_MS: '1000',

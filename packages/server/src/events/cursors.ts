@@ -2,6 +2,13 @@ import type { Kysely } from 'kysely'
 import { EVENT_CURSORS_TABLE } from './outbox.js'
 
 /**
+ * How often a held position is written down. Between writes it lives in memory: a
+ * node that dies repeats at most this much delivery, which at-least-once allows,
+ * and a busy outbox does not cost a second committed write per batch.
+ */
+const PERSIST_EVERY_MS = 1000
+
+/**
  * A durable consumer's place in the outbox, held by one node at a time under a
  * lease: the node that holds it delivers; another takes over when the lease runs
  * out (the holder died), so an event may be delivered twice but never skipped.
@@ -9,6 +16,8 @@ import { EVENT_CURSORS_TABLE } from './outbox.js'
 export class DurableCursor {
   #heldUntil = 0
   #position = 0
+  #persisted = 0
+  #persistedAt = 0
   #exists = false
 
   constructor(
@@ -22,6 +31,7 @@ export class DurableCursor {
   async claim(startAt: () => Promise<number>, now = Date.now()): Promise<number | null> {
     // Renewed once half the lease is spent, not on every poll.
     if (now < this.#heldUntil - this.leaseMs / 2) return this.#position
+    if (now < this.#heldUntil && (await this.#write(now))) return this.#position
     if (!this.#exists) {
       await this.db
         .insertInto(EVENT_CURSORS_TABLE)
@@ -34,9 +44,7 @@ export class DurableCursor {
       .updateTable(EVENT_CURSORS_TABLE)
       .set({ owner: this.owner, lease_until: now + this.leaseMs })
       .where('consumer', '=', this.consumer)
-      .where((eb) =>
-        eb.or([eb('owner', '=', this.owner), eb('owner', 'is', null), eb('lease_until', '<', now)]),
-      )
+      .where((eb) => eb.or([eb('owner', '=', this.owner), eb('owner', 'is', null), eb('lease_until', '<', now)]))
       .executeTakeFirst()
     if (Number(taken.numUpdatedRows) === 0) {
       this.#heldUntil = 0
@@ -48,34 +56,50 @@ export class DurableCursor {
       .where('consumer', '=', this.consumer)
       .executeTakeFirstOrThrow()
     this.#heldUntil = now + this.leaseMs
-    this.#position = Number(row.seq)
+    this.#position = this.#persisted = Number(row.seq)
+    this.#persistedAt = now
     return this.#position
   }
 
   /** Moves past delivered events; false when the lease was lost meanwhile. */
   async advance(seq: number, now = Date.now()): Promise<boolean> {
-    const result = await this.db
-      .updateTable(EVENT_CURSORS_TABLE)
-      .set({ seq, lease_until: now + this.leaseMs })
-      .where('consumer', '=', this.consumer)
-      .where('owner', '=', this.owner)
-      .where('seq', '<', seq)
-      .executeTakeFirst()
-    const kept = Number(result.numUpdatedRows) > 0
-    this.#heldUntil = kept ? now + this.leaseMs : 0
-    if (kept) this.#position = seq
-    return kept
+    this.#position = seq
+    if (now - this.#persistedAt < PERSIST_EVERY_MS) return now < this.#heldUntil
+    return this.#write(now)
   }
 
-  /** Lets another node take over at once, on a clean stop. */
+  /** Writes down a position not yet written: the consumer is idle, so the write costs nothing. */
+  async flush(now = Date.now()): Promise<void> {
+    if (this.#position > this.#persisted && now < this.#heldUntil) await this.#write(now)
+  }
+
+  /** Writes the position down and lets another node take over at once, on a clean stop. */
   async release(): Promise<void> {
+    if (this.#heldUntil === 0) return
     this.#heldUntil = 0
     await this.db
       .updateTable(EVENT_CURSORS_TABLE)
-      .set({ owner: null, lease_until: 0 })
+      .set({ seq: this.#position, owner: null, lease_until: 0 })
       .where('consumer', '=', this.consumer)
       .where('owner', '=', this.owner)
       .execute()
+  }
+
+  /** Records the position and renews the lease, if this node still holds it. */
+  async #write(now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable(EVENT_CURSORS_TABLE)
+      .set({ seq: Math.max(this.#position, this.#persisted), lease_until: now + this.leaseMs })
+      .where('consumer', '=', this.consumer)
+      .where('owner', '=', this.owner)
+      .executeTakeFirst()
+    const kept = Number(result.numUpdatedRows) > 0
+    this.#heldUntil = kept ? now + this.leaseMs : 0
+    if (kept) {
+      this.#persisted = this.#position
+      this.#persistedAt = now
+    }
+    return kept
   }
 }
 

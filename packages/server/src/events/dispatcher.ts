@@ -112,6 +112,7 @@ export class EventDispatcher {
         }
         const events = await readEvents(db, position, this.#options.batchSize)
         if (events.length === 0) {
+          await cursor?.flush()
           await this.#idle(this.#options.pollInterval)
           continue
         }

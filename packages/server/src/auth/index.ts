@@ -1,3 +1,4 @@
+export { type ActiveCredentials, activeCredentials } from './active-credentials.js'
 export {
   apiKeyRoutes,
   apiKeysMigration,

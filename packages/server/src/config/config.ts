@@ -52,6 +52,7 @@ export interface PlinthConfig {
   /** The outbox and what delivers it. */
   events: EventsConfig
   webhooks: WebhooksConfig
+  realtime: RealtimeConfig
 }
 
 export interface EventsConfig {
@@ -74,6 +75,17 @@ export interface WebhooksConfig {
   retryBaseMs: number
   /** How long one attempt may take, in ms. */
   timeoutMs: number
+}
+
+export interface RealtimeConfig {
+  /** How often an idle stream gets a heartbeat, in ms, so proxies and clients know it is alive. */
+  heartbeatMs: number
+  /** Subscriptions one client may hold at once. */
+  maxSubscriptions: number
+  /** Open streams one caller may hold at once: per signed-in record, or per IP when anonymous. */
+  maxConnectionsPerCaller: number
+  /** Bytes waiting in one client's socket before the client is dropped as too slow. */
+  maxBufferBytes: number
 }
 
 /** At most `max` requests per `windowMs` for one client. */
@@ -325,6 +337,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
       maxAttempts: integer(env, 'PLINTH_WEBHOOKS_MAX_ATTEMPTS', 15, 1, 50),
       retryBaseMs: integer(env, 'PLINTH_WEBHOOKS_RETRY_BASE_MS', 10_000, 10, 3_600_000),
       timeoutMs: integer(env, 'PLINTH_WEBHOOKS_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+    realtime: overrides.realtime ?? {
+      heartbeatMs: integer(env, 'PLINTH_REALTIME_HEARTBEAT_MS', 25_000, 10, 600_000),
+      maxSubscriptions: integer(env, 'PLINTH_REALTIME_MAX_SUBSCRIPTIONS', 100, 1, 1000),
+      maxConnectionsPerCaller: integer(env, 'PLINTH_REALTIME_MAX_CONNECTIONS', 100, 1, 1_000_000),
+      maxBufferBytes: byteSize(env, 'PLINTH_REALTIME_MAX_BUFFER', 1024 * 1024),
     },
   }
 }

@@ -5,4 +5,5 @@ export {
   type PlinthConfig,
   type RateLimit,
   type RateLimits,
+  type RealtimeConfig,
 } from './config.js'

@@ -1,0 +1,77 @@
+import type { Caller } from '../identity/index.js'
+import type { Subscription } from './topics.js'
+
+/** Why a stream ended, as its last message says. */
+export type EndReason = 'expired' | 'revoked' | 'too_slow' | 'shutdown'
+
+/** How messages reach one client: an SSE response or a WebSocket. */
+export interface Transport {
+  /** The client's first message, carrying the id it names itself by in later requests. */
+  connected(clientId: string): void
+  /** One event for one subscription; `data` is the JSON of `{action, record}`. */
+  event(seq: number, topic: string, data: string): void
+  /** Tells the client that events it missed are gone: it should load its data again. */
+  reset(seq: number): void
+  heartbeat(): void
+  /** Bytes written but not yet taken by the peer. */
+  readonly buffered: number
+  /** Ends the stream; `reason` is told to the client when it can still hear it. */
+  end(reason: EndReason): void
+}
+
+/** Who a client acts for, and until when. */
+export interface Identity {
+  caller: Caller
+  /** The access token's `exp`, in ms; null for none (anonymous, API keys). */
+  expiresAt: number | null
+}
+
+/** A signed-in record's stable name, for owners and per-caller limits. */
+export function ownerOf(caller: Caller): string | null {
+  if (!caller.auth) return null
+  return `${caller.auth.collection.id}:${String(caller.auth.record.id)}`
+}
+
+/**
+ * Callers whose rule decisions are the same: one anonymous group, one per superuser
+ * record, and one per signed-in record and API key (whose scopes narrow it).
+ */
+export function identityKey(caller: Caller): string {
+  const owner = ownerOf(caller)
+  if (!owner) return caller.isSuperuser ? 'system' : 'anonymous'
+  return caller.apiKey ? `${owner}:key:${caller.apiKey.id}` : owner
+}
+
+/**
+ * One connected client: its identity, its subscriptions and how far through the event
+ * stream it is. `position` only grows, so no event is sent twice or out of order.
+ */
+export class RealtimeClient {
+  subscriptions: Subscription[] = []
+  /** The last event seq this client has been considered for. */
+  position: number
+  /** False while events it missed are read from the outbox (after `Last-Event-ID`). */
+  isLive: boolean
+  /** The seq to resume after once the client has said what it subscribes to. */
+  resumeAfter: number | null
+  /** Set by the first signed-in request; later ones must come from the same record. */
+  owner: string | null
+  identity: Identity
+  isEnded = false
+
+  constructor(
+    readonly id: string,
+    readonly transport: Transport,
+    identity: Identity,
+    /** The name its connection counts under for the per-caller limit. */
+    public limitKey: string,
+    position: number,
+    resumeAfter: number | null,
+  ) {
+    this.identity = identity
+    this.owner = ownerOf(identity.caller)
+    this.position = position
+    this.resumeAfter = resumeAfter
+    this.isLive = resumeAfter === null
+  }
+}

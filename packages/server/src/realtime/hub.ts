@@ -4,7 +4,13 @@ import type { Logger } from 'pino'
 import { activeCredentials } from '../auth/index.js'
 import type { CollectionRegistry } from '../collections/index.js'
 import type { RealtimeConfig } from '../config/index.js'
-import { BadRequestError, ForbiddenError, NotFoundError, PlinthError } from '../errors/index.js'
+import {
+  BadRequestError,
+  ForbiddenError,
+  NotFoundError,
+  PlinthError,
+  UnauthorizedError,
+} from '../errors/index.js'
 import { type EventConsumer, newestSeq, oldestSeq, readEvents, type StoredEvent } from '../events/index.js'
 import type { RecordService } from '../records/index.js'
 import { type EndReason, type Identity, ownerOf, RealtimeClient, type Transport } from './client.js'
@@ -82,6 +88,7 @@ export class RealtimeHub {
    * the client's id by the caller, once its stream is open.
    */
   connect(transport: Transport, identity: Identity, address: string, lastEventId?: string): RealtimeClient {
+    assertCurrent(identity)
     const limitKey = ownerOf(identity.caller) ?? `ip:${address}`
     this.#count(limitKey, 1)
     const resumeAfter = resumePoint(lastEventId)
@@ -118,6 +125,7 @@ export class RealtimeHub {
    * listen under its owner's rights or make it listen under theirs.
    */
   subscribe(client: RealtimeClient, topics: readonly string[], identity: Identity): void {
+    assertCurrent(identity)
     const owner = ownerOf(identity.caller)
     if (client.owner !== null && owner !== client.owner)
       throw new ForbiddenError('This realtime client belongs to another caller; connect again.')
@@ -270,6 +278,15 @@ export class RealtimeHub {
       this.#isChecking = false
     }
   }
+}
+
+/**
+ * Token verification allows for clock skew; a stream does not: one that would end at
+ * once is refused, so the client refreshes its token instead of reconnecting in a loop.
+ */
+function assertCurrent(identity: Identity): void {
+  if (identity.expiresAt !== null && identity.expiresAt <= Date.now())
+    throw new UnauthorizedError('The token has expired.', 'invalid_token')
 }
 
 /** The seq a `Last-Event-ID` names: an event's own, or the one a client id was made at. */

@@ -3,7 +3,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { decodeJwt } from 'jose'
 import type { RawData, WebSocket } from 'ws'
-import { ACCESS_COOKIE, type TokenService } from '../auth/index.js'
+import { accessTokenOf, type TokenService } from '../auth/index.js'
 import { PlinthError } from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
 import type { Identity } from './client.js'
@@ -20,8 +20,6 @@ const subscribeBody = Type.Object(
   { additionalProperties: false },
 )
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/
-
 /** The access token's `exp` in ms, or null when the caller came with none (anonymous, an API key). */
 function expiryOf(token: string | undefined): number | null {
   if (!token) return null
@@ -35,10 +33,8 @@ function expiryOf(token: string | undefined): number | null {
 
 /** Who the request comes from, as the authentication plugin found it, and until when. */
 function identityOf(request: FastifyRequest): Identity {
-  const header = request.headers.authorization
-  const token =
-    header === undefined ? request.cookies?.[ACCESS_COOKIE] : (BEARER.exec(header.trim())?.[1] ?? undefined)
-  return { caller: request.caller, expiresAt: request.caller.auth ? expiryOf(token) : null }
+  const token = request.caller.auth ? accessTokenOf(request) : undefined
+  return { caller: request.caller, expiresAt: expiryOf(token) }
 }
 
 function lastEventIdOf(request: FastifyRequest): string | undefined {

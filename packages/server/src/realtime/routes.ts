@@ -95,10 +95,9 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/api/realtime/ws', { websocket: true }, function openSocket(socket: WebSocket, request) {
     const transport = new WebSocketTransport(socket)
-    const connection = identityOf(request)
     let client: ReturnType<RealtimeHub['connect']>
     try {
-      client = hub.connect(transport, connection, request.ip, lastEventIdOf(request))
+      client = hub.connect(transport, identityOf(request), request.ip, lastEventIdOf(request))
     } catch (error) {
       if (!(error instanceof PlinthError)) throw error
       transport.send(errorMessage(error))
@@ -114,7 +113,8 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
         try {
           if (isBinary) throw new PlinthError(415, 'unsupported_media_type', 'Send JSON text messages.')
           const message = parseMessage(data.toString())
-          const identity = message.token ? await signedIn(auth.tokens, message.token) : connection
+          // The socket keeps the identity it has until a message brings a new token.
+          const identity = message.token ? await signedIn(auth.tokens, message.token) : client.identity
           hub.subscribe(client, message.subscriptions, identity)
           transport.send(JSON.stringify({ type: 'subscribed', subscriptions: message.subscriptions }))
         } catch (error) {

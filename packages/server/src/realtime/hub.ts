@@ -190,16 +190,22 @@ export class RealtimeHub {
     for (const client of clients) if (!client.isEnded) client.position = Math.max(client.position, last)
   }
 
+  /**
+   * Hands each client its deliveries. A client whose socket still holds more than the
+   * bound from earlier rounds is dropped before anything more is queued for it: one
+   * round may hold a record larger than the bound, but a backlog never grows past
+   * the bound plus a round.
+   */
   #send(deliveries: Map<RealtimeClient, Delivery[]>): void {
     for (const [client, list] of deliveries) {
+      if (client.transport.buffered > this.options.maxBufferBytes) this.end(client, 'too_slow')
+      if (client.isEnded) continue
       // One event may go out under several of the client's topics, each once.
       const floor = client.position
       for (const delivery of list) {
-        if (client.isEnded) break
         if (delivery.seq <= floor) continue
         client.transport.event(delivery.seq, delivery.topic, delivery.data)
         client.position = delivery.seq
-        if (client.transport.buffered > this.options.maxBufferBytes) this.end(client, 'too_slow')
       }
     }
   }

@@ -10,6 +10,7 @@ import { allocateBases } from './component-names.js'
 import { type DocumentContext, type JsonSchema, ref, schemaName } from './document-context.js'
 import { fixedOperationIds, fixedPaths, fixedSchemas, TAGS } from './fixed-paths.js'
 import { JOBS_TAG, jobOperationIds, jobPaths, jobSchemas } from './job-paths.js'
+import { REALTIME_TAG, realtimeOperationIds, realtimePaths, realtimeSchemas } from './realtime-paths.js'
 import { recordPaths } from './record-paths.js'
 import { createSchema, listSchema, recordSchema, updateSchema } from './record-schemas.js'
 import { BEARER } from './security-schemes.js'
@@ -25,6 +26,7 @@ const fixedComponents = {
   ...authRequestSchemas,
   ...authResponseSchemas,
   ...jobSchemas,
+  ...realtimeSchemas,
 }
 
 const reservedNames = new Set([
@@ -32,6 +34,7 @@ const reservedNames = new Set([
   ...fixedOperationIds,
   ...accountOperationIds,
   ...jobOperationIds,
+  ...realtimeOperationIds,
 ])
 
 export interface Viewer {
@@ -75,7 +78,12 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
   }
 
   const schemas: Record<string, JsonSchema> = { ...fixedComponents }
-  const paths: Record<string, JsonSchema> = { ...fixedPaths(), ...accountPaths(), ...jobPaths() }
+  const paths: Record<string, JsonSchema> = {
+    ...fixedPaths(),
+    ...accountPaths(),
+    ...jobPaths(),
+    ...realtimePaths(),
+  }
   const tags: JsonSchema[] = [
     { name: TAGS.health, description: 'Liveness and readiness for load balancers.' },
     { name: TAGS.collections, description: 'The data model; superusers only. Each change is a migration.' },
@@ -85,6 +93,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.audit, description: 'Security events; superusers only.' },
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
     { name: JOBS_TAG, description: 'The durable job queue; superusers only.' },
+    { name: REALTIME_TAG, description: 'Record events as they happen, filtered by the rules.' },
   ]
   for (const collection of described) {
     const base = context.baseOf(collection.name)

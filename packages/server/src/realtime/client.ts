@@ -4,12 +4,25 @@ import type { Subscription } from './topics.js'
 /** Why a stream ended, as its last message says. */
 export type EndReason = 'expired' | 'revoked' | 'too_slow' | 'shutdown'
 
+/**
+ * One event for one topic, shared by every client that gets it in the same form, so
+ * its frame is encoded once however many clients it goes to.
+ */
+export interface Delivery {
+  seq: number
+  topic: string
+  /** The JSON of `{action, record}`. */
+  data: string
+  /** The encoded frame, kept by the transport that made it. */
+  frame?: Buffer
+}
+
 /** How messages reach one client: an SSE response or a WebSocket. */
 export interface Transport {
   /** The client's first message, carrying the id it names itself by in later requests. */
   connected(clientId: string): void
-  /** One event for one subscription; `data` is the JSON of `{action, record}`. */
-  event(seq: number, topic: string, data: string): void
+  /** The events of one round, in order, written at once. */
+  events(deliveries: Delivery[]): void
   /** Tells the client that events it missed are gone: it should load its data again. */
   reset(seq: number): void
   heartbeat(): void
@@ -24,6 +37,27 @@ export interface Identity {
   caller: Caller
   /** The access token's `exp`, in ms; null for none (anonymous, API keys). */
   expiresAt: number | null
+}
+
+/** A subscription with the keys under which its decisions and renderings are shared. */
+export interface KeyedSubscription extends Subscription {
+  /** Same rule, filter and identity: the same decision for an event. */
+  decisionKey: string
+  /** Same identity, expand and fields: the same rendering of a record. */
+  renderKey: string
+}
+
+export function keyed(subscription: Subscription, caller: Caller): KeyedSubscription {
+  const identity = identityKey(caller)
+  const query = Object.entries(subscription.query)
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+    .join('&')
+  const operation = subscription.recordId === null ? 'list' : 'view'
+  return {
+    ...subscription,
+    decisionKey: `${subscription.collection}\0${operation}\0${identity}\0${subscription.filter}\0${query}`,
+    renderKey: `${subscription.collection}\0${identity}\0${subscription.expand ?? ''}\0${subscription.fields ?? ''}`,
+  }
 }
 
 /** A signed-in record's stable name, for owners and per-caller limits. */
@@ -47,7 +81,7 @@ export function identityKey(caller: Caller): string {
  * stream it is. `position` only grows, so no event is sent twice or out of order.
  */
 export class RealtimeClient {
-  subscriptions: Subscription[] = []
+  subscriptions: KeyedSubscription[] = []
   /** The last event seq this client has been considered for. */
   position: number
   /** False while events it missed are read from the outbox (after `Last-Event-ID`). */

@@ -13,14 +13,24 @@ import {
 } from '../errors/index.js'
 import { type EventConsumer, newestSeq, oldestSeq, readEvents, type StoredEvent } from '../events/index.js'
 import type { RecordService } from '../records/index.js'
-import { type EndReason, type Identity, ownerOf, RealtimeClient, type Transport } from './client.js'
-import { type Delivery, EventMatcher } from './matcher.js'
+import {
+  type Delivery,
+  type EndReason,
+  type Identity,
+  keyed,
+  ownerOf,
+  RealtimeClient,
+  type Transport,
+} from './client.js'
+import { EventMatcher } from './matcher.js'
 import { parseSubscriptions } from './topics.js'
 
 /** How often connected clients' sessions and API keys are checked, in ms: a revoked one stops within a second. */
 const CREDENTIAL_CHECK_MS = 500
 /** Events read from the outbox at once while a client catches up. */
 const CATCH_UP_BATCH = 500
+/** Clients written to between two turns of the event loop. */
+const YIELD_EVERY = 200
 const CLIENT_ID = /^[A-Za-z0-9_-]{22}\.(\d{1,15})$/
 const SEQ = /^\d{1,15}$/
 
@@ -152,7 +162,8 @@ export class RealtimeHub {
     }
     client.owner = owner
     client.identity = identity
-    client.subscriptions = [...new Map(subscriptions.map((s) => [s.topic, s])).values()]
+    const unique = new Map(subscriptions.map((subscription) => [subscription.topic, subscription]))
+    client.subscriptions = [...unique.values()].map((subscription) => keyed(subscription, identity.caller))
     if (client.resumeAfter !== null) {
       const after = client.resumeAfter
       client.resumeAfter = null
@@ -186,7 +197,7 @@ export class RealtimeHub {
     const clients: RealtimeClient[] = []
     for (const client of this.#clients.values())
       if (client.isLive && client.subscriptions.length > 0) clients.push(client)
-    if (clients.length > 0) this.#send(await this.#matcher.match(events, clients))
+    if (clients.length > 0) await this.#send(await this.#matcher.match(events, clients))
     for (const client of clients) if (!client.isEnded) client.position = Math.max(client.position, last)
   }
 
@@ -196,17 +207,20 @@ export class RealtimeHub {
    * round may hold a record larger than the bound, but a backlog never grows past
    * the bound plus a round.
    */
-  #send(deliveries: Map<RealtimeClient, Delivery[]>): void {
+  async #send(deliveries: Map<RealtimeClient, Delivery[]>): Promise<void> {
+    let written = 0
     for (const [client, list] of deliveries) {
+      // Each write is a system call: yielding now and then lets requests (and their
+      // commits) in, so the next round carries several events per write instead of one.
+      if (++written % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve))
       if (client.transport.buffered > this.options.maxBufferBytes) this.end(client, 'too_slow')
       if (client.isEnded) continue
       // One event may go out under several of the client's topics, each once.
       const floor = client.position
-      for (const delivery of list) {
-        if (delivery.seq <= floor) continue
-        client.transport.event(delivery.seq, delivery.topic, delivery.data)
-        client.position = delivery.seq
-      }
+      const due = list.filter((delivery) => delivery.seq > floor)
+      if (due.length === 0) continue
+      client.transport.events(due)
+      client.position = due[due.length - 1]!.seq
     }
   }
 
@@ -237,7 +251,7 @@ export class RealtimeHub {
         return this.#reset(client, this.#live)
       const deliveries = await this.#matcher.match(events, [client])
       if (client.isEnded) return
-      this.#send(deliveries)
+      await this.#send(deliveries)
       client.position = Math.max(client.position, events[events.length - 1]!.seq)
     }
   }

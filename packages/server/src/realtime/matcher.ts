@@ -5,16 +5,7 @@ import type { Caller } from '../identity/index.js'
 import { type EvaluationContext, evaluateFilter } from '../query/index.js'
 import type { RecordService } from '../records/index.js'
 import { allows, keyReach } from '../rules/index.js'
-import { identityKey, type RealtimeClient } from './client.js'
-import type { Subscription } from './topics.js'
-
-/** One event for one subscription of one client. */
-export interface Delivery {
-  seq: number
-  topic: string
-  /** The JSON of `{action, record}`. */
-  data: string
-}
+import type { Delivery, KeyedSubscription, RealtimeClient } from './client.js'
 
 /** Thrown by the lookups of an in-memory check: the rule or filter needs other rows. */
 const NEEDS_DATABASE = Symbol('needs the database')
@@ -24,7 +15,7 @@ type Decision = boolean | typeof NEEDS_DATABASE
 interface Candidate {
   event: StoredEvent
   client: RealtimeClient
-  subscription: Subscription
+  subscription: KeyedSubscription
   /** Set when the decision waits for a query. */
   group?: QueryGroup
 }
@@ -34,9 +25,18 @@ interface QueryGroup {
   caller: Caller
   collection: CollectionDefinition
   operation: 'list' | 'view'
-  subscription: Subscription
+  subscription: KeyedSubscription
   ids: Set<string>
   readable?: Set<string>
+}
+
+/** The records of one collection rendered for one kind of reader. */
+interface Render {
+  caller: Caller
+  subscription: KeyedSubscription
+  events: Map<number, StoredEvent>
+  /** The JSON of `{action, record}` by seq; absent when the records could not be shown. */
+  data?: Map<number, string>
 }
 
 function needsDatabase(): never {
@@ -59,7 +59,7 @@ export class EventMatcher {
   ) {}
 
   async match(events: StoredEvent[], clients: RealtimeClient[]): Promise<Map<RealtimeClient, Delivery[]>> {
-    const byCollection = new Map<string, { client: RealtimeClient; subscription: Subscription }[]>()
+    const byCollection = new Map<string, { client: RealtimeClient; subscription: KeyedSubscription }[]>()
     for (const client of clients)
       for (const subscription of client.subscriptions) {
         const list = byCollection.get(subscription.collection) ?? []
@@ -77,7 +77,7 @@ export class EventMatcher {
         if (event.seq <= client.position) continue
         if (subscription.recordId !== null && subscription.recordId !== event.recordId) continue
         const caller = client.identity.caller
-        const key = decisionKey(caller, subscription)
+        const key = subscription.decisionKey
         let decision = decisions.get(key)
         if (decision === undefined) {
           decision = this.#decide(caller, collection, event, subscription)
@@ -87,11 +87,10 @@ export class EventMatcher {
         const candidate: Candidate = { event, client, subscription }
         if (decision === NEEDS_DATABASE) {
           if (event.action === 'delete') continue
-          const groupKey = `${collection.name}\0${key}`
-          let group = groups.get(groupKey)
+          let group = groups.get(key)
           if (!group) {
             group = { caller, collection, operation: operationOf(subscription), subscription, ids: new Set() }
-            groups.set(groupKey, group)
+            groups.set(key, group)
           }
           group.ids.add(event.recordId)
           candidate.group = group
@@ -104,7 +103,12 @@ export class EventMatcher {
     return this.#render(allowed)
   }
 
-  #decide(caller: Caller, collection: CollectionDefinition, event: StoredEvent, subscription: Subscription) {
+  #decide(
+    caller: Caller,
+    collection: CollectionDefinition,
+    event: StoredEvent,
+    subscription: KeyedSubscription,
+  ) {
     // Rules may read hidden fields; the record as it was, with them, is what they are checked on.
     const record = event.hidden ? { ...event.record, ...event.hidden.record } : event.record
     const lookups = {
@@ -156,68 +160,64 @@ export class EventMatcher {
       string,
       {
         caller: Caller
-        subscription: Subscription
+        subscription: KeyedSubscription
         events: Map<number, StoredEvent>
         data?: Map<number, string>
       }
     >()
-    const keys: string[] = []
     for (const { event, client, subscription } of candidates) {
-      const caller = client.identity.caller
-      const key = `${event.collection}\0${identityKey(caller)}\0${subscription.expand ?? ''}\0${subscription.fields ?? ''}`
-      keys.push(key)
-      let render = renders.get(key)
+      let render = renders.get(subscription.renderKey)
       if (!render) {
-        render = { caller, subscription, events: new Map() }
-        renders.set(key, render)
+        render = { caller: client.identity.caller, subscription, events: new Map() }
+        renders.set(subscription.renderKey, render)
       }
       render.events.set(event.seq, event)
     }
-    await Promise.all(
-      [...renders.values()].map(async (render) => {
-        const events = [...render.events.values()]
-        const collection = this.registry.get(events[0]!.collection)
-        if (!collection) return
-        const { expand, fields } = render.subscription
-        let records: Record<string, unknown>[]
-        try {
-          records = await this.records.present(
-            render.caller,
-            collection,
-            events.map((event) => event.record),
-            { expand, fields },
-          )
-        } catch (error) {
-          if (!(error instanceof PlinthError)) throw error
-          return
-        }
-        render.data = new Map(
-          events.map((event, index) => [
-            event.seq,
-            JSON.stringify({ action: event.action, record: records[index] }),
-          ]),
-        )
-      }),
-    )
+    await Promise.all([...renders.values()].map((render) => this.#present(render)))
     const deliveries = new Map<RealtimeClient, Delivery[]>()
-    candidates.forEach(({ event, client, subscription }, index) => {
-      const data = renders.get(keys[index]!)!.data?.get(event.seq)
-      if (data === undefined) return
-      const list = deliveries.get(client) ?? []
-      list.push({ seq: event.seq, topic: subscription.topic, data })
-      deliveries.set(client, list)
-    })
+    const shared = new Map<string, Delivery>()
+    for (const { event, client, subscription } of candidates) {
+      const data = renders.get(subscription.renderKey)!.data?.get(event.seq)
+      if (data === undefined) continue
+      const key = `${subscription.renderKey}\0${event.seq}\0${subscription.topic}`
+      let delivery = shared.get(key)
+      if (!delivery) {
+        delivery = { seq: event.seq, topic: subscription.topic, data }
+        shared.set(key, delivery)
+      }
+      const list = deliveries.get(client)
+      if (list) list.push(delivery)
+      else deliveries.set(client, [delivery])
+    }
     return deliveries
+  }
+
+  async #present(render: Render): Promise<void> {
+    const events = [...render.events.values()]
+    const collection = this.registry.get(events[0]!.collection)
+    if (!collection) return
+    const { expand, fields } = render.subscription
+    let records: Record<string, unknown>[]
+    try {
+      records = await this.records.present(
+        render.caller,
+        collection,
+        events.map((event) => event.record),
+        { expand, fields },
+      )
+    } catch (error) {
+      if (!(error instanceof PlinthError)) throw error
+      return
+    }
+    render.data = new Map(
+      events.map((event, index) => [
+        event.seq,
+        JSON.stringify({ action: event.action, record: records[index] }),
+      ]),
+    )
   }
 }
 
-function operationOf(subscription: Subscription): 'list' | 'view' {
+function operationOf(subscription: KeyedSubscription): 'list' | 'view' {
   return subscription.recordId === null ? 'list' : 'view'
-}
-
-function decisionKey(caller: Caller, subscription: Subscription): string {
-  const query = Object.entries(subscription.query)
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&')
-  return `${operationOf(subscription)}\0${identityKey(caller)}\0${subscription.filter}\0${query}`
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { WebSocket } from 'ws'
-import type { EndReason, Transport } from './client.js'
+import type { Delivery, EndReason, Transport } from './client.js'
 
 /** Names of Plinth's own SSE events; topics always hold a `/`, so none can be taken for one. */
 export const CONNECT_EVENT = 'PB_CONNECT'
@@ -19,8 +19,15 @@ export class SseTransport implements Transport {
     this.#write(`id:${clientId}\nevent:${CONNECT_EVENT}\ndata:${JSON.stringify({ clientId })}\n\n`)
   }
 
-  event(seq: number, topic: string, data: string): void {
-    this.#write(`id:${seq}\nevent:${topic}\ndata:${data}\n\n`)
+  events(deliveries: Delivery[]): void {
+    if (this.response.destroyed || this.response.writableEnded) return
+    // One system call for the round, however many events it holds.
+    this.response.cork()
+    for (const delivery of deliveries) {
+      delivery.frame ??= Buffer.from(`id:${delivery.seq}\nevent:${delivery.topic}\ndata:${delivery.data}\n\n`)
+      this.response.write(delivery.frame)
+    }
+    this.response.uncork()
   }
 
   reset(seq: number): void {
@@ -72,8 +79,9 @@ export class WebSocketTransport implements Transport {
     this.send(JSON.stringify({ type: 'connect', clientId }))
   }
 
-  event(seq: number, topic: string, data: string): void {
-    this.send(`{"type":"event","id":"${seq}","topic":${JSON.stringify(topic)},"data":${data}}`)
+  events(deliveries: Delivery[]): void {
+    for (const { seq, topic, data } of deliveries)
+      this.send(`{"type":"event","id":"${seq}","topic":${JSON.stringify(topic)},"data":${data}}`)
   }
 
   reset(seq: number): void {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { createTestApp, type TestApp } from '../test-support/app.js'
+import { createCollection } from '../test-support/blog.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { openStream, type SseStream, setSubscriptions } from '../test-support/realtime.js'
 import { listen, setupRealtimeBlog, write } from '../test-support/realtime-blog.js'
@@ -112,5 +113,47 @@ describe.each(testDialects)('realtime over SSE on %s', (kind) => {
     const ownerRecord = owner.events()[0]!.record
     expect(ownerRecord).toMatchObject({ collectionName: 'posts', owner: alice.id })
     expect(Number(owner.events()[0]!.id)).toBeGreaterThan(0)
+  })
+
+  test('shows records as a read would: email only where visible, fields and expand honoured', async () => {
+    const { alice } = await setupRealtimeBlog(t)
+    await createCollection(t, { name: 'members', type: 'auth', fields: [], listRule: '', viewRule: '' })
+    const anonymous = await subscribed(['members/*'])
+    const superuser = await subscribed(['members/*'], t.token)
+    const narrow = await subscribed(
+      [
+        `posts/*?options=${encodeURIComponent(JSON.stringify({ query: { fields: 'id,title,expand', expand: 'owner' } }))}`,
+      ],
+      alice.token,
+    )
+    const member = (email: string, emailVisibility: boolean) =>
+      t.request({
+        method: 'POST',
+        url: '/api/collections/members/records',
+        payload: {
+          email,
+          emailVisibility,
+          password: 'member password 1',
+          passwordConfirm: 'member password 1',
+        },
+      })
+    expect((await member('hidden@example.com', false)).statusCode).toBe(201)
+    expect((await member('shown@example.com', true)).statusCode).toBe(201)
+    const post = await write(t, 'POST', POSTS, alice.token, { title: 'shaped', owner: alice.id, secret: 's' })
+    for (const stream of [anonymous, superuser]) await stream.until(() => stream.events().length === 2)
+    await narrow.until(() => narrow.events().length === 1)
+
+    const emails = (stream: SseStream) => stream.events().map((event) => event.record.email)
+    expect(emails(anonymous)).toEqual([undefined, 'shown@example.com'])
+    expect(emails(superuser)).toEqual(['hidden@example.com', 'shown@example.com'])
+    for (const event of [...anonymous.events(), ...superuser.events()]) {
+      expect(event.record).not.toHaveProperty('password')
+      expect(event.record).not.toHaveProperty('tokenKey')
+      expect(event.record.collectionName).toBe('members')
+    }
+    const shaped = narrow.events()[0]!.record
+    expect(Object.keys(shaped).sort()).toEqual(['expand', 'id', 'title'])
+    expect(shaped).toMatchObject({ id: post.id, title: 'shaped', expand: { owner: { id: alice.id } } })
+    for (const stream of [anonymous, superuser, narrow]) stream.close()
   })
 })

@@ -98,14 +98,24 @@ export class RealtimeHub {
    * the client's id by the caller, once its stream is open.
    */
   connect(transport: Transport, identity: Identity, address: string, lastEventId?: string): RealtimeClient {
-    assertCurrent(identity)
-    const limitKey = ownerOf(identity.caller) ?? `ip:${address}`
-    this.#count(limitKey, 1)
+    const limitKey = this.assertMayConnect(identity, address)
+    this.#take(limitKey)
     const resumeAfter = resumePoint(lastEventId)
     const id = `${randomBytes(16).toString('base64url')}.${this.#live}`
     const client = new RealtimeClient(id, transport, identity, limitKey, this.#live, resumeAfter)
     this.#clients.set(id, client)
     return client
+  }
+
+  /**
+   * What `connect` would refuse, asked before a WebSocket upgrade so the refusal is an
+   * HTTP answer. Answers the name the connection would count under.
+   */
+  assertMayConnect(identity: Identity, address: string): string {
+    assertCurrent(identity)
+    const limitKey = ownerOf(identity.caller) ?? `ip:${address}`
+    this.#assertRoom(limitKey)
+    return limitKey
   }
 
   /** The peer went away. */
@@ -156,7 +166,7 @@ export class RealtimeHub {
       this.deps.records.checkReadOptions(identity.caller, collection, { expand, fields, filter }, query)
     }
     if (client.owner === null && owner !== null && client.limitKey !== owner) {
-      this.#count(owner, 1)
+      this.#take(owner)
       this.#release(client.limitKey)
       client.limitKey = owner
     }
@@ -174,15 +184,19 @@ export class RealtimeHub {
     }
   }
 
-  #count(key: string, by: number): void {
-    const count = this.#perCaller.get(key) ?? 0
-    if (count + by > this.options.maxConnectionsPerCaller)
+  /** 429 when `key` already holds as many connections as a caller may. */
+  #assertRoom(key: string): void {
+    if ((this.#perCaller.get(key) ?? 0) >= this.options.maxConnectionsPerCaller)
       throw new PlinthError(
         429,
         'rate_limited',
         `At most ${this.options.maxConnectionsPerCaller} realtime connections per caller.`,
       )
-    this.#perCaller.set(key, count + by)
+  }
+
+  #take(key: string): void {
+    this.#assertRoom(key)
+    this.#perCaller.set(key, (this.#perCaller.get(key) ?? 0) + 1)
   }
 
   #release(key: string): void {

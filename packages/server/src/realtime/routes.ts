@@ -65,6 +65,12 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
     done()
   })
   await app.register(fastifyWebsocket, { options: { maxPayload: config.bodyLimit } })
+  // An upgrade refused by a hook (a bad token, a limit) is answered over a socket the HTTP
+  // server no longer tracks: closed here, or it would stay open with nothing to time it out.
+  app.addHook('onResponse', function closeRefusedUpgrade(request, reply, done) {
+    if (request.headers.upgrade !== undefined && reply.statusCode !== 101) request.raw.socket?.end()
+    done()
+  })
 
   app.get('/api/realtime', async function openStream(request, reply) {
     const transport = new SseTransport(reply.raw)
@@ -93,38 +99,48 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
     },
   )
 
-  app.get('/api/realtime/ws', { websocket: true }, function openSocket(socket: WebSocket, request) {
-    const transport = new WebSocketTransport(socket)
-    let client: ReturnType<RealtimeHub['connect']>
-    try {
-      client = hub.connect(transport, identityOf(request), request.ip, lastEventIdOf(request))
-    } catch (error) {
-      if (!(error instanceof PlinthError)) throw error
-      transport.send(errorMessage(error))
-      socket.close(1008, error.code)
-      return
-    }
-    socket.on('close', () => hub.disconnected(client))
-    transport.connected(client.id)
-    // One message at a time, so subscriptions are set in the order they were sent.
-    let queue = Promise.resolve()
-    socket.on('message', (data: RawData, isBinary: boolean) => {
-      queue = queue.then(async () => {
-        try {
-          if (isBinary) throw new PlinthError(415, 'unsupported_media_type', 'Send JSON text messages.')
-          const message = parseMessage(data.toString())
-          // The socket keeps the identity it has until a message brings a new token.
-          const identity = message.token ? await signedIn(auth.tokens, message.token) : client.identity
-          hub.subscribe(client, message.subscriptions, identity)
-          transport.send(JSON.stringify({ type: 'subscribed', subscriptions: message.subscriptions }))
-        } catch (error) {
-          if (error instanceof PlinthError) return transport.send(errorMessage(error))
-          log.error({ err: error, clientId: client.id }, 'a realtime message failed')
-          transport.send(errorMessage(new PlinthError(500, 'internal', 'Something went wrong.')))
-        }
+  app.get(
+    '/api/realtime/ws',
+    {
+      websocket: true,
+      // Before the upgrade, so a refusal is an HTTP answer (401, 429) rather than a closed socket.
+      preValidation: async function mayConnect(request) {
+        hub.assertMayConnect(identityOf(request), request.ip)
+      },
+    },
+    function openSocket(socket: WebSocket, request) {
+      const transport = new WebSocketTransport(socket)
+      let client: ReturnType<RealtimeHub['connect']>
+      try {
+        client = hub.connect(transport, identityOf(request), request.ip, lastEventIdOf(request))
+      } catch (error) {
+        if (!(error instanceof PlinthError)) throw error
+        transport.send(errorMessage(error))
+        socket.close(1008, error.code)
+        return
+      }
+      socket.on('close', () => hub.disconnected(client))
+      transport.connected(client.id)
+      // One message at a time, so subscriptions are set in the order they were sent.
+      let queue = Promise.resolve()
+      socket.on('message', (data: RawData, isBinary: boolean) => {
+        queue = queue.then(async () => {
+          try {
+            if (isBinary) throw new PlinthError(415, 'unsupported_media_type', 'Send JSON text messages.')
+            const message = parseMessage(data.toString())
+            // The socket keeps the identity it has until a message brings a new token.
+            const identity = message.token ? await signedIn(auth.tokens, message.token) : client.identity
+            hub.subscribe(client, message.subscriptions, identity)
+            transport.send(JSON.stringify({ type: 'subscribed', subscriptions: message.subscriptions }))
+          } catch (error) {
+            if (error instanceof PlinthError) return transport.send(errorMessage(error))
+            log.error({ err: error, clientId: client.id }, 'a realtime message failed')
+            transport.send(errorMessage(new PlinthError(500, 'internal', 'Something went wrong.')))
+          }
+        })
       })
-    })
-  })
+    },
+  )
 }
 
 async function signedIn(tokens: TokenService, token: string): Promise<Identity> {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import WebSocket from 'ws'
 import { createTestApp, type TestApp } from '../test-support/app.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { openSocket, type RealtimeSocket } from '../test-support/realtime.js'
@@ -187,5 +188,22 @@ describe.each(testDialects)('realtime over WebSocket on %s', (kind) => {
     resumed.send({ type: 'subscribe', subscriptions: ['posts/*'] })
     await resumed.until((messages) => messages.some((m) => m.type === 'event'))
     expect(seen(resumed)).toEqual(['posts/* create two'])
+  })
+
+  test('refuses the upgrade with a 401 problem for a token that is not valid', async () => {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/api/realtime/ws`, {
+      headers: { authorization: 'Bearer a.b.c' },
+    })
+    const answer = await new Promise<{ status: number; type: string }>((resolve, reject) => {
+      socket.on('unexpected-response', (_request, response) => {
+        resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type']) })
+        response.resume()
+        response.on('end', () => socket.terminate())
+      })
+      socket.on('open', () => reject(new Error('the upgrade was accepted')))
+      socket.on('error', () => {})
+    })
+    expect(answer).toMatchObject({ status: 401 })
+    expect(answer.type).toContain('application/problem+json')
   })
 })

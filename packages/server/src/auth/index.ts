@@ -1,3 +1,4 @@
+export { type ActiveCredentials, activeCredentials } from './active-credentials.js'
 export {
   apiKeyRoutes,
   apiKeysMigration,
@@ -49,7 +50,7 @@ export {
   oauth2StartBody,
   providerSettingsInput,
 } from './oauth2/index.js'
-export { authentication } from './plugin.js'
+export { accessTokenOf, authentication } from './plugin.js'
 export { authRoutes, passwordSignIn as passwordSignInBody, setupBody } from './routes.js'
 export { type AuthServices, createAuthServices } from './services.js'
 export { REFRESH_TOKENS_TABLE, SESSIONS_TABLE, SessionStore } from './sessions.js'

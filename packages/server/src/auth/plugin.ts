@@ -15,7 +15,18 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/
+// The PocketBase SDK sends the bare token, without the scheme; both forms name the same token.
+const BEARER = /^(?:Bearer )?([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/
+
+/**
+ * The access token a request carries: from `Authorization` (`Bearer <token>` or the bare
+ * token), else from the cookie-mode access cookie; undefined for none or an API key.
+ */
+export function accessTokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (header === undefined) return request.cookies?.[ACCESS_COOKIE]
+  return BEARER.exec(header.trim())?.[1]
+}
 
 /**
  * Resolves the caller of every request. A token that is sent but not valid is a 401

@@ -53,6 +53,7 @@ export interface PlinthConfig {
   /** The outbox and what delivers it. */
   events: EventsConfig
   webhooks: WebhooksConfig
+  realtime: RealtimeConfig
 }
 
 export interface EventsConfig {
@@ -83,6 +84,17 @@ export interface WebhooksConfig {
   breakerThreshold: number
   /** How long a paused endpoint waits before one delivery probes it, in ms. */
   breakerPauseMs: number
+}
+
+export interface RealtimeConfig {
+  /** How often an idle stream gets a heartbeat, in ms, so proxies and clients know it is alive. */
+  heartbeatMs: number
+  /** Subscriptions one client may hold at once. */
+  maxSubscriptions: number
+  /** Open streams one caller may hold at once: per signed-in record, or per IP when anonymous. */
+  maxConnectionsPerCaller: number
+  /** Bytes waiting in one client's socket before the client is dropped as too slow. */
+  maxBufferBytes: number
 }
 
 /** At most `max` requests per `windowMs` for one client. */
@@ -338,6 +350,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
       allowAddresses: addressList(env, 'PLINTH_WEBHOOKS_ALLOW_ADDRESSES'),
       breakerThreshold: integer(env, 'PLINTH_WEBHOOKS_BREAKER_THRESHOLD', 10, 1, 1000),
       breakerPauseMs: integer(env, 'PLINTH_WEBHOOKS_BREAKER_PAUSE_MS', 60_000, 10, 86_400_000),
+    },
+    realtime: overrides.realtime ?? {
+      heartbeatMs: integer(env, 'PLINTH_REALTIME_HEARTBEAT_MS', 25_000, 10, 600_000),
+      maxSubscriptions: integer(env, 'PLINTH_REALTIME_MAX_SUBSCRIPTIONS', 100, 1, 1000),
+      maxConnectionsPerCaller: integer(env, 'PLINTH_REALTIME_MAX_CONNECTIONS', 100, 1, 1_000_000),
+      maxBufferBytes: byteSize(env, 'PLINTH_REALTIME_MAX_BUFFER', 1024 * 1024),
     },
   }
 }

@@ -5,5 +5,6 @@ export {
   type PlinthConfig,
   type RateLimit,
   type RateLimits,
+  type RealtimeConfig,
   type WebhooksConfig,
 } from './config.js'

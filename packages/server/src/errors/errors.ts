@@ -153,6 +153,7 @@ export const errorCatalogue = {
   invalid_filter: { status: 400, title: 'Invalid filter' },
   invalid_sort: { status: 400, title: 'Invalid sort' },
   invalid_query: { status: 400, title: 'Invalid query parameter' },
+  invalid_subscription: { status: 400, title: 'Invalid realtime subscription' },
   invalid_header: { status: 400, title: 'Invalid header' },
   invalid_collection: { status: 400, title: 'Invalid collection definition' },
   invalid_credentials: { status: 400, title: 'Invalid credentials' },

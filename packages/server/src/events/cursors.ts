@@ -44,7 +44,9 @@ export class DurableCursor {
       .updateTable(EVENT_CURSORS_TABLE)
       .set({ owner: this.owner, lease_until: now + this.leaseMs })
       .where('consumer', '=', this.consumer)
-      .where((eb) => eb.or([eb('owner', '=', this.owner), eb('owner', 'is', null), eb('lease_until', '<', now)]))
+      .where((eb) =>
+        eb.or([eb('owner', '=', this.owner), eb('owner', 'is', null), eb('lease_until', '<', now)]),
+      )
       .executeTakeFirst()
     if (Number(taken.numUpdatedRows) === 0) {
       this.#heldUntil = 0

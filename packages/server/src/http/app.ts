@@ -21,6 +21,7 @@ import { projectRoutes } from '../extensions/index.js'
 import { idempotency } from '../idempotency/index.js'
 import { jobsRoutes } from '../jobs/index.js'
 import { openapiRoutes } from '../openapi/index.js'
+import { realtimeRoutes } from '../realtime/index.js'
 import { batchRoutes, recordsRoutes } from '../records/index.js'
 import { security, securityHeadersFor } from '../security/index.js'
 import { healthRoutes, type Lifecycle } from './health.js'
@@ -143,6 +144,7 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   await app.register(openapiRoutes, { collections })
   await app.register(jobsRoutes, { jobs: core.jobs })
   await app.register(webhooksRoutes, { webhooks: core.webhooks.service })
+  await app.register(realtimeRoutes)
   await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })
   await app.register(apiKeyRoutes, { apiKeys: auth.apiKeys, reauthWindow: config.reauthWindow })

@@ -10,6 +10,7 @@ import { allocateBases } from './component-names.js'
 import { type DocumentContext, type JsonSchema, ref, schemaName } from './document-context.js'
 import { fixedOperationIds, fixedPaths, fixedSchemas, TAGS } from './fixed-paths.js'
 import { JOBS_TAG, jobOperationIds, jobPaths, jobSchemas } from './job-paths.js'
+import { REALTIME_TAG, realtimeOperationIds, realtimePaths, realtimeSchemas } from './realtime-paths.js'
 import { recordPaths } from './record-paths.js'
 import { createSchema, listSchema, recordSchema, updateSchema } from './record-schemas.js'
 import { BEARER } from './security-schemes.js'
@@ -27,6 +28,7 @@ const fixedComponents = {
   ...authResponseSchemas,
   ...jobSchemas,
   ...webhookSchemas,
+  ...realtimeSchemas,
 }
 
 const reservedNames = new Set([
@@ -35,6 +37,7 @@ const reservedNames = new Set([
   ...accountOperationIds,
   ...jobOperationIds,
   ...webhookOperationIds,
+  ...realtimeOperationIds,
 ])
 
 export interface Viewer {
@@ -83,6 +86,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     ...accountPaths(),
     ...jobPaths(),
     ...webhookPaths(),
+    ...realtimePaths(),
   }
   const tags: JsonSchema[] = [
     { name: TAGS.health, description: 'Liveness and readiness for load balancers.' },
@@ -94,6 +98,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
     { name: JOBS_TAG, description: 'The durable job queue; superusers only.' },
     { name: WEBHOOKS_TAG, description: 'Signed deliveries of record changes to your URLs; superusers only.' },
+    { name: REALTIME_TAG, description: 'Record events as they happen, filtered by the rules.' },
   ]
   for (const collection of described) {
     const base = context.baseOf(collection.name)

@@ -34,6 +34,20 @@ export function serializeRecord(
   return record
 }
 
+/**
+ * A record as a superuser sees it (from an event, say) as this caller would see it: only
+ * the fields returned to the caller, never a hidden one, and the email only where visible.
+ */
+export function showRecord(collection: CollectionDefinition, record: RecordData, caller: Caller): RecordData {
+  const shown: RecordData = {}
+  for (const field of collection.fields)
+    if (!field.hidden && isReturned(field, caller) && Object.hasOwn(record, field.name))
+      shown[field.name] = record[field.name]
+  if (collection.type === 'auth' && !canSeeEmail(collection, shown, caller)) delete shown.email
+  shown.collectionName = collection.name
+  return shown
+}
+
 function canSeeEmail(collection: CollectionDefinition, record: RecordData, caller: Caller): boolean {
   if (caller.isSuperuser || record.emailVisibility === true) return true
   return caller.auth?.collection.id === collection.id && caller.auth.record.id === record.id

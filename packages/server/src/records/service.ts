@@ -4,14 +4,14 @@ import { type CollectionDefinition, type CollectionRegistry, isView } from '../c
 import type { Dialect } from '../db/index.js'
 import { NotFoundError, ReadOnlyCollectionError } from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
-import { assertMayTry } from '../rules/index.js'
+import { type Access, assertMayTry } from '../rules/index.js'
 import { CallerRecords } from './caller-records.js'
 import { applyProjection, parseFieldsParam } from './fields-param.js'
 import type { RecordHooks } from './hooks.js'
 import type { ListParams } from './list-params.js'
 import { ListQueryBuilder } from './list-queries.js'
-import { type LoadedRecord, RecordReader } from './reader.js'
-import { etagOf, isReturned, versionOf } from './serialize.js'
+import { ALIAS, type LoadedRecord, parseExpand, RecordReader } from './reader.js'
+import { etagOf, isReturned, showRecord, versionOf } from './serialize.js'
 import type { ChangeListener, ListPage, ReadOptions, RecordData, WriteGuard } from './types.js'
 import { ViewQueries } from './view-queries.js'
 import { type WriteOptions, WritePipeline, type WriteUnit } from './write-pipeline.js'
@@ -261,6 +261,65 @@ export class RecordService {
     const loaded = await this.#pipeline.update(trx, unit, caller, prepared, id, options)
     await this.#reader.expand(trx, prepared.collection, [loaded.record], options.expand, caller)
     return this.result(loaded, projection)
+  }
+
+  /**
+   * Checks a read's `filter`, `fields` and `expand` before any record is read: a realtime
+   * subscription is refused when it is made, not when its first event arrives.
+   */
+  checkReadOptions(
+    caller: Caller,
+    name: string,
+    options: ReadOptions & { filter?: string },
+    query = {},
+  ): void {
+    const collection = this.collection(name)
+    this.projection(collection, caller, options.fields)
+    if (options.expand) parseExpand(options.expand, collection, this.registry, caller.isSuperuser)
+    if (options.filter) this.#reader.compileFilter(caller, collection, options.filter, query)
+  }
+
+  /**
+   * Records taken from events, shown as a read by the caller would show them: fields the
+   * caller may see (never hidden ones), the email only where visible, `expand` (related
+   * records read now, each under its view rule) and `fields`.
+   */
+  async present(
+    caller: Caller,
+    collection: CollectionDefinition,
+    records: RecordData[],
+    options: ReadOptions,
+  ): Promise<RecordData[]> {
+    const shown = records.map((record) => showRecord(collection, record, caller))
+    await this.#reader.expand(this.dialect.db, collection, shown, options.expand, caller)
+    const projection = this.projection(collection, caller, options.fields)
+    return projection ? shown.map((record) => applyProjection(record, projection)) : shown
+  }
+
+  /**
+   * Which of `ids` the caller may read now by the list or view rule and its own filter,
+   * in one query however many ids there are. A rule closed to the caller gives none.
+   */
+  async readableIds(
+    caller: Caller,
+    collection: CollectionDefinition,
+    operation: 'list' | 'view',
+    ids: string[],
+    filter: string,
+    query: Record<string, unknown>,
+  ): Promise<Set<string>> {
+    let access: Access
+    try {
+      access = this.#reader.access(caller, collection, operation, { query })
+    } catch {
+      return new Set()
+    }
+    let select = this.dialect.db.selectFrom(`${collection.name} as ${ALIAS}`).select(`${ALIAS}.id`)
+    select = select.where(`${ALIAS}.id`, 'in', ids)
+    if (access.kind === 'where') select = select.where(access.condition)
+    if (filter) select = select.where(this.#reader.compileFilter(caller, collection, filter, query))
+    const rows = await select.execute()
+    return new Set(rows.map((row) => String(row.id)))
   }
 
   private projection(collection: CollectionDefinition, caller: Caller, fields: string | undefined) {

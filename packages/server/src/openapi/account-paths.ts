@@ -1,7 +1,7 @@
 import { MAX_KEYS_PER_RECORD } from '../auth/index.js'
 import { recentSignInNote } from './auth-scope.js'
 import { type JsonSchema, ref } from './document-context.js'
-import { ok, operation } from './operations.js'
+import { ok, operation, queryParameter } from './operations.js'
 import { anonymous, signedIn } from './security-schemes.js'
 
 export const ACCOUNT_TAGS = {
@@ -22,10 +22,6 @@ export const accountOperationIds = [
 ]
 
 const ownNote = 'Needs a session: an API key answers 403.'
-
-function query(name: string, description: string, schema: JsonSchema): JsonSchema {
-  return { name, in: 'query', required: false, description, schema }
-}
 
 /** Endpoints of the signed-in caller (sessions, API keys), the audit log and the token keys. */
 export function accountPaths(): Record<string, JsonSchema> {
@@ -85,10 +81,15 @@ export function accountPaths(): Record<string, JsonSchema> {
         description: 'Sign-ins, failures, lockouts, refresh reuse, impersonation, factor and key changes.',
         security: signedIn('get'),
         parameters: [
-          query('page', 'The page, from 1.', { type: 'integer', minimum: 1, default: 1 }),
-          query('perPage', 'Events per page.', { type: 'integer', minimum: 1, maximum: 500, default: 50 }),
-          query('event', 'Only events of this kind (see AuditEntry.event).', { type: 'string' }),
-          query('recordId', 'Only events about this record.', { type: 'string' }),
+          queryParameter('page', 'The page, from 1.', { type: 'integer', minimum: 1, default: 1 }),
+          queryParameter('perPage', 'Events per page.', {
+            type: 'integer',
+            minimum: 1,
+            maximum: 500,
+            default: 50,
+          }),
+          queryParameter('event', 'Only events of this kind (see AuditEntry.event).', { type: 'string' }),
+          queryParameter('recordId', 'Only events about this record.', { type: 'string' }),
         ],
         responses: { 200: ok('One page of events.', ref('AuditLogPage')) },
         problems: [400, 403],

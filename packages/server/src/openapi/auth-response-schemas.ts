@@ -1,7 +1,7 @@
 import { auditEvents } from '../auth/index.js'
 import { type JsonSchema, ref } from './document-context.js'
+import { dateTime } from './operations.js'
 
-const dateTime = { type: 'string', format: 'date-time' }
 const nullable = (type: string, extra: JsonSchema = {}) => ({ type: [type, 'null'], ...extra })
 
 /** A page of a list the server answers whole: page 1 holding every item. */

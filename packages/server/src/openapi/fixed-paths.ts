@@ -2,6 +2,7 @@ import { fieldTypes, ruleNames } from '../collections/index.js'
 import { MAX_BATCH_REQUESTS } from '../records/index.js'
 import { authResult } from './auth-scope.js'
 import { type JsonSchema, ref } from './document-context.js'
+import { dateTime } from './operations.js'
 import { anonymous, signedIn } from './security-schemes.js'
 import { jsonContent, problems, writeProblems } from './shared-components.js'
 
@@ -14,7 +15,6 @@ export const TAGS = {
 
 const idempotencyKey = ref('IdempotencyKey', 'parameters')
 
-const dateTime = { type: 'string', format: 'date-time' }
 const rule = {
   type: ['string', 'null'],
   maxLength: 4096,

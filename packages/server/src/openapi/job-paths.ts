@@ -1,15 +1,22 @@
 import { JOB_SORT_FIELDS, JOB_STATES } from '../jobs/index.js'
 import { type JsonSchema, ref } from './document-context.js'
-import { ok, operation } from './operations.js'
+import {
+  dateTime,
+  nullableDateTime,
+  ok,
+  operation,
+  pageOf,
+  pagingParameters,
+  queryParameter,
+  SUPERUSERS_ONLY,
+  uuidPathParameter,
+} from './operations.js'
 import { signedIn } from './security-schemes.js'
 
 export const JOBS_TAG = 'Jobs'
 
 /** Operation ids of these endpoints; collections must not take them. */
 export const jobOperationIds = ['listJobs', 'viewJob', 'retryJob', 'deleteJob']
-
-const dateTime = { type: 'string', format: 'date-time' }
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' }
 
 export const jobSchemas: Record<string, JsonSchema> = {
   Job: {
@@ -53,31 +60,10 @@ export const jobSchemas: Record<string, JsonSchema> = {
       'finished',
     ],
   },
-  JobList: {
-    type: 'object',
-    properties: {
-      items: { type: 'array', items: ref('Job') },
-      page: { type: 'integer' },
-      perPage: { type: 'integer' },
-      totalItems: { type: 'integer' },
-      totalPages: { type: 'integer' },
-    },
-    required: ['items', 'page', 'perPage', 'totalItems', 'totalPages'],
-  },
+  JobList: pageOf(ref('Job')),
 }
 
-function query(name: string, description: string, schema: JsonSchema): JsonSchema {
-  return { name, in: 'query', required: false, description, schema }
-}
-
-const jobId = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  description: 'The id of the job.',
-  schema: { type: 'string', format: 'uuid' },
-}
-const superusersOnly = 'Superusers only.'
+const jobId = uuidPathParameter('id', 'The id of the job.')
 
 /** The job queue, for superusers. */
 export function jobPaths(): Record<string, JsonSchema> {
@@ -86,18 +72,21 @@ export function jobPaths(): Record<string, JsonSchema> {
     '/api/jobs': {
       get: operation('get', 'listJobs', tags, {
         summary: 'List jobs',
-        description: `${superusersOnly} Unknown query parameters are refused.`,
+        description: `${SUPERUSERS_ONLY} Unknown query parameters are refused.`,
         security: signedIn('get'),
         parameters: [
-          query('state', 'Only jobs in this state.', { type: 'string', enum: [...JOB_STATES] }),
-          query('name', 'Only jobs of this name.', { type: 'string', maxLength: 200 }),
-          query('queue', 'Only jobs of this queue.', { type: 'string', maxLength: 200 }),
-          query('sort', `Comma-separated fields, \`-\` for descending: ${JOB_SORT_FIELDS.join(', ')}.`, {
-            type: 'string',
-            default: '-created',
-          }),
-          query('page', 'The page, from 1.', { type: 'integer', minimum: 1, default: 1 }),
-          query('perPage', 'Jobs per page.', { type: 'integer', minimum: 1, maximum: 500, default: 30 }),
+          queryParameter('state', 'Only jobs in this state.', { type: 'string', enum: [...JOB_STATES] }),
+          queryParameter('name', 'Only jobs of this name.', { type: 'string', maxLength: 200 }),
+          queryParameter('queue', 'Only jobs of this queue.', { type: 'string', maxLength: 200 }),
+          queryParameter(
+            'sort',
+            `Comma-separated fields, \`-\` for descending: ${JOB_SORT_FIELDS.join(', ')}.`,
+            {
+              type: 'string',
+              default: '-created',
+            },
+          ),
+          ...pagingParameters('Jobs'),
         ],
         responses: { 200: ok('One page of jobs.', ref('JobList')) },
         problems: [400, 403],
@@ -107,14 +96,14 @@ export function jobPaths(): Record<string, JsonSchema> {
       parameters: [jobId],
       get: operation('get', 'viewJob', tags, {
         summary: 'View a job',
-        description: superusersOnly,
+        description: SUPERUSERS_ONLY,
         security: signedIn('get'),
         responses: { 200: ok('The job.', ref('Job')) },
         problems: [400, 403, 404],
       }),
       delete: operation('delete', 'deleteJob', tags, {
         summary: 'Delete a job',
-        description: `${superusersOnly} A running job answers 409.`,
+        description: `${SUPERUSERS_ONLY} A running job answers 409.`,
         security: signedIn('delete'),
         responses: { 204: { description: 'Deleted.' } },
         problems: [403, 404],
@@ -124,7 +113,7 @@ export function jobPaths(): Record<string, JsonSchema> {
       parameters: [jobId],
       post: operation('post', 'retryJob', tags, {
         summary: 'Run a failed or dead job again now',
-        description: `${superusersOnly} Its attempts are counted afresh. Another state answers 409, as does a pending job with the same unique key.`,
+        description: `${SUPERUSERS_ONLY} Its attempts are counted afresh. Another state answers 409, as does a pending job with the same unique key.`,
         security: signedIn('post'),
         responses: { 200: ok('The job, queued.', ref('Job')) },
         problems: [403, 404],

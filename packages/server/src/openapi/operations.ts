@@ -61,3 +61,43 @@ export function operation(
 export function ok(description: string, schema: JsonSchema): JsonSchema {
   return { description, content: jsonContent(schema) }
 }
+
+export const SUPERUSERS_ONLY = 'Superusers only.'
+export const dateTime = { type: 'string', format: 'date-time' }
+export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' }
+
+export function queryParameter(name: string, description: string, schema: JsonSchema): JsonSchema {
+  return { name, in: 'query', required: false, description, schema }
+}
+
+export function uuidPathParameter(name: string, description: string): JsonSchema {
+  return { name, in: 'path', required: true, description, schema: { type: 'string', format: 'uuid' } }
+}
+
+/** `page` and `perPage`, as every paged list of Plinth's own endpoints takes them. */
+export function pagingParameters(what: string): JsonSchema[] {
+  return [
+    queryParameter('page', 'The page, from 1.', { type: 'integer', minimum: 1, default: 1 }),
+    queryParameter('perPage', `${what} per page.`, {
+      type: 'integer',
+      minimum: 1,
+      maximum: 500,
+      default: 30,
+    }),
+  ]
+}
+
+/** One page of `item`s, in the shape of the records API's lists. */
+export function pageOf(item: JsonSchema): JsonSchema {
+  return {
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: item },
+      page: { type: 'integer' },
+      perPage: { type: 'integer' },
+      totalItems: { type: 'integer' },
+      totalPages: { type: 'integer' },
+    },
+    required: ['items', 'page', 'perPage', 'totalItems', 'totalPages'],
+  }
+}

@@ -1,6 +1,16 @@
 import { WEBHOOK_DELIVERY_STATES } from '../events/index.js'
 import { type JsonSchema, ref } from './document-context.js'
-import { ok, operation } from './operations.js'
+import {
+  dateTime,
+  nullableDateTime,
+  ok,
+  operation,
+  pageOf,
+  pagingParameters,
+  queryParameter,
+  SUPERUSERS_ONLY,
+  uuidPathParameter,
+} from './operations.js'
 import { signedIn } from './security-schemes.js'
 
 export const WEBHOOKS_TAG = 'Webhooks'
@@ -16,8 +26,6 @@ export const webhookOperationIds = [
   'retryWebhookDelivery',
 ]
 
-const dateTime = { type: 'string', format: 'date-time' }
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' }
 const actions = {
   type: 'array',
   items: { type: 'string', enum: ['create', 'update', 'delete'] },
@@ -123,28 +131,10 @@ export const webhookSchemas: Record<string, JsonSchema> = {
       'finished',
     ],
   },
-  WebhookDeliveryList: {
-    type: 'object',
-    properties: {
-      items: { type: 'array', items: ref('WebhookDelivery') },
-      page: { type: 'integer' },
-      perPage: { type: 'integer' },
-      totalItems: { type: 'integer' },
-      totalPages: { type: 'integer' },
-    },
-    required: ['items', 'page', 'perPage', 'totalItems', 'totalPages'],
-  },
+  WebhookDeliveryList: pageOf(ref('WebhookDelivery')),
 }
 
-const uuidParameter = (name: string, description: string) => ({
-  name,
-  in: 'path',
-  required: true,
-  description,
-  schema: { type: 'string', format: 'uuid' },
-})
-const webhookId = uuidParameter('id', 'The id of the webhook.')
-const superusersOnly = 'Superusers only.'
+const webhookId = uuidPathParameter('id', 'The id of the webhook.')
 
 /** Webhook endpoints and their delivery log, for superusers. */
 export function webhookPaths(): Record<string, JsonSchema> {
@@ -153,14 +143,14 @@ export function webhookPaths(): Record<string, JsonSchema> {
     '/api/webhooks': {
       get: operation('get', 'listWebhooks', tags, {
         summary: 'List webhooks',
-        description: superusersOnly,
+        description: SUPERUSERS_ONLY,
         security: signedIn('get'),
         responses: { 200: ok('Every webhook, without secrets.', ref('WebhookList')) },
         problems: [400, 403],
       }),
       post: operation('post', 'createWebhook', tags, {
         summary: 'Register a webhook',
-        description: `${superusersOnly} The answer holds the signing secret, never shown again. A literal private address is refused unless private targets are allowed.`,
+        description: `${SUPERUSERS_ONLY} The answer holds the signing secret, never shown again. A literal private address is refused unless private targets are allowed.`,
         security: signedIn('post'),
         body: { schema: ref('WebhookCreate') },
         responses: {
@@ -176,14 +166,14 @@ export function webhookPaths(): Record<string, JsonSchema> {
       parameters: [webhookId],
       get: operation('get', 'viewWebhook', tags, {
         summary: 'View a webhook',
-        description: superusersOnly,
+        description: SUPERUSERS_ONLY,
         security: signedIn('get'),
         responses: { 200: ok('The webhook, without its secret.', ref('Webhook')) },
         problems: [400, 403, 404],
       }),
       patch: operation('patch', 'updateWebhook', tags, {
         summary: 'Change a webhook',
-        description: superusersOnly,
+        description: SUPERUSERS_ONLY,
         security: signedIn('patch'),
         body: { schema: ref('WebhookUpdate') },
         responses: { 200: ok('The webhook.', ref('Webhook')) },
@@ -191,7 +181,7 @@ export function webhookPaths(): Record<string, JsonSchema> {
       }),
       delete: operation('delete', 'deleteWebhook', tags, {
         summary: 'Delete a webhook and its delivery log',
-        description: superusersOnly,
+        description: SUPERUSERS_ONLY,
         security: signedIn('delete'),
         responses: { 204: { description: 'Deleted.' } },
         problems: [403, 404],
@@ -201,40 +191,24 @@ export function webhookPaths(): Record<string, JsonSchema> {
       parameters: [webhookId],
       get: operation('get', 'listWebhookDeliveries', tags, {
         summary: 'List the deliveries of a webhook, newest first',
-        description: `${superusersOnly} Unknown query parameters are refused.`,
+        description: `${SUPERUSERS_ONLY} Unknown query parameters are refused.`,
         security: signedIn('get'),
         parameters: [
-          {
-            name: 'state',
-            in: 'query',
-            required: false,
-            description: 'Only deliveries in this state.',
-            schema: { type: 'string', enum: [...WEBHOOK_DELIVERY_STATES] },
-          },
-          {
-            name: 'page',
-            in: 'query',
-            required: false,
-            description: 'The page, from 1.',
-            schema: { type: 'integer', minimum: 1, default: 1 },
-          },
-          {
-            name: 'perPage',
-            in: 'query',
-            required: false,
-            description: 'Deliveries per page.',
-            schema: { type: 'integer', minimum: 1, maximum: 500, default: 30 },
-          },
+          queryParameter('state', 'Only deliveries in this state.', {
+            type: 'string',
+            enum: [...WEBHOOK_DELIVERY_STATES],
+          }),
+          ...pagingParameters('Deliveries'),
         ],
         responses: { 200: ok('One page of deliveries.', ref('WebhookDeliveryList')) },
         problems: [400, 403, 404],
       }),
     },
     '/api/webhooks/{id}/deliveries/{deliveryId}/retry': {
-      parameters: [webhookId, uuidParameter('deliveryId', 'The id of the delivery.')],
+      parameters: [webhookId, uuidPathParameter('deliveryId', 'The id of the delivery.')],
       post: operation('post', 'retryWebhookDelivery', tags, {
         summary: 'Send a delivery again now',
-        description: `${superusersOnly} Any state but sending (409); its attempts are counted afresh.`,
+        description: `${SUPERUSERS_ONLY} Any state but sending (409); its attempts are counted afresh.`,
         security: signedIn('post'),
         responses: { 200: ok('The delivery, pending.', ref('WebhookDelivery')) },
         problems: [403, 404],

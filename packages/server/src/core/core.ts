@@ -29,6 +29,7 @@ import { pruneIdempotencyKeys } from '../idempotency/index.js'
 import { superuser } from '../identity/index.js'
 import { type JobInfo, JobQueue } from '../jobs/index.js'
 import { createMailer, type Mailer, queueMail } from '../mail/index.js'
+import { RealtimeHub } from '../realtime/index.js'
 import { CallerRecords, RecordService } from '../records/index.js'
 import { checkRules } from '../rules/index.js'
 import { loggerOptions } from './logging.js'
@@ -56,6 +57,8 @@ export interface Core {
   readonly events: EventDispatcher
   /** Event publishers and message consumers of the configured brokers; the HTTP app starts them. */
   readonly brokers: Brokers
+  /** Realtime clients and their subscriptions; the HTTP app starts it and binds its transports. */
+  readonly realtime: RealtimeHub
   /** Endpoints fed by the outbox, and the worker that sends their deliveries; the HTTP app starts it. */
   readonly webhooks: Webhooks
   /** The instance secret's box, for values kept encrypted in the database. */
@@ -117,6 +120,8 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       log,
     })
     events.add(webhooks.service.consumer())
+    const realtime = new RealtimeHub({ db: dialect.db, records, registry, log }, config.realtime)
+    events.add(realtime.consumer)
     // A new password ends every session of its record, whoever set it (HTTP, CLI, a job).
     endSessionsOnNewPassword(dialect, records)
     const auth = await createAuthServices(dialect, registry, records, box, {
@@ -187,12 +192,14 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       events,
       brokers,
       webhooks,
+      realtime,
       box,
       instanceSecret,
       project,
       async close() {
         clearInterval(pruner)
         stopWatchingSchema()
+        realtime.stop()
         // Stopping first, so a delivery that a closing connection fails is not retried.
         const stoppingEvents = events.stop()
         await brokers.close()

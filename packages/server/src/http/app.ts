@@ -91,6 +91,7 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   app.decorate('plinth', { ...core, lifecycle, setupLink: await setupLinkFor(core) } satisfies Plinth)
   app.addHook('onReady', async function startJobs() {
     core.jobs.start()
+    await core.realtime.start()
     core.events.start()
     core.brokers.start()
     core.webhooks.worker.start()

@@ -6,5 +6,6 @@
  * await app.register(realtimeRoutes)
  * // client: pb.collection('posts').subscribe('*', (e) => console.log(e.action, e.record))
  */
+export { type HubDependencies, RealtimeHub } from './hub.js'
 export { realtimeRoutes } from './routes.js'
 export { CONNECT_EVENT, END_EVENT, RESET_EVENT } from './transports.js'

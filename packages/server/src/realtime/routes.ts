@@ -7,7 +7,7 @@ import { accessTokenOf, type TokenService } from '../auth/index.js'
 import { PlinthError } from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
 import type { Identity } from './client.js'
-import { RealtimeHub } from './hub.js'
+import type { RealtimeHub } from './hub.js'
 import { errorMessage, MAX_CLIENT_ID, MAX_TOPICS, parseMessage } from './messages.js'
 import { MAX_TOPIC_LENGTH } from './topics.js'
 import { SseTransport, WebSocketTransport } from './transports.js'
@@ -53,12 +53,7 @@ function lastEventIdOf(request: FastifyRequest): string | undefined {
  * await app.register(realtimeRoutes)
  */
 export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
-  const { config, dialect, records, registry, log, events, auth } = app.plinth
-  const hub = new RealtimeHub({ db: dialect.db, records, registry, log }, config.realtime)
-  events.add(hub.consumer)
-  app.addHook('onReady', async function startRealtime() {
-    await hub.start()
-  })
+  const { config, log, auth, realtime: hub } = app.plinth
   // Before the server waits for open connections to finish: a stream never would.
   app.addHook('preClose', function stopRealtime(done) {
     hub.stop()

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { type CollectionDefinition, type CollectionRegistry, isView } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
-import { NotFoundError, ReadOnlyCollectionError } from '../errors/index.js'
+import { NotFoundError, PlinthError, ReadOnlyCollectionError } from '../errors/index.js'
 import type { Caller } from '../identity/index.js'
 import { type Access, assertMayTry } from '../rules/index.js'
 import { CallerRecords } from './caller-records.js'
@@ -311,8 +311,10 @@ export class RecordService {
     let access: Access
     try {
       access = this.#reader.access(caller, collection, operation, { query })
-    } catch {
-      return new Set()
+    } catch (error) {
+      // A rule closed to the caller (or outside its API key) is an answer: nothing is readable.
+      if (error instanceof PlinthError) return new Set()
+      throw error
     }
     let select = this.dialect.db.selectFrom(`${collection.name} as ${ALIAS}`).select(`${ALIAS}.id`)
     select = select.where(`${ALIAS}.id`, 'in', ids)

@@ -44,22 +44,7 @@ export function openStream(baseUrl: string, headers: Record<string, string> = {}
           .filter((m) => m.event.includes('/') && (topic === undefined || m.event === topic))
           .map((m) => ({ id: m.id, topic: m.event, ...JSON.parse(m.data) }))
       },
-      until(check, within = 5000) {
-        if (check(messages)) return Promise.resolve()
-        return new Promise((done, fail) => {
-          const timer = setTimeout(() => {
-            waiters.delete(waiter)
-            fail(new Error(`timed out; messages: ${JSON.stringify(messages).slice(0, 2000)}`))
-          }, within)
-          const waiter = () => {
-            if (!check(messages)) return
-            clearTimeout(timer)
-            waiters.delete(waiter)
-            done()
-          }
-          waiters.add(waiter)
-        })
-      },
+      until: waitFor(messages, waiters),
       ended,
       close() {
         req?.destroy()
@@ -166,22 +151,7 @@ export function openSocket(
       send(message) {
         socket.send(typeof message === 'string' ? message : JSON.stringify(message))
       },
-      until(check, within = 5000) {
-        if (check(messages)) return Promise.resolve()
-        return new Promise((done, fail) => {
-          const timer = setTimeout(() => {
-            waiters.delete(waiter)
-            fail(new Error(`timed out; messages: ${JSON.stringify(messages).slice(0, 2000)}`))
-          }, within)
-          const waiter = () => {
-            if (!check(messages)) return
-            clearTimeout(timer)
-            waiters.delete(waiter)
-            done()
-          }
-          waiters.add(waiter)
-        })
-      },
+      until: waitFor(messages, waiters),
       closed,
     }
     socket.on('message', (data) => {
@@ -198,4 +168,27 @@ export function openSocket(
       if (!handle.clientId) resolve(handle)
     })
   })
+}
+
+/**
+ * Waits until `check` holds for the messages received so far; each arriving message
+ * calls the waiters. Generous by default: a loaded machine delays delivery, not its order.
+ */
+function waitFor<M>(messages: M[], waiters: Set<() => void>) {
+  return (check: (messages: M[]) => boolean, within = 15_000): Promise<void> => {
+    if (check(messages)) return Promise.resolve()
+    return new Promise((done, fail) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter)
+        fail(new Error(`timed out; messages: ${JSON.stringify(messages).slice(0, 2000)}`))
+      }, within)
+      const waiter = () => {
+        if (!check(messages)) return
+        clearTimeout(timer)
+        waiters.delete(waiter)
+        done()
+      }
+      waiters.add(waiter)
+    })
+  }
 }

@@ -54,6 +54,17 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
       ),
     )
 
+  /** Waits until the named consumer holds its place: events after this are its to deliver. */
+  const hasCursor = (consumer: string) =>
+    until(
+      async () =>
+        (await t.app.plinth.dialect.db
+          .selectFrom('_event_cursors')
+          .select('consumer')
+          .where('consumer', '=', consumer)
+          .executeTakeFirst()) !== undefined,
+    )
+
   /** Another node on the same database. */
   async function secondNode() {
     const app = await createApp(loadConfig({}, { ...t.config }))
@@ -72,6 +83,21 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
     expect(seqs).toEqual(Array.from({ length: 120 }, (_, i) => start + 1 + i))
   })
 
+  test('gives consumers reading side by side the same events, one a durable one and one not', async () => {
+    const durable = recorder('audit')
+    const live = recorder('live', false)
+    t.app.plinth.events.add(durable.consumer)
+    t.app.plinth.events.add(live.consumer)
+    await hasCursor('audit')
+    const start = await newestSeq(t.app.plinth.dialect.db)
+    for (let round = 0; round < 4; round++) await writeNotes(25, `r${round}-`)
+    const after = (seen: StoredEvent[]) => seen.filter((event) => event.seq > start).map((event) => event.seq)
+    await until(() => after(durable.seen).length >= 100 && after(live.seen).length >= 100)
+    const expected = Array.from({ length: 100 }, (_, i) => start + 1 + i)
+    expect(after(durable.seen)).toEqual(expected)
+    expect(after(live.seen)).toEqual(expected)
+  })
+
   test('hands the same events again while a consumer fails, and skips none', async () => {
     let failuresLeft = 3
     const seen: number[] = []
@@ -83,10 +109,7 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
         seen.push(...events.map((event) => event.seq))
       },
     })
-    await until(
-      async () =>
-        (await t.app.plinth.dialect.db.selectFrom('_event_cursors').selectAll().execute()).length > 0,
-    )
+    await hasCursor('flaky')
     const start = await newestSeq(t.app.plinth.dialect.db)
     await writeNotes(5)
     await until(() => seen.length >= 5, 15_000)
@@ -123,10 +146,7 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
     await writeNotes(3)
     const { consumer, seen } = recorder('late')
     t.app.plinth.events.add(consumer)
-    await until(
-      async () =>
-        (await t.app.plinth.dialect.db.selectFrom('_event_cursors').selectAll().execute()).length > 0,
-    )
+    await hasCursor('late')
     await writeNotes(1, 'new')
     await until(() => seen.length >= 1)
     expect(seen.map((event) => event.record.text)).toEqual(['new0'])
@@ -142,7 +162,7 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
         if (isDown) throw new Error('down')
       },
     })
-    await until(async () => (await db.selectFrom('_event_cursors').selectAll().execute()).length > 0)
+    await hasCursor('stuck')
     const start = await newestSeq(db)
     await writeNotes(4)
     await db

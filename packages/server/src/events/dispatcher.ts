@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Dialect } from '../db/index.js'
 import { DurableCursor, deliveredUpTo } from './cursors.js'
-import { newestSeq, pruneEvents, readEvents } from './outbox.js'
+import { newestSeq, pruneEvents } from './outbox.js'
+import { OutboxTail } from './tail.js'
 import type { StoredEvent } from './types.js'
 
 /**
@@ -34,6 +35,8 @@ export interface DispatcherOptions {
 }
 
 const MAX_BACKOFF_MS = 30_000
+/** How long a wake-up waits for more commits to join it, in ms. */
+const WAKE_DELAY_MS = 2
 
 /**
  * Reads the outbox and hands events to each consumer, each at its own pace: a slow
@@ -46,12 +49,15 @@ export class EventDispatcher {
   readonly #node = randomUUID()
   readonly #options: Required<Omit<DispatcherOptions, 'log'>> & Pick<DispatcherOptions, 'log'>
   #isRunning = false
+  readonly #tail: OutboxTail
+  #wakeTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly dialect: Dialect,
     options: DispatcherOptions,
   ) {
     this.#options = { batchSize: 500, leaseMs: 30_000, ...options }
+    this.#tail = new OutboxTail(dialect.db)
   }
 
   /** Adds a consumer; one added after `start()` starts at once. */
@@ -74,6 +80,12 @@ export class EventDispatcher {
 
   /** Looks for new events now rather than at the next poll: a local write just committed. */
   wake(): void {
+    // Commits arrive one after another under load: one wake-up a moment later serves a burst.
+    this.#wakeTimer ??= setTimeout(() => this.#wakeNow(), WAKE_DELAY_MS)
+  }
+
+  #wakeNow(): void {
+    this.#wakeTimer = null
     const waiters = [...this.#waiters]
     this.#waiters.clear()
     for (const wake of waiters) wake()
@@ -81,7 +93,8 @@ export class EventDispatcher {
 
   async stop(): Promise<void> {
     this.#isRunning = false
-    this.wake()
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer)
+    this.#wakeNow()
     await Promise.all(this.#loops)
   }
 
@@ -110,7 +123,7 @@ export class EventDispatcher {
           await this.#idle(this.#options.pollInterval)
           continue
         }
-        const events = await readEvents(db, position, this.#options.batchSize)
+        const events = await this.#tail.after(position, this.#options.batchSize)
         if (events.length === 0) {
           await cursor?.flush()
           await this.#idle(this.#options.pollInterval)

@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely'
+import { readEvents } from './outbox.js'
+import type { StoredEvent } from './types.js'
+
+/** Events kept in memory for consumers that are nearly caught up. */
+const KEPT = 5000
+
+/**
+ * The newest events of the outbox, read once for every consumer of a node. Consumers
+ * that keep up ask for the same events after each commit; without this, each would
+ * query and parse them again, on SQLite over the one connection the writes need.
+ *
+ * Because events are numbered in commit order, a read that returned events up to N
+ * has seen every event up to N that will ever exist: the kept run has no holes, and
+ * anything after the position of a consumer inside it comes from memory.
+ */
+export class OutboxTail {
+  /** Every event after `#from` and up to `#readUpTo`, oldest first. */
+  #events: StoredEvent[] = []
+  #from = 0
+  #readUpTo = 0
+
+  constructor(private readonly db: Kysely<any>) {}
+
+  async after(position: number, limit: number): Promise<StoredEvent[]> {
+    if (position >= this.#from && position < this.#readUpTo) {
+      const start = this.#indexAfter(position)
+      return this.#events.slice(start, start + limit)
+    }
+    const events = await readEvents(this.db, position, limit)
+    if (events.length > 0 && position >= this.#readUpTo) this.#keep(position, events)
+    return events
+  }
+
+  #keep(position: number, events: StoredEvent[]): void {
+    // A run that does not join the kept one starts it afresh.
+    if (position !== this.#readUpTo) {
+      this.#events = []
+      this.#from = position
+    }
+    this.#events.push(...events)
+    this.#readUpTo = events[events.length - 1]!.seq
+    if (this.#events.length > KEPT) {
+      const dropped = this.#events.length - KEPT
+      this.#from = this.#events[dropped - 1]!.seq
+      this.#events = this.#events.slice(dropped)
+    }
+  }
+
+  /** The index of the first kept event after `position`. */
+  #indexAfter(position: number): number {
+    let low = 0
+    let high = this.#events.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (this.#events[middle]!.seq <= position) low = middle + 1
+      else high = middle
+    }
+    return low
+  }
+}

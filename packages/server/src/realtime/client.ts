@@ -45,9 +45,11 @@ export interface KeyedSubscription extends Subscription {
   decisionKey: string
   /** Same identity, expand and fields: the same rendering of a record. */
   renderKey: string
+  /** The seq of the last event committed before the subscription began: it hears later ones. */
+  since: number
 }
 
-export function keyed(subscription: Subscription, caller: Caller): KeyedSubscription {
+export function keyed(subscription: Subscription, caller: Caller, since: number): KeyedSubscription {
   const identity = identityKey(caller)
   const query = Object.entries(subscription.query)
     .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
@@ -55,6 +57,7 @@ export function keyed(subscription: Subscription, caller: Caller): KeyedSubscrip
   const operation = subscription.recordId === null ? 'list' : 'view'
   return {
     ...subscription,
+    since,
     decisionKey: `${subscription.collection}\0${operation}\0${identity}\0${subscription.filter}\0${query}`,
     renderKey: `${subscription.collection}\0${identity}\0${subscription.expand ?? ''}\0${subscription.fields ?? ''}`,
   }

@@ -144,7 +144,7 @@ export class RealtimeHub {
    * the client (its token may be a newer one), so a leaked client id lets no one else
    * listen under its owner's rights or make it listen under theirs.
    */
-  subscribe(client: RealtimeClient, topics: readonly string[], identity: Identity): void {
+  async subscribe(client: RealtimeClient, topics: readonly string[], identity: Identity): Promise<void> {
     assertCurrent(identity)
     const owner = ownerOf(identity.caller)
     if (client.owner !== null && owner !== client.owner)
@@ -165,6 +165,9 @@ export class RealtimeHub {
       const { collection, expand, fields, filter, query } = subscription
       this.deps.records.checkReadOptions(identity.caller, collection, { expand, fields, filter }, query)
     }
+    const unique = new Map(subscriptions.map((subscription) => [subscription.topic, subscription]))
+    const since = await this.#startOf(client, unique.keys())
+    if (client.isEnded) return
     if (client.owner === null && owner !== null && client.limitKey !== owner) {
       this.#take(owner)
       this.#release(client.limitKey)
@@ -172,8 +175,9 @@ export class RealtimeHub {
     }
     client.owner = owner
     client.identity = identity
-    const unique = new Map(subscriptions.map((subscription) => [subscription.topic, subscription]))
-    client.subscriptions = [...unique.values()].map((subscription) => keyed(subscription, identity.caller))
+    client.subscriptions = [...unique.values()].map((subscription) =>
+      keyed(subscription, identity.caller, since.get(subscription.topic)!),
+    )
     if (client.resumeAfter !== null) {
       const after = client.resumeAfter
       client.resumeAfter = null
@@ -182,6 +186,23 @@ export class RealtimeHub {
         this.end(client, 'shutdown')
       })
     }
+  }
+
+  /**
+   * Where each topic starts: a topic kept from before keeps its start; a new one hears
+   * the changes committed after it is answered, not those committed earlier that this
+   * node has yet to dispatch. A resumed client's topics start where it left off.
+   */
+  async #startOf(client: RealtimeClient, topics: Iterable<string>): Promise<Map<string, number>> {
+    const kept = new Map(client.subscriptions.map((subscription) => [subscription.topic, subscription.since]))
+    const starts = new Map<string, number>()
+    let newest: number | undefined
+    for (const topic of topics) {
+      let since = kept.get(topic) ?? client.resumeAfter
+      if (since === undefined || since === null) since = newest ??= await newestSeq(this.deps.db)
+      starts.set(topic, since)
+    }
+    return starts
   }
 
   /** 429 when `key` already holds as many connections as a caller may. */

@@ -6,18 +6,33 @@ import { type EvaluationContext, evaluateFilter } from '../query/index.js'
 import type { RecordService } from '../records/index.js'
 import { allows, keyReach } from '../rules/index.js'
 import type { Delivery, KeyedSubscription, RealtimeClient } from './client.js'
+import { RelatedRows } from './related-rows.js'
 
-/** Thrown by the lookups of an in-memory check: the rule or filter needs other rows. */
-const NEEDS_DATABASE = Symbol('needs the database')
+/** Thrown by `@collection` lookups: only SQL can answer them, against the current rows. */
+const NEEDS_QUERY = Symbol('needs a query')
 
-type Decision = boolean | typeof NEEDS_DATABASE
+/** Relation hops resolved in memory before a check falls back to a query. */
+const MAX_LOOKUP_ROUNDS = 6
+
+type Decision = boolean | typeof NEEDS_QUERY
+
+/** One decision per event and kind of subscriber (collection, rule, filter, identity). */
+interface Check {
+  event: StoredEvent
+  caller: Caller
+  collection: CollectionDefinition
+  subscription: KeyedSubscription
+  /** Absent while the related rows it reads are still being fetched. */
+  decision?: Decision
+  /** Set when the decision waits for a query. */
+  group?: QueryGroup
+}
 
 interface Candidate {
   event: StoredEvent
   client: RealtimeClient
   subscription: KeyedSubscription
-  /** Set when the decision waits for a query. */
-  group?: QueryGroup
+  check: Check
 }
 
 /** Events of one collection checked by one query: same rule, filter and identity. */
@@ -39,18 +54,19 @@ interface Render {
   data?: Map<number, string>
 }
 
-function needsDatabase(): never {
-  throw NEEDS_DATABASE
+function needsQuery(): never {
+  throw NEEDS_QUERY
 }
 
 /**
  * Decides which subscriptions receive which events, and renders each record once per
  * kind of reader. A `*` subscription is decided by the list rule, an id by the view rule,
- * then by the subscription's own filter. Rules and filters that read only the record and
- * `@request.auth` are evaluated in memory; the others take one query per collection,
- * rule, filter and identity for the whole batch of events, however many clients share it.
- * A delete whose rule needs other rows is not sent: the row is gone, so the rule cannot
- * be checked against it, and an unchecked record must not leave.
+ * then by the subscription's own filter, always on the record the event carries: a
+ * delete on the record as it was, an update on its values as written. Related rows that
+ * a rule follows are read for the whole batch at once, one query per collection and
+ * relation depth, however many events and clients share it. Only `@collection` rules
+ * need SQL: one query per collection, rule, filter and identity for the batch, on the
+ * current rows, and a delete they would decide is not sent, since its row is gone.
  */
 export class EventMatcher {
   constructor(
@@ -66,74 +82,86 @@ export class EventMatcher {
         list.push({ client, subscription })
         byCollection.set(subscription.collection, list)
       }
+    const related = new RelatedRows(this.records, this.registry)
+    const checks: Check[] = []
     const candidates: Candidate[] = []
-    const groups = new Map<string, QueryGroup>()
     for (const event of events) {
       const subscribers = byCollection.get(event.collection)
       const collection = subscribers && this.registry.get(event.collection)
       if (!collection) continue
-      const decisions = new Map<string, Decision>()
+      const byKey = new Map<string, Check>()
       for (const { client, subscription } of subscribers!) {
-        if (event.seq <= client.position) continue
+        if (event.seq <= client.position || event.seq <= subscription.since) continue
         if (subscription.recordId !== null && subscription.recordId !== event.recordId) continue
-        const caller = client.identity.caller
-        const key = subscription.decisionKey
-        let decision = decisions.get(key)
-        if (decision === undefined) {
-          decision = this.#decide(caller, collection, event, subscription)
-          decisions.set(key, decision)
+        let check = byKey.get(subscription.decisionKey)
+        if (!check) {
+          check = { event, caller: client.identity.caller, collection, subscription }
+          this.#decide(check, related)
+          byKey.set(subscription.decisionKey, check)
+          checks.push(check)
         }
-        if (decision === false) continue
-        const candidate: Candidate = { event, client, subscription }
-        if (decision === NEEDS_DATABASE) {
-          if (event.action === 'delete') continue
-          let group = groups.get(key)
-          if (!group) {
-            group = { caller, collection, operation: operationOf(subscription), subscription, ids: new Set() }
-            groups.set(key, group)
-          }
-          group.ids.add(event.recordId)
-          candidate.group = group
-        }
-        candidates.push(candidate)
+        if (check.decision !== false) candidates.push({ event, client, subscription, check })
       }
     }
+    for (let round = 0; round < MAX_LOOKUP_ROUNDS; round++) {
+      const waiting = checks.filter((check) => check.decision === undefined)
+      if (waiting.length === 0) break
+      await related.fetchMissing()
+      for (const check of waiting) this.#decide(check, related)
+    }
+    const groups = new Map<string, QueryGroup>()
+    for (const check of checks) {
+      if (check.decision === undefined) check.decision = NEEDS_QUERY
+      if (check.decision !== NEEDS_QUERY || check.event.action === 'delete') continue
+      const key = check.subscription.decisionKey
+      let group = groups.get(key)
+      if (!group) {
+        const { caller, collection, subscription } = check
+        group = { caller, collection, operation: operationOf(subscription), subscription, ids: new Set() }
+        groups.set(key, group)
+      }
+      group.ids.add(check.event.recordId)
+      check.group = group
+    }
     await Promise.all([...groups.values()].map((group) => this.#query(group)))
-    const allowed = candidates.filter(({ group, event }) => !group || group.readable!.has(event.recordId))
+    const allowed = candidates.filter(({ check, event }) =>
+      check.decision === NEEDS_QUERY ? check.group?.readable?.has(event.recordId) === true : check.decision,
+    )
     return this.#render(allowed)
   }
 
-  #decide(
-    caller: Caller,
-    collection: CollectionDefinition,
-    event: StoredEvent,
-    subscription: KeyedSubscription,
-  ) {
+  /** Sets the check's decision, or leaves it open when it read related rows not fetched yet. */
+  #decide(check: Check, related: RelatedRows): void {
+    const { caller, collection, event, subscription } = check
     // Rules may read hidden fields; the record as it was, with them, is what they are checked on.
     const record = event.hidden ? { ...event.record, ...event.hidden.record } : event.record
     const lookups = {
       collections: (name: string) => this.registry.get(name),
-      lookup: needsDatabase,
-      records: needsDatabase,
+      lookup: related.lookup,
+      records: needsQuery,
     }
     try {
-      const operation = operationOf(subscription)
-      if (!allows(caller, collection, operation, record, lookups, { query: subscription.query })) return false
-      if (!subscription.filter) return true
-      const context: EvaluationContext = {
-        ...lookups,
-        collection,
-        canSeeHidden: caller.isSuperuser,
-        reachable: keyReach(caller),
-        now: new Date(),
-        request: { auth: caller.auth, body: {}, query: subscription.query },
-      }
-      return evaluateFilter(subscription.filter, record, context)
+      const { value, complete } = related.tracking(() => {
+        const operation = operationOf(subscription)
+        if (!allows(caller, collection, operation, record, lookups, { query: subscription.query }))
+          return false
+        if (!subscription.filter) return true
+        const context: EvaluationContext = {
+          ...lookups,
+          collection,
+          canSeeHidden: caller.isSuperuser,
+          reachable: keyReach(caller),
+          now: new Date(),
+          request: { auth: caller.auth, body: {}, query: subscription.query },
+        }
+        return evaluateFilter(subscription.filter, record, context)
+      })
+      check.decision = complete ? value : undefined
     } catch (error) {
-      if (error === NEEDS_DATABASE) return NEEDS_DATABASE
+      if (error === NEEDS_QUERY) check.decision = NEEDS_QUERY
       // A rule or filter the schema no longer fits (a field was dropped): nothing is sent.
-      if (error instanceof PlinthError) return false
-      throw error
+      else if (error instanceof PlinthError) check.decision = false
+      else throw error
     }
   }
 
@@ -156,15 +184,7 @@ export class EventMatcher {
 
   /** Each record rendered once per collection and kind of reader, then handed to its clients in order. */
   async #render(candidates: Candidate[]): Promise<Map<RealtimeClient, Delivery[]>> {
-    const renders = new Map<
-      string,
-      {
-        caller: Caller
-        subscription: KeyedSubscription
-        events: Map<number, StoredEvent>
-        data?: Map<number, string>
-      }
-    >()
+    const renders = new Map<string, Render>()
     for (const { event, client, subscription } of candidates) {
       let render = renders.get(subscription.renderKey)
       if (!render) {

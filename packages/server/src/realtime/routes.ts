@@ -89,7 +89,7 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
     { schema: { body: subscribeBody } },
     async function setSubscriptions(request, reply) {
       const client = hub.find(request.body.clientId)
-      hub.subscribe(client, request.body.subscriptions, identityOf(request))
+      await hub.subscribe(client, request.body.subscriptions, identityOf(request))
       return reply.code(204).send()
     },
   )
@@ -125,7 +125,7 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
             const message = parseMessage(data.toString())
             // The socket keeps the identity it has until a message brings a new token.
             const identity = message.token ? await signedIn(auth.tokens, message.token) : client.identity
-            hub.subscribe(client, message.subscriptions, identity)
+            await hub.subscribe(client, message.subscriptions, identity)
             transport.send(JSON.stringify({ type: 'subscribed', subscriptions: message.subscriptions }))
           } catch (error) {
             if (error instanceof PlinthError) return transport.send(errorMessage(error))

@@ -70,6 +70,7 @@ describe.each(testDialects)('realtime over WebSocket on %s', (kind) => {
       'posts/* create mine',
       'posts/* update mine, edited',
       'notes/* create a note',
+      'notes/* delete a note',
       'posts/* delete mine, edited',
       'posts/* create public',
     ])

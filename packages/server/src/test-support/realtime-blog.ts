@@ -6,7 +6,8 @@ import { createCollection } from './blog.js'
 
 /**
  * The schema realtime tests share: users; posts their owner sees, or everyone once
- * public, with a hidden field; notes whose rule follows a relation (so it needs a query).
+ * public, with a hidden field; notes whose rule follows a relation (so its
+ * related rows are read).
  */
 export async function setupRealtimeBlog(t: TestApp) {
   await createCollection(t, {

@@ -81,12 +81,14 @@ describe.each(testDialects)('prototype keys in every parameter of every endpoint
     if (shouldSkip(kind)) context.skip(postgresSkipReason())
   })
 
-  test('no answer is a 5xx, and nothing reaches Object.prototype', { timeout: 600_000 }, async () => {
+  test('no answer is a 5xx, and nothing reaches Object.prototype', { timeout: 120_000 }, async () => {
     const doc = await documentOf(t)
     const prototypeNames = Object.getOwnPropertyNames(Object.prototype).sort()
     const failures: string[] = []
     let sent = 0
     for (const { path, method, operation } of operations(doc)) {
+      // A stream answers with no end to wait for: realtime-input tests send it these keys.
+      if (operation.responses?.['200']?.content?.['text/event-stream']) continue
       const url = path.replace('{id}', path.includes('/notes/') ? noteId : 'x').replace(/\{[^}]+\}/g, 'spare')
       for (const { query, body } of poisonedRequests(doc, path, operation)) {
         for (const auth of [null, undefined]) {

@@ -9,20 +9,27 @@ export type EndReason = 'expired' | 'revoked' | 'too_slow' | 'shutdown'
  * its frame is encoded once however many clients it goes to.
  */
 export interface Delivery {
+  /** Names the delivery within its round: clients with the same keys get the same bytes. */
+  key: string
   seq: number
   topic: string
   /** The JSON of `{action, record}`. */
   data: string
-  /** The encoded frame, kept by the transport that made it. */
-  frame?: Buffer
+  /** The SSE frame, made by the first SSE client that gets it. */
+  sseFrame?: string
+  /** The WebSocket message, made by the first WebSocket client that gets it. */
+  socketMessage?: string
 }
+
+/** What a round's transports encode once and share: the bytes of a run of deliveries, by their keys. */
+export type RoundFrames = Map<string, Buffer>
 
 /** How messages reach one client: an SSE response or a WebSocket. */
 export interface Transport {
   /** The client's first message, carrying the id it names itself by in later requests. */
   connected(clientId: string): void
-  /** The events of one round, in order, written at once. */
-  events(deliveries: Delivery[]): void
+  /** The events of one round, in order, written at once; `round` holds what other clients' transports encoded. */
+  events(deliveries: Delivery[], round: RoundFrames): void
   /** Tells the client that events it missed are gone: it should load its data again. */
   reset(seq: number): void
   heartbeat(): void

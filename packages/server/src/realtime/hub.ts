@@ -20,6 +20,7 @@ import {
   keyed,
   ownerOf,
   RealtimeClient,
+  type RoundFrames,
   type Transport,
 } from './client.js'
 import { EventMatcher } from './matcher.js'
@@ -244,6 +245,7 @@ export class RealtimeHub {
    */
   async #send(deliveries: Map<RealtimeClient, Delivery[]>): Promise<void> {
     let written = 0
+    const round: RoundFrames = new Map()
     for (const [client, list] of deliveries) {
       // Each write is a system call: yielding now and then lets requests (and their
       // commits) in, so the next round carries several events per write instead of one.
@@ -254,7 +256,7 @@ export class RealtimeHub {
       const floor = client.position
       const due = list.filter((delivery) => delivery.seq > floor)
       if (due.length === 0) continue
-      client.transport.events(due)
+      client.transport.events(due, round)
       client.position = due[due.length - 1]!.seq
     }
   }

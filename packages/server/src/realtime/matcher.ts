@@ -202,7 +202,7 @@ export class EventMatcher {
       const key = `${subscription.renderKey}\0${event.seq}\0${subscription.topic}`
       let delivery = shared.get(key)
       if (!delivery) {
-        delivery = { seq: event.seq, topic: subscription.topic, data }
+        delivery = { key: String(shared.size), seq: event.seq, topic: subscription.topic, data }
         shared.set(key, delivery)
       }
       const list = deliveries.get(client)

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http'
 import fastifyWebsocket from '@fastify/websocket'
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -71,15 +72,14 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
     const transport = new SseTransport(reply.raw)
     const client = hub.connect(transport, identityOf(request), request.ip, lastEventIdOf(request))
     reply.hijack()
-    reply.raw.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
+    transport.open({
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',
       // nginx would otherwise hold events back to fill its buffer.
       'x-accel-buffering': 'no',
     })
-    reply.raw.socket?.setNoDelay(true)
     reply.raw.on('close', () => hub.disconnected(client))
     transport.connected(client.id)
   })

@@ -1,33 +1,58 @@
-import type { ServerResponse } from 'node:http'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
-import type { Delivery, EndReason, Transport } from './client.js'
+import type { Delivery, EndReason, RoundFrames, Transport } from './client.js'
 
 /** Names of Plinth's own SSE events; topics always hold a `/`, so none can be taken for one. */
 export const CONNECT_EVENT = 'PB_CONNECT'
 export const RESET_EVENT = 'PB_RESET'
 export const END_EVENT = 'PB_END'
 
+const CRLF = Buffer.from('\r\n')
+
 /**
  * Server-Sent Events as the PocketBase SDK reads them: the first event's id is the client
  * id (the SDK takes it from `lastEventId`), later ones carry the event's seq, so a browser
  * reconnecting on its own sends `Last-Event-ID` and resumes where it stopped.
+ *
+ * Once the headers are out, events go straight to the socket as whole HTTP chunks: clients
+ * that get the same events in a round share one buffer, and each costs one write, where
+ * the response's own `write` would frame and queue every event again for every client.
  */
 export class SseTransport implements Transport {
+  #socket: Socket | null = null
+  #isChunked = false
+
   constructor(private readonly response: ServerResponse) {}
+
+  /** Sends the status and headers, after which the stream is the socket's. */
+  open(headers: OutgoingHttpHeaders): void {
+    this.response.writeHead(200, headers)
+    this.response.flushHeaders()
+    this.#socket = this.response.socket
+    // An HTTP/1.0 client gets the stream unframed, ended by closing the connection.
+    this.#isChunked = this.response.chunkedEncoding
+    this.#socket?.setNoDelay(true)
+  }
 
   connected(clientId: string): void {
     this.#write(`id:${clientId}\nevent:${CONNECT_EVENT}\ndata:${JSON.stringify({ clientId })}\n\n`)
   }
 
-  events(deliveries: Delivery[]): void {
-    if (this.response.destroyed || this.response.writableEnded) return
-    // One system call for the round, however many events it holds.
-    this.response.cork()
-    for (const delivery of deliveries) {
-      delivery.frame ??= Buffer.from(`id:${delivery.seq}\nevent:${delivery.topic}\ndata:${delivery.data}\n\n`)
-      this.response.write(delivery.frame)
+  events(deliveries: Delivery[], round: RoundFrames): void {
+    if (!this.#isWritable()) return
+    const keys = deliveries.length === 1 ? deliveries[0]!.key : deliveries.map((d) => d.key).join(',')
+    const key = this.#isChunked ? keys : `raw:${keys}`
+    let bytes = round.get(key)
+    if (!bytes) {
+      const frames = deliveries.map((delivery) => {
+        delivery.sseFrame ??= `id:${delivery.seq}\nevent:${delivery.topic}\ndata:${delivery.data}\n\n`
+        return delivery.sseFrame
+      })
+      bytes = this.#framed(frames.join(''))
+      round.set(key, bytes)
     }
-    this.response.uncork()
+    this.#socket!.write(bytes)
   }
 
   reset(seq: number): void {
@@ -40,7 +65,7 @@ export class SseTransport implements Transport {
   }
 
   get buffered(): number {
-    return this.response.writableLength
+    return this.#socket?.writableLength ?? 0
   }
 
   end(reason: EndReason): void {
@@ -53,8 +78,18 @@ export class SseTransport implements Transport {
     this.response.end(`event:${END_EVENT}\ndata:${JSON.stringify({ reason })}\n\n`)
   }
 
-  #write(chunk: string): void {
-    if (!this.response.destroyed && !this.response.writableEnded) this.response.write(chunk)
+  #isWritable(): boolean {
+    return this.#socket !== null && !this.response.destroyed && !this.response.writableEnded
+  }
+
+  #write(text: string): void {
+    if (this.#isWritable()) this.#socket!.write(this.#framed(text))
+  }
+
+  #framed(text: string): Buffer {
+    const body = Buffer.from(text)
+    if (!this.#isChunked) return body
+    return Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, CRLF])
   }
 }
 
@@ -80,8 +115,11 @@ export class WebSocketTransport implements Transport {
   }
 
   events(deliveries: Delivery[]): void {
-    for (const { seq, topic, data } of deliveries)
-      this.send(`{"type":"event","id":"${seq}","topic":${JSON.stringify(topic)},"data":${data}}`)
+    for (const delivery of deliveries) {
+      const { seq, topic, data } = delivery
+      delivery.socketMessage ??= `{"type":"event","id":"${seq}","topic":${JSON.stringify(topic)},"data":${data}}`
+      this.send(delivery.socketMessage)
+    }
   }
 
   reset(seq: number): void {

@@ -21,8 +21,11 @@ export interface Delivery {
   socketMessage?: string
 }
 
-/** What a round's transports encode once and share: the bytes of a run of deliveries, by their keys. */
-export type RoundFrames = Map<string, Buffer>
+/**
+ * What a round's transports encode once and share: the bytes of a run of deliveries, by
+ * their keys joined, and by the array itself when clients share one.
+ */
+export type RoundFrames = Map<string | Delivery[], Buffer>
 
 /** How messages reach one client: an SSE response or a WebSocket. */
 export interface Transport {
@@ -52,6 +55,8 @@ export interface KeyedSubscription extends Subscription {
   decisionKey: string
   /** Same identity, expand and fields: the same rendering of a record. */
   renderKey: string
+  /** Same decision, rendering and topic: the same bytes. */
+  audienceKey: string
   /** The seq of the last event committed before the subscription began: it hears later ones. */
   since: number
 }
@@ -62,11 +67,14 @@ export function keyed(subscription: Subscription, caller: Caller, since: number)
     .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
     .join('&')
   const operation = subscription.recordId === null ? 'list' : 'view'
+  const decisionKey = `${subscription.collection}\0${operation}\0${identity}\0${subscription.filter}\0${query}`
+  const renderKey = `${subscription.collection}\0${identity}\0${subscription.expand ?? ''}\0${subscription.fields ?? ''}`
   return {
     ...subscription,
     since,
-    decisionKey: `${subscription.collection}\0${operation}\0${identity}\0${subscription.filter}\0${query}`,
-    renderKey: `${subscription.collection}\0${identity}\0${subscription.expand ?? ''}\0${subscription.fields ?? ''}`,
+    decisionKey,
+    renderKey,
+    audienceKey: `${decisionKey}\0${renderKey}\0${subscription.topic}`,
   }
 }
 

@@ -252,9 +252,9 @@ export class RealtimeHub {
       if (++written % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve))
       if (client.transport.buffered > this.options.maxBufferBytes) this.end(client, 'too_slow')
       if (client.isEnded) continue
-      // One event may go out under several of the client's topics, each once.
+      // A client that caught up from the outbox meanwhile has some of these already.
       const floor = client.position
-      const due = list.filter((delivery) => delivery.seq > floor)
+      const due = list[0]!.seq > floor ? list : list.filter((delivery) => delivery.seq > floor)
       if (due.length === 0) continue
       client.transport.events(due, round)
       client.position = due[due.length - 1]!.seq

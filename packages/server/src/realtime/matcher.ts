@@ -28,11 +28,19 @@ interface Check {
   group?: QueryGroup
 }
 
-interface Candidate {
-  event: StoredEvent
-  client: RealtimeClient
+/**
+ * The subscribers that get the same bytes for an event: same rule, filter, identity,
+ * expand, fields and topic. Everything is decided and rendered per group; only the
+ * last step, handing the group's deliveries to its members, is per client.
+ */
+interface Audience {
+  caller: Caller
   subscription: KeyedSubscription
-  check: Check
+  members: { client: RealtimeClient; since: number }[]
+  /** Below every member's position: events up to it reach no one here. */
+  floor: number
+  pending: Check[]
+  deliveries: Delivery[]
 }
 
 /** Events of one collection checked by one query: same rule, filter and identity. */
@@ -75,32 +83,26 @@ export class EventMatcher {
   ) {}
 
   async match(events: StoredEvent[], clients: RealtimeClient[]): Promise<Map<RealtimeClient, Delivery[]>> {
-    const byCollection = new Map<string, { client: RealtimeClient; subscription: KeyedSubscription }[]>()
-    for (const client of clients)
-      for (const subscription of client.subscriptions) {
-        const list = byCollection.get(subscription.collection) ?? []
-        list.push({ client, subscription })
-        byCollection.set(subscription.collection, list)
-      }
+    const audiences = this.#audiences(clients)
     const related = new RelatedRows(this.records, this.registry)
     const checks: Check[] = []
-    const candidates: Candidate[] = []
     for (const event of events) {
-      const subscribers = byCollection.get(event.collection)
-      const collection = subscribers && this.registry.get(event.collection)
-      if (!collection) continue
+      const collection = this.registry.get(event.collection)
+      const interested = collection && audiences.get(event.collection)
+      if (!interested) continue
       const byKey = new Map<string, Check>()
-      for (const { client, subscription } of subscribers!) {
-        if (event.seq <= client.position || event.seq <= subscription.since) continue
+      for (const audience of interested) {
+        const { subscription } = audience
+        if (event.seq <= audience.floor) continue
         if (subscription.recordId !== null && subscription.recordId !== event.recordId) continue
         let check = byKey.get(subscription.decisionKey)
         if (!check) {
-          check = { event, caller: client.identity.caller, collection, subscription }
+          check = { event, caller: audience.caller, collection, subscription }
           this.#decide(check, related)
           byKey.set(subscription.decisionKey, check)
           checks.push(check)
         }
-        if (check.decision !== false) candidates.push({ event, client, subscription, check })
+        if (check.decision !== false) audience.pending.push(check)
       }
     }
     for (let round = 0; round < MAX_LOOKUP_ROUNDS; round++) {
@@ -109,6 +111,48 @@ export class EventMatcher {
       await related.fetchMissing()
       for (const check of waiting) this.#decide(check, related)
     }
+    await this.#queryUndecided(checks)
+    const all = [...audiences.values()].flat()
+    for (const audience of all)
+      audience.pending = audience.pending.filter((check) =>
+        check.decision === NEEDS_QUERY
+          ? check.group?.readable?.has(check.event.recordId) === true
+          : check.decision === true,
+      )
+    await this.#render(all)
+    return handOut(all)
+  }
+
+  /** The clients' subscriptions grouped by what they receive, by collection. */
+  #audiences(clients: RealtimeClient[]): Map<string, Audience[]> {
+    const byKey = new Map<string, Audience>()
+    const byCollection = new Map<string, Audience[]>()
+    for (const client of clients)
+      for (const subscription of client.subscriptions) {
+        let audience = byKey.get(subscription.audienceKey)
+        if (!audience) {
+          audience = {
+            caller: client.identity.caller,
+            subscription,
+            members: [],
+            floor: Number.POSITIVE_INFINITY,
+            pending: [],
+            deliveries: [],
+          }
+          byKey.set(subscription.audienceKey, audience)
+          const list = byCollection.get(subscription.collection)
+          if (list) list.push(audience)
+          else byCollection.set(subscription.collection, [audience])
+        }
+        const since = Math.max(client.position, subscription.since)
+        audience.members.push({ client, since })
+        audience.floor = Math.min(audience.floor, since)
+      }
+    return byCollection
+  }
+
+  /** Checks left to SQL (`@collection` rules) take one query per group for the batch. */
+  async #queryUndecided(checks: Check[]): Promise<void> {
     const groups = new Map<string, QueryGroup>()
     for (const check of checks) {
       if (check.decision === undefined) check.decision = NEEDS_QUERY
@@ -124,10 +168,6 @@ export class EventMatcher {
       check.group = group
     }
     await Promise.all([...groups.values()].map((group) => this.#query(group)))
-    const allowed = candidates.filter(({ check, event }) =>
-      check.decision === NEEDS_QUERY ? check.group?.readable?.has(event.recordId) === true : check.decision,
-    )
-    return this.#render(allowed)
   }
 
   /** Sets the check's decision, or leaves it open when it read related rows not fetched yet. */
@@ -182,34 +222,30 @@ export class EventMatcher {
     }
   }
 
-  /** Each record rendered once per collection and kind of reader, then handed to its clients in order. */
-  async #render(candidates: Candidate[]): Promise<Map<RealtimeClient, Delivery[]>> {
+  /** Each record rendered once per kind of reader, then made into each audience's deliveries. */
+  async #render(audiences: Audience[]): Promise<void> {
     const renders = new Map<string, Render>()
-    for (const { event, client, subscription } of candidates) {
-      let render = renders.get(subscription.renderKey)
+    for (const audience of audiences) {
+      if (audience.pending.length === 0) continue
+      const { renderKey } = audience.subscription
+      let render = renders.get(renderKey)
       if (!render) {
-        render = { caller: client.identity.caller, subscription, events: new Map() }
-        renders.set(subscription.renderKey, render)
+        render = { caller: audience.caller, subscription: audience.subscription, events: new Map() }
+        renders.set(renderKey, render)
       }
-      render.events.set(event.seq, event)
+      for (const { event } of audience.pending) render.events.set(event.seq, event)
     }
     await Promise.all([...renders.values()].map((render) => this.#present(render)))
-    const deliveries = new Map<RealtimeClient, Delivery[]>()
-    const shared = new Map<string, Delivery>()
-    for (const { event, client, subscription } of candidates) {
-      const data = renders.get(subscription.renderKey)!.data?.get(event.seq)
-      if (data === undefined) continue
-      const key = `${subscription.renderKey}\0${event.seq}\0${subscription.topic}`
-      let delivery = shared.get(key)
-      if (!delivery) {
-        delivery = { key: String(shared.size), seq: event.seq, topic: subscription.topic, data }
-        shared.set(key, delivery)
+    let count = 0
+    for (const audience of audiences) {
+      const { renderKey, topic } = audience.subscription
+      const rendered = renders.get(renderKey)?.data
+      for (const { event } of audience.pending) {
+        const data = rendered?.get(event.seq)
+        if (data !== undefined)
+          audience.deliveries.push({ key: String(count++), seq: event.seq, topic, data })
       }
-      const list = deliveries.get(client)
-      if (list) list.push(delivery)
-      else deliveries.set(client, [delivery])
     }
-    return deliveries
   }
 
   async #present(render: Render): Promise<void> {
@@ -236,6 +272,25 @@ export class EventMatcher {
       ]),
     )
   }
+}
+
+/**
+ * Each client's deliveries, oldest first: the audience's own list when the client has
+ * seen none of it (so clients of one audience share one array, and one encoding of it).
+ */
+function handOut(audiences: Audience[]): Map<RealtimeClient, Delivery[]> {
+  const deliveries = new Map<RealtimeClient, Delivery[]>()
+  for (const { members, deliveries: list } of audiences) {
+    if (list.length === 0) continue
+    for (const { client, since } of members) {
+      const due = list[0]!.seq > since ? list : list.filter((delivery) => delivery.seq > since)
+      if (due.length === 0) continue
+      const earlier = deliveries.get(client)
+      // One event may go out under several of the client's topics: each topic once, in order.
+      deliveries.set(client, earlier ? [...earlier, ...due].sort((a, b) => a.seq - b.seq) : due)
+    }
+  }
+  return deliveries
 }
 
 function operationOf(subscription: KeyedSubscription): 'list' | 'view' {

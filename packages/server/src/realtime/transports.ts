@@ -41,9 +41,16 @@ export class SseTransport implements Transport {
 
   events(deliveries: Delivery[], round: RoundFrames): void {
     if (!this.#isWritable()) return
+    // Clients of one audience are handed the same array: found by identity, no key to build.
+    const shared = this.#isChunked ? deliveries : null
+    let bytes = shared && round.get(shared)
+    if (bytes) {
+      this.#socket!.write(bytes)
+      return
+    }
     const keys = deliveries.length === 1 ? deliveries[0]!.key : deliveries.map((d) => d.key).join(',')
     const key = this.#isChunked ? keys : `raw:${keys}`
-    let bytes = round.get(key)
+    bytes = round.get(key)
     if (!bytes) {
       const frames = deliveries.map((delivery) => {
         delivery.sseFrame ??= `id:${delivery.seq}\nevent:${delivery.topic}\ndata:${delivery.data}\n\n`
@@ -52,6 +59,7 @@ export class SseTransport implements Transport {
       bytes = this.#framed(frames.join(''))
       round.set(key, bytes)
     }
+    if (shared) round.set(shared, bytes)
     this.#socket!.write(bytes)
   }
 

@@ -1,7 +1,8 @@
 // `npm run bench:realtime`: BENCH_REALTIME_CLIENTS SSE subscribers (default 5,000) on one
 // node, one write every 10 ms for BENCH_REALTIME_SECONDS (default 10). Reports delivery
 // latency (from the write's start to the event's arrival, over every client and event)
-// and the server's RSS per 1,000 subscribers. Target: p99 below 100 ms.
+// and the server's RSS per 1,000 subscribers. Target: p99 below 100 ms. The same load runs
+// first against realtime-floor.js, a hand-written SSE fan-out, for what this machine allows.
 // BENCH_PROFILE_DIR=dir writes a CPU profile of the server there.
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,6 +14,8 @@ import { upsertSuperuser } from '../dist/auth/index.js'
 import { loadConfig } from '../dist/config/index.js'
 import { createCore } from '../dist/core/index.js'
 import { CLI, call, freePort, memoryOf, NODE_FLAGS, startServer, stopServer } from './processes.js'
+
+const REALTIME_FLOOR = fileURLToPath(new URL('./realtime-floor.js', import.meta.url))
 
 const CLIENTS = Number(process.env.BENCH_REALTIME_CLIENTS ?? 5000)
 const SECONDS = Number(process.env.BENCH_REALTIME_SECONDS ?? 10)
@@ -128,7 +131,84 @@ function percentile(histogram, total, p) {
   return Number.NaN
 }
 
-async function main() {
+/** Subscribes CLIENTS to `server`, writes for SECONDS and reads the latencies the clients saw. */
+async function measure(server, token) {
+  const idle = memoryOf(server.child.pid).rssMb
+  const processes = Math.max(1, Math.ceil(CLIENTS / 2500))
+  const clients = Array.from({ length: processes }, (_, n) =>
+    startClients(server.url, Math.floor(CLIENTS / processes) + (n < CLIENTS % processes ? 1 : 0)),
+  )
+  await Promise.all(clients.map((client) => client.ready))
+  const subscribed = memoryOf(server.child.pid).rssMb
+
+  let writes = 0
+  const pending = []
+  const writing = setInterval(() => {
+    writes += 1
+    pending.push(
+      call(`${server.url}/api/collections/ticks/records`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: { sent: now() },
+      }),
+    )
+  }, WRITE_EVERY_MS)
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
+  clearInterval(writing)
+  const answers = await Promise.all(pending)
+  const failed = answers.filter((answer) => answer.status !== 201).length
+  // Deliveries still on their way arrive within the drain time; later ones count as lost.
+  await new Promise((resolve) => setTimeout(resolve, 5000))
+  const peak = memoryOf(server.child.pid)
+  const merged = new Map()
+  for (const counts of await Promise.all(clients.map((client) => client.report())))
+    for (const [bucket, count] of counts) merged.set(bucket, (merged.get(bucket) ?? 0) + count)
+  const histogram = [...merged].sort((a, b) => a[0] - b[0])
+  const delivered = histogram.reduce((sum, [, count]) => sum + count, 0)
+  return {
+    writes,
+    failed,
+    delivered,
+    expected: writes * CLIENTS,
+    p50: percentile(histogram, delivered, 50),
+    p99: percentile(histogram, delivered, 99),
+    max: histogram.length ? histogram[histogram.length - 1][0] / 10 : Number.NaN,
+    idle,
+    subscribed,
+    peak: peak.peakRssMb,
+  }
+}
+
+function report(name, result) {
+  const { writes, failed, delivered, expected, p50, p99, max } = result
+  console.log(
+    `${name}: writes ${writes} (${failed} failed); deliveries ${delivered} of ${expected}; ` +
+      `latency p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+  )
+}
+
+const withoutPlinthSettings = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
+
+async function measureFloor() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'plinth-bench-realtime-floor-'))
+  let server
+  try {
+    const port = await freePort()
+    server = await startServer({
+      name: 'floor',
+      args: [...NODE_FLAGS, REALTIME_FLOOR, '--db', join(dataDir, 'floor.db'), '--port', String(port)],
+      env: withoutPlinthSettings(),
+      port,
+    })
+    return await measure(server, 'floor')
+  } finally {
+    if (server) await stopServer(server)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+async function measurePlinth() {
   const dataDir = mkdtempSync(join(tmpdir(), 'plinth-bench-realtime-'))
   let server
   try {
@@ -149,7 +229,7 @@ async function main() {
         String(port),
       ],
       env: {
-        ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_'))),
+        ...withoutPlinthSettings(),
         PLINTH_LOG_LEVEL: 'warn',
         PLINTH_SQLITE_SYNC: 'normal',
         PLINTH_RATE_LIMITS: 'off',
@@ -161,59 +241,28 @@ async function main() {
       method: 'POST',
       body: { identity: SUPERUSER.email, password: SUPERUSER.password },
     })
-    const { token } = JSON.parse(signIn.text)
-    const idle = memoryOf(server.child.pid).rssMb
-
-    const processes = Math.max(1, Math.ceil(CLIENTS / 2500))
-    const clients = Array.from({ length: processes }, (_, n) =>
-      startClients(server.url, Math.floor(CLIENTS / processes) + (n < CLIENTS % processes ? 1 : 0)),
-    )
-    await Promise.all(clients.map((client) => client.ready))
-    const subscribed = memoryOf(server.child.pid).rssMb
-    console.log(`${CLIENTS} SSE subscribers; one write every ${WRITE_EVERY_MS} ms for ${SECONDS} s`)
-
-    let writes = 0
-    const pending = []
-    const writing = setInterval(() => {
-      writes += 1
-      pending.push(
-        call(`${server.url}/api/collections/ticks/records`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}` },
-          body: { sent: now() },
-        }),
-      )
-    }, WRITE_EVERY_MS)
-    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
-    clearInterval(writing)
-    const answers = await Promise.all(pending)
-    const failed = answers.filter((answer) => answer.status !== 201).length
-    const expected = writes * CLIENTS
-    // Deliveries still on their way arrive within the drain time; later ones count as lost.
-    await new Promise((resolve) => setTimeout(resolve, 5000))
-    const peak = memoryOf(server.child.pid)
-    const merged = new Map()
-    for (const counts of await Promise.all(clients.map((client) => client.report())))
-      for (const [bucket, count] of counts) merged.set(bucket, (merged.get(bucket) ?? 0) + count)
-    const histogram = [...merged].sort((a, b) => a[0] - b[0])
-    const delivered = histogram.reduce((sum, [, count]) => sum + count, 0)
-    const p50 = percentile(histogram, delivered, 50)
-    const p99 = percentile(histogram, delivered, 99)
-    const max = histogram.length ? histogram[histogram.length - 1][0] / 10 : Number.NaN
-    console.log(`writes: ${writes} (${failed} failed); deliveries: ${delivered} of ${expected}`)
-    console.log(
-      `latency p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms` +
-        ` (${p99 < TARGET_P99_MS ? 'meets' : 'misses'} the p99 target of ${TARGET_P99_MS} ms)`,
-    )
-    const perThousand = ((subscribed - idle) / CLIENTS) * 1000
-    console.log(
-      `server RSS: ${idle.toFixed(0)} MB idle, ${subscribed.toFixed(0)} MB subscribed ` +
-        `(${perThousand.toFixed(1)} MB per 1,000 subscribers), peak ${peak.peakRssMb.toFixed(0)} MB`,
-    )
+    return await measure(server, JSON.parse(signIn.text).token)
   } finally {
     if (server) await stopServer(server)
     rmSync(dataDir, { recursive: true, force: true })
   }
+}
+
+async function main() {
+  console.log(`${CLIENTS} SSE subscribers; one write every ${WRITE_EVERY_MS} ms for ${SECONDS} s`)
+  const floor = await measureFloor()
+  report('floor ', floor)
+  const plinth = await measurePlinth()
+  report('Plinth', plinth)
+  console.log(
+    `Plinth p99 ${plinth.p99 < TARGET_P99_MS ? 'meets' : 'misses'} the target of ${TARGET_P99_MS} ms; ` +
+      `ratio to the floor's p99: ${(floor.p99 / plinth.p99).toFixed(2)}`,
+  )
+  const perThousand = ((plinth.subscribed - plinth.idle) / CLIENTS) * 1000
+  console.log(
+    `Plinth RSS: ${plinth.idle.toFixed(0)} MB idle, ${plinth.subscribed.toFixed(0)} MB subscribed ` +
+      `(${perThousand.toFixed(1)} MB per 1,000 subscribers), peak ${plinth.peak.toFixed(0)} MB`,
+  )
 }
 
 const run = process.argv[2] === '--clients' ? runClients(process.argv[3], Number(process.argv[4])) : main()

@@ -3,7 +3,7 @@ import type { CollectionService } from '../collections/index.js'
 import { NotFoundError } from '../errors/index.js'
 import { sendPage } from '../security/index.js'
 import { buildDocument } from './document.js'
-import { loadSwaggerUi } from './swagger-ui.js'
+import { swaggerUi } from './swagger-ui.js'
 
 // The ?v= digest in every asset URL changes with the file, so a year is safe.
 const IMMUTABLE = 'public, max-age=31536000, immutable'
@@ -19,8 +19,6 @@ export async function openapiRoutes(
   app: FastifyInstance,
   options: { collections: CollectionService },
 ): Promise<void> {
-  const ui = loadSwaggerUi()
-
   app.get('/api/openapi.json', async function openapiDocument(request, reply) {
     // Built per request, so a collection change shows in the very next document.
     const document = buildDocument(options.collections.list(), { isSuperuser: request.caller.isSuperuser })
@@ -29,13 +27,13 @@ export async function openapiRoutes(
   })
 
   app.get('/api/docs', async function docsPage(_request, reply) {
-    return sendPage(reply, ui.page, 'no-cache')
+    return sendPage(reply, swaggerUi().page, 'no-cache')
   })
 
   app.get<{ Params: { asset: string } }>('/api/docs/:asset', async function docsAsset(request, reply) {
     // The page's relative asset URLs only resolve from /api/docs itself.
     if (request.params.asset === '') return reply.redirect('../docs', 301)
-    const asset = ui.assets.get(request.params.asset)
+    const asset = swaggerUi().assets.get(request.params.asset)
     if (!asset) throw new NotFoundError('documentation file')
     const etag = `"${asset.digest}"`
     reply.header('cache-control', IMMUTABLE).header('etag', etag).header('x-content-type-options', 'nosniff')

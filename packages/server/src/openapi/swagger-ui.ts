@@ -52,8 +52,19 @@ function swaggerUiDirectory(): string {
   return getAbsoluteFSPath()
 }
 
-/** Reads the reference UI's files once, when the server starts. */
-export function loadSwaggerUi(): SwaggerUi {
+let loaded: SwaggerUi | undefined
+
+/**
+ * The reference UI's files, read and digested on the first request for them and then
+ * kept for the process: most servers never serve them, and a start should not wait for
+ * a megabyte and a half to be read and hashed.
+ */
+export function swaggerUi(): SwaggerUi {
+  loaded ??= loadSwaggerUi()
+  return loaded
+}
+
+function loadSwaggerUi(): SwaggerUi {
   const directory = swaggerUiDirectory()
   const assets = new Map<string, DocsAsset>()
   for (const [name, contentType] of Object.entries(packagedFiles))

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -7,5 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default leaves a core idle on a two-core machine; half the suite waits on
+    // PostgreSQL, sockets and child processes, so two files at a time keep both busy.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 })

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import { fastifyCookie } from '@fastify/cookie'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import {
@@ -57,6 +58,13 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
   }
 }
 
+/**
+ * One validator compiler for every app of the process. Route schemas are module constants,
+ * and its Ajv keeps what it compiled by schema, so an app built again (a restart in
+ * place, every test) does not compile them again.
+ */
+const buildValidator = AjvCompiler()
+
 /** Binds the routes onto a core; closing the app closes the core. */
 async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   const { config, dialect, registry, collections, records, auth, box } = core
@@ -78,6 +86,7 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false },
     },
+    schemaController: { compilersFactory: { buildValidator } },
     routerOptions: { maxParamLength: 200 },
     // A URL the router cannot decode fails before any hook runs, so this answer sets its own headers.
     frameworkErrors(error, request, reply) {

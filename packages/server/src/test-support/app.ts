@@ -26,7 +26,7 @@ export async function createTestApp(
   kind: TestDialect,
   overrides: Partial<PlinthConfig> = {},
 ): Promise<TestApp> {
-  const database = await openTestDatabase(kind)
+  const database = await openTestDatabase(kind, { migrated: true })
   // The app opens its own connection; this one only made the empty schema.
   await database.dialect.close()
   // Tests send many requests quickly from one address; the ones about limits turn them on.

@@ -12,6 +12,9 @@ declare module 'vitest' {
   }
 }
 
+/** Databases tests make start with this, so the teardown finds every one, a crashed run's too. */
+export const TEST_DATABASE_PREFIX = 'plinth_t_'
+
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test'
 
 async function canConnect(url: string): Promise<boolean> {
@@ -27,6 +30,21 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
+/** The databases test processes copied from their templates, and the templates, once all are done. */
+async function dropTestDatabases(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ datname: string }>(
+      'select datname from pg_database where starts_with(datname, $1)',
+      [TEST_DATABASE_PREFIX],
+    )
+    for (const { datname } of rows) await client.query(`drop database if exists ${datname} with (force)`)
+  } finally {
+    await client.end()
+  }
+}
+
 /**
  * Finds PostgreSQL for the suite: PLINTH_TEST_POSTGRES_URL, else the local server on 5432,
  * else an embedded one started here. Under CI=true a missing PostgreSQL fails the run.
@@ -36,7 +54,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (await canConnect(url)) {
     project.provide('postgresUrl', url)
     project.provide('postgresSkipReason', '')
-    return async () => {}
+    return () => dropTestDatabases(url)
   }
   if (process.env.CI === 'true')
     throw new Error(`PostgreSQL is required under CI but ${url} does not answer.`)

@@ -24,19 +24,22 @@ export async function freshPostgresUrl(): Promise<{ url: string; drop: () => Pro
   const base = inject('postgresUrl')
   if (!base) throw new Error(postgresSkipReason())
   const schema = `t_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: base })
-  await admin.connect()
-  await admin.query(`create schema ${schema}`)
-  await admin.end()
+  await adminQuery(`create schema ${schema}`)
   const url = new URL(base)
   url.searchParams.set('options', `-c search_path=${schema}`)
   return {
     url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: base })
-      await client.connect()
-      await client.query(`drop schema if exists ${schema} cascade`)
-      await client.end()
-    },
+    drop: () => adminQuery(`drop schema if exists ${schema} cascade`),
+  }
+}
+
+/** One statement on its own connection: creating and dropping schemas and databases. */
+export async function adminQuery(statement: string, url = inject('postgresUrl')!): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
   }
 }

@@ -2,24 +2,14 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { inject } from 'vitest'
 import { KEYS_TABLE } from '../auth/index.js'
 import { loadConfig } from '../config/index.js'
 import { createCore } from '../core/index.js'
+import { adminQuery } from './databases.js'
 import { TEST_DATABASE_PREFIX } from './global-setup.js'
 
 let template: Promise<string | null> | undefined
-
-async function admin<T>(work: (client: pg.Client) => Promise<T>, url = inject('postgresUrl')!): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await work(client)
-  } finally {
-    await client.end()
-  }
-}
 
 function urlOf(database: string): string {
   const url = new URL(inject('postgresUrl')!)
@@ -35,7 +25,7 @@ function migratedTemplate(): Promise<string | null> {
   template ??= (async () => {
     const name = `${TEST_DATABASE_PREFIX}template_${randomBytes(6).toString('hex')}`
     try {
-      await admin((client) => client.query(`create database ${name}`))
+      await adminQuery(`create database ${name}`)
     } catch {
       return null
     }
@@ -44,7 +34,7 @@ function migratedTemplate(): Promise<string | null> {
       const core = await createCore(loadConfig({}, { dataDir, databaseUrl: urlOf(name), logLevel: 'silent' }))
       await core.close()
       // The signing key is sealed with this start's secret; each test's app makes its own.
-      await admin((client) => client.query(`delete from ${KEYS_TABLE}`), urlOf(name))
+      await adminQuery(`delete from ${KEYS_TABLE}`, urlOf(name))
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
     }
@@ -61,10 +51,9 @@ export async function migratedPostgresDatabase(): Promise<{ url: string; drop: (
   const source = await migratedTemplate()
   if (!source) return null
   const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`
-  await admin((client) => client.query(`create database ${name} template ${source}`))
+  await adminQuery(`create database ${name} template ${source}`)
   return {
     url: urlOf(name),
-    drop: () =>
-      admin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => {}),
+    drop: () => adminQuery(`drop database if exists ${name} with (force)`),
   }
 }

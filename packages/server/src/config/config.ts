@@ -1,5 +1,19 @@
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
+import { type BackupsConfig, backupsConfig } from './backups-config.js'
+import { type CacheConfig, cacheConfig } from './cache-config.js'
+import { type ClusterConfig, clusterConfig } from './cluster-config.js'
+import { byteSize, ConfigError, type Env, flag, integer, oneOf } from './env-values.js'
+import { type FilesConfig, filesConfig } from './files-config.js'
+import {
+  type MetricsConfig,
+  metricsConfig,
+  nodeId,
+  type RequestLogsConfig,
+  requestLogsConfig,
+  type TracesConfig,
+  tracesConfig,
+} from './observability-config.js'
 
 export interface PlinthConfig {
   host: string
@@ -10,6 +24,8 @@ export interface PlinthConfig {
   databaseUrl: string | null
   /** Base URL as clients see it: links in the log and the `iss` of tokens. */
   publicUrl: string
+  /** Names this process in log lines, metric labels and request logs, so a cluster's output can be told apart. */
+  nodeId: string
   /** Instance secret that encrypts signing keys; null reads or creates a key file in dataDir. */
   secret: string | null
   /** Largest accepted JSON body, in bytes. */
@@ -28,6 +44,11 @@ export interface PlinthConfig {
   poolSize: number
   /** How long graceful shutdown waits for in-flight requests, in ms. */
   shutdownTimeoutMs: number
+  /**
+   * How long a node told to stop (SIGTERM) serves on as before while its readiness fails,
+   * so that load balancers checking it stop sending, before it stops accepting, in ms.
+   */
+  drainDelayMs: number
   /** Proxies whose X-Forwarded-* headers are believed (Fastify's trustProxy). */
   trustProxy: boolean | string[]
   /** Request rate limits; PLINTH_RATE_LIMITS=off turns them all off. */
@@ -54,6 +75,20 @@ export interface PlinthConfig {
   events: EventsConfig
   webhooks: WebhooksConfig
   realtime: RealtimeConfig
+  /** Where files are stored and what an upload may be. */
+  files: FilesConfig
+  /** Who may read `/api/metrics` besides superusers, and how long costly readings are reused. */
+  metrics: MetricsConfig
+  /** How long request logs are kept (0: not at all), and from what rate they are sampled. */
+  requestLogs: RequestLogsConfig
+  /** Where OpenTelemetry spans go (null endpoint: tracing off), and which traces are kept. */
+  traces: TracesConfig
+  /** What nodes share (Redis), where the read cache lives (memcached). */
+  cluster: ClusterConfig
+  /** The read cache of record answers, and what caches in front of Plinth may keep. */
+  cache: CacheConfig
+  /** Scheduled backups: when, how many are kept, where they go. */
+  backups: BackupsConfig
 }
 
 export interface EventsConfig {
@@ -120,50 +155,7 @@ export const defaultRateLimits: RateLimits = {
   api: { max: 1000, windowMs: 10_000 },
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    why: string,
-  ) {
-    super(`Invalid configuration ${key}: ${why}`)
-    this.name = 'ConfigError'
-  }
-}
-
-type Env = Record<string, string | undefined>
-
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-
-function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
-  const raw = env[key]
-  if (raw === undefined || raw === '') return fallback
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(key, `expected a whole number, got "${raw}"`)
-  const value = Number(raw)
-  if (value < min || value > max) throw new ConfigError(key, `expected ${min}..${max}, got ${value}`)
-  return value
-}
-
-function oneOf<T extends string>(env: Env, key: string, values: readonly T[], fallback: T): T {
-  const raw = env[key]
-  if (raw === undefined || raw === '') return fallback
-  const value = raw.trim().toLowerCase() as T
-  if (!values.includes(value))
-    throw new ConfigError(key, `expected one of ${values.join(', ')}, got "${raw}"`)
-  return value
-}
-
-/** Byte sizes like 1048576, 512kb, 1mb. */
-function byteSize(env: Env, key: string, fallback: number): number {
-  const raw = env[key]
-  if (raw === undefined || raw === '') return fallback
-  const match = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i.exec(raw.trim())
-  if (!match) throw new ConfigError(key, `expected a size such as 1048576 or 2mb, got "${raw}"`)
-  const unit = (match[2] ?? 'b').toLowerCase()
-  const factor = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1
-  const value = Number(match[1]) * factor
-  if (value < 1024) throw new ConfigError(key, 'must be at least 1kb')
-  return value
-}
 
 function databaseUrl(env: Env): string | null {
   const raw = env.PLINTH_DATABASE_URL?.trim()
@@ -299,12 +291,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
   const secret = overrides.secret ?? env.PLINTH_SECRET ?? null
   if (secret !== null && secret.length < 32)
     throw new ConfigError('PLINTH_SECRET', 'must be at least 32 characters')
+  const dataDir = resolve(overrides.dataDir ?? env.PLINTH_DATA_DIR ?? 'plinth_data')
   return {
     host,
     port,
-    dataDir: resolve(overrides.dataDir ?? env.PLINTH_DATA_DIR ?? 'plinth_data'),
+    dataDir,
     databaseUrl: overrides.databaseUrl !== undefined ? overrides.databaseUrl : databaseUrl(env),
     publicUrl,
+    nodeId: overrides.nodeId ?? nodeId(env),
     secret,
     bodyLimit: overrides.bodyLimit ?? byteSize(env, 'PLINTH_BODY_LIMIT', 1024 * 1024),
     logLevel: overrides.logLevel ?? oneOf(env, 'PLINTH_LOG_LEVEL', logLevels, 'info'),
@@ -319,6 +313,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
     poolSize: overrides.poolSize ?? integer(env, 'PLINTH_DB_POOL_SIZE', 10, 1, 500),
     shutdownTimeoutMs:
       overrides.shutdownTimeoutMs ?? integer(env, 'PLINTH_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    drainDelayMs: overrides.drainDelayMs ?? integer(env, 'PLINTH_DRAIN_DELAY_MS', 1000, 0, 600_000),
     trustProxy: overrides.trustProxy ?? trustProxy(env),
     rateLimits: overrides.rateLimits ?? rateLimits(env),
     corsOrigins: overrides.corsOrigins ?? corsOrigins(env),
@@ -357,6 +352,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
       maxConnectionsPerCaller: integer(env, 'PLINTH_REALTIME_MAX_CONNECTIONS', 100, 1, 1_000_000),
       maxBufferBytes: byteSize(env, 'PLINTH_REALTIME_MAX_BUFFER', 1024 * 1024),
     },
+    files: overrides.files ?? filesConfig(env, dataDir),
+    metrics: overrides.metrics ?? metricsConfig(env),
+    requestLogs: overrides.requestLogs ?? requestLogsConfig(env),
+    traces: overrides.traces ?? tracesConfig(env),
+    cluster: overrides.cluster ?? clusterConfig(env),
+    cache: overrides.cache ?? cacheConfig(env),
+    backups: overrides.backups ?? backupsConfig(env),
   }
 }
 
@@ -386,12 +388,4 @@ function addressList(env: Env, key: string): string[] {
       )
     return part.trim()
   })
-}
-
-function flag(env: Env, key: string): boolean {
-  const raw = env[key]?.trim().toLowerCase()
-  if (raw === undefined || raw === '') return false
-  if (raw === 'true' || raw === '1') return true
-  if (raw === 'false' || raw === '0') return false
-  throw new ConfigError(key, `expected true or false, got "${env[key]}"`)
 }

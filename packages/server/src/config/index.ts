@@ -1,5 +1,7 @@
+export type { BackupsConfig } from './backups-config.js'
+export type { CacheConfig } from './cache-config.js'
+export type { ClusterConfig } from './cluster-config.js'
 export {
-  ConfigError,
   defaultRateLimits,
   loadConfig,
   type PlinthConfig,
@@ -8,3 +10,7 @@ export {
   type RealtimeConfig,
   type WebhooksConfig,
 } from './config.js'
+export { ConfigError } from './env-values.js'
+export type { FilesConfig, S3Config } from './files-config.js'
+export type { TracesConfig } from './observability-config.js'
+export { plinthVersion } from './version.js'

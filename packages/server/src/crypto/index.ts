@@ -1,3 +1,3 @@
-export { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
-export { loadInstanceSecret, SecretBox } from './secret-box.js'
+export { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from './passwords.js'
+export { loadInstanceSecret, SecretBox, secretFile } from './secret-box.js'
 export { constantTimeEqual, randomToken, sha256 } from './tokens.js'

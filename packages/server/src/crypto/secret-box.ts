@@ -35,10 +35,15 @@ export class SecretBox {
   }
 }
 
+/** The key file of the instance secret in a data folder, used when PLINTH_SECRET is not set. */
+export function secretFile(dataDir: string): string {
+  return join(dataDir, '.secret')
+}
+
 /** The configured secret, or the key file in the data folder, created (mode 0600) on first start. */
 export function loadInstanceSecret(configured: string | null, dataDir: string): string {
   if (configured) return configured
-  const path = join(dataDir, '.secret')
+  const path = secretFile(dataDir)
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true })
     writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' })

@@ -183,6 +183,7 @@ export const errorCatalogue = {
   body_too_large: { status: 413, title: 'Body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   idempotency_mismatch: { status: 422, title: 'Idempotency key reused with another request' },
+  image_unprocessable: { status: 422, title: 'Image cannot be processed' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
   oauth2_provider_unavailable: { status: 502, title: 'OAuth2 provider unavailable' },

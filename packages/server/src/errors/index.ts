@@ -16,4 +16,5 @@ export {
   ValidationError,
 } from './errors.js'
 export { assertNoNulInJson, assertNoNulInUrl } from './nul-character.js'
+export { type ProblemDetails, problemDetails } from './problem-details.js'
 export { isPrototypeKey, prototypeKeyIn } from './prototype-keys.js'

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Dialect } from './dialect.js'
 import { createSqliteDialect } from './dialects/sqlite/sqlite-dialect.js'
+import { ReadReplicas } from './read-replicas.js'
 
 export interface DatabaseSettings {
   /** postgres://… or null for the embedded SQLite file in dataDir. */
@@ -10,6 +11,11 @@ export interface DatabaseSettings {
   sqliteSync: 'full' | 'normal'
   statementTimeoutMs: number
   poolSize: number
+}
+
+/** The SQLite database file of a data folder. */
+export function sqliteFile(dataDir: string): string {
+  return join(dataDir, 'data.db')
 }
 
 /**
@@ -27,7 +33,26 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Dialect>
   }
   mkdirSync(settings.dataDir, { recursive: true })
   return createSqliteDialect({
-    filename: join(settings.dataDir, 'data.db'),
+    filename: sqliteFile(settings.dataDir),
     synchronous: settings.sqliteSync,
   })
+}
+
+/** How long a read waits to connect to a replica before it reads from the primary instead. */
+const REPLICA_CONNECT_TIMEOUT_MS = 2000
+
+/**
+ * The read replicas of a PostgreSQL primary. Their connections open on the first read, so
+ * a replica that is down at start-up does not stop the node.
+ */
+export async function openReadReplicas(
+  primary: Dialect,
+  urls: string[],
+  settings: Pick<DatabaseSettings, 'statementTimeoutMs' | 'poolSize'>,
+): Promise<ReadReplicas> {
+  const { createPostgresReplica } = await import('./dialects/postgres/postgres-dialect.js')
+  const replicas = urls.map((url) =>
+    createPostgresReplica({ url, ...settings, connectTimeoutMs: REPLICA_CONNECT_TIMEOUT_MS }, primary.db),
+  )
+  return new ReadReplicas(primary.db, replicas)
 }

@@ -1,4 +1,8 @@
 import type { CreateTableBuilder, Expression, Kysely, RawBuilder, SqlBool } from 'kysely'
+import type { FullTextSearch } from './full-text.js'
+import type { Notifications } from './notifications.js'
+import type { QueryTiming } from './query-timing.js'
+import type { TableCatalog } from './table-catalog.js'
 
 /**
  * How a value is kept in a column. Collections map each field type to one of these,
@@ -38,8 +42,16 @@ export interface Dialect {
      * A database whose writers run one at a time has nothing to lock.
      */
     rowLocks: boolean
+    /** Tables can skip the write-ahead log: fast for state that may be lost in a crash (counters). */
+    unloggedTables: boolean
   }
   readonly db: Kysely<any>
+  /** Messages between every connection of the database; null where it has none. */
+  readonly notifications: Notifications | null
+  /** Full-text indexes of collections and the SQL of searches over them. */
+  readonly fullText: FullTextSearch
+  /** Tables as plain rows, for copies of a whole database. */
+  readonly catalog: TableCatalog
   /** The SQL type of a column of this kind. */
   columnType(kind: StorageKind): RawBuilder<unknown>
   /** A stored value as the API shows it. */
@@ -92,5 +104,17 @@ export interface Dialect {
    * (a concurrent schema change, or one made on another node).
    */
   isStaleSchema(error: unknown): boolean
+  /** Hands the duration and text of every later statement to `listener` (metrics, traces); each call adds one. */
+  onQuery(listener: (timing: QueryTiming) => void): void
+  /** How the connection pool is used now, or null where there is no pool (one SQLite connection). */
+  poolUse(): PoolUse | null
   close(): Promise<void>
+}
+
+export interface PoolUse {
+  /** Open connections, busy or idle. */
+  total: number
+  idle: number
+  /** Statements waiting for a connection: the pool is too small for the load. */
+  waiting: number
 }

@@ -11,11 +11,12 @@ export interface SystemMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>
 }
 
-const TRACKING_TABLE = '_system_migrations'
+/** One row per applied step, by name: how far a database's system tables are. */
+export const SYSTEM_MIGRATIONS_TABLE = '_system_migrations'
 
 async function ensureTrackingTable(db: Kysely<any>): Promise<void> {
   await db.schema
-    .createTable(TRACKING_TABLE)
+    .createTable(SYSTEM_MIGRATIONS_TABLE)
     .ifNotExists()
     .addColumn('name', 'text', (c) => c.primaryKey())
     .addColumn('applied', 'text', (c) => c.notNull())
@@ -24,7 +25,7 @@ async function ensureTrackingTable(db: Kysely<any>): Promise<void> {
 
 export async function appliedSystemMigrations(db: Kysely<any>): Promise<Set<string>> {
   await ensureTrackingTable(db)
-  const rows = await db.selectFrom(TRACKING_TABLE).select('name').execute()
+  const rows = await db.selectFrom(SYSTEM_MIGRATIONS_TABLE).select('name').execute()
   return new Set(rows.map((row) => row.name as string))
 }
 
@@ -38,14 +39,14 @@ export async function runSystemMigrations(
     const didApply = await dialect.schemaChange(async (trx) => {
       await ensureTrackingTable(trx)
       const done = await trx
-        .selectFrom(TRACKING_TABLE)
+        .selectFrom(SYSTEM_MIGRATIONS_TABLE)
         .select('name')
         .where('name', '=', migration.name)
         .executeTakeFirst()
       if (done) return false
       await migration.up(trx, dialect)
       await trx
-        .insertInto(TRACKING_TABLE)
+        .insertInto(SYSTEM_MIGRATIONS_TABLE)
         .values({ name: migration.name, applied: new Date().toISOString() })
         .execute()
       return true

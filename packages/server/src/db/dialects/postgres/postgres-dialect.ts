@@ -2,11 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type Expression, Kysely, PostgresDialect, type RawBuilder, type SqlBool, sql } from 'kysely'
 import pg from 'pg'
 import type { ConstraintViolation, Dialect, StorageKind, ViewColumn } from '../../dialect.js'
+import { QueryTimings } from '../../query-timing.js'
+import { postgresCatalog } from './postgres-catalog.js'
+import { postgresFullText } from './postgres-full-text.js'
+import { postgresNotifications } from './postgres-notifications.js'
 
 export interface PostgresOptions {
   url: string
   statementTimeoutMs: number
   poolSize: number
+  /** How long opening a connection may take, in ms; unset waits as long as the server does. */
+  connectTimeoutMs?: number
 }
 
 const TIMESTAMPTZ = 1184
@@ -36,19 +42,52 @@ const SCHEMA_LOCK_KEY = 0x706c696e7468
 /** The advisory lock that orders the commits of transactions that write numbered rows. */
 const COMMIT_ORDER_LOCK_KEY = 0x706c696e7469
 
-export function createPostgresDialect(options: PostgresOptions): Dialect {
+function openPool(options: PostgresOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
     statement_timeout: options.statementTimeoutMs,
+    // Bounded, so a replica that does not answer costs a read a moment, not the statement timeout.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 0,
     types,
   })
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+  // An idle connection the server ends (a restart, pg_terminate_backend, a proxy's timeout) is
+  // reported here; the pool has already let it go and opens another when one is needed.
+  // Without a listener the error would end the process.
+  pool.on('error', () => {})
+  return pool
+}
+
+/**
+ * A read replica's connections: the values read as the primary's are, and nothing else
+ * (no notifications, no schema changes), since only reads go there.
+ */
+/** Each primary's statement timings, so its replicas' statements reach the same listeners. */
+const timingsOf = new WeakMap<Kysely<any>, QueryTimings>()
+
+/** A replica of `primary`: its statements are timed and traced as the primary's are. */
+export function createPostgresReplica(options: PostgresOptions, primary: Kysely<any>): Kysely<any> {
+  const log = timingsOf.get(primary)?.log
+  return new Kysely<any>({
+    dialect: new PostgresDialect({ pool: openPool(options) }),
+    ...(log ? { log } : {}),
+  })
+}
+
+export function createPostgresDialect(options: PostgresOptions): Dialect {
+  const pool = openPool(options)
+  const timings = new QueryTimings()
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log: timings.log })
+  timingsOf.set(db, timings)
+  const notifications = postgresNotifications(db, options.url)
 
   return {
     name: 'postgres',
-    supports: { alterConstrainedColumns: true, statementTimeout: true, rowLocks: true },
+    supports: { alterConstrainedColumns: true, statementTimeout: true, rowLocks: true, unloggedTables: true },
+    notifications,
     db,
+    fullText: postgresFullText,
+    catalog: postgresCatalog,
     columnType,
     decode,
     encode,
@@ -99,7 +138,12 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
     },
     constraintViolation,
     isStaleSchema: (error) => STALE_SCHEMA_CODES.has(codeOf(error) as string),
-    close: () => db.destroy(),
+    onQuery: (listener) => timings.listen(listener),
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    async close() {
+      await notifications.close()
+      await db.destroy()
+    },
   }
 }
 

@@ -1,7 +1,10 @@
 import Database from 'better-sqlite3'
 import { type Expression, Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import type { ConstraintViolation, Dialect, StorageKind, ViewColumn } from '../../dialect.js'
+import { QueryTimings } from '../../query-timing.js'
+import { sqliteCatalog } from './sqlite-catalog.js'
 import { sqliteKyselyDialect } from './sqlite-driver.js'
+import { registerFullTextFunctions, sqliteFullText } from './sqlite-full-text.js'
 
 export interface SqliteOptions {
   /** A file path, or ':memory:'. */
@@ -18,13 +21,23 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
   database.pragma('busy_timeout = 5000')
   // Renaming a table must also rewrite the foreign keys that point at it.
   database.pragma('legacy_alter_table = OFF')
-  const db = new Kysely<any>({ dialect: sqliteKyselyDialect(database) })
+  registerFullTextFunctions(database)
+  const timings = new QueryTimings()
+  const db = new Kysely<any>({ dialect: sqliteKyselyDialect(database), log: timings.log })
 
   return {
     name: 'sqlite',
     // One connection runs every statement, so transactions never interleave.
-    supports: { alterConstrainedColumns: false, statementTimeout: false, rowLocks: false },
+    supports: {
+      alterConstrainedColumns: false,
+      statementTimeout: false,
+      rowLocks: false,
+      unloggedTables: false,
+    },
+    notifications: null,
     db,
+    fullText: sqliteFullText,
+    catalog: sqliteCatalog,
     columnType,
     decode,
     encode,
@@ -94,6 +107,8 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
     isStaleSchema: (error) =>
       error instanceof Error &&
       /^no such (column|table)\b|^table \S+ has no column named /.test(error.message),
+    onQuery: (listener) => timings.listen(listener),
+    poolUse: () => null,
     close: () => db.destroy(),
   }
 }

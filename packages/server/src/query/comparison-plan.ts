@@ -75,14 +75,21 @@ export function planComparison(node: ComparisonNode, ctx: ResolveContext): Compa
     plan.quantifier = 'empty'
   }
   if (isConstantSide(plan.left) && isConstantSide(plan.right)) {
-    return compareOperands(
-      plan.operator,
-      plan.quantifier,
-      constantOperand(plan.left),
-      constantOperand(plan.right),
-    )
+    const [a, b] = [constantOperand(plan.left), constantOperand(plan.right)]
+    if (plan.quantifier === 'plain' && isEquality(plan.operator) && isBlank(a) && isBlank(b)) {
+      return plan.operator === '='
+    }
+    return compareOperands(plan.operator, plan.quantifier, a, b)
   }
   return plan
+}
+
+/**
+ * A request value that is absent reads as empty text, as in PocketBase: a guest's
+ * `@request.auth.id != ""` is false, so the rule every tutorial writes keeps guests out.
+ */
+function isBlank(operand: Operand): boolean {
+  return !operand.multi && (operand.value === null || operand.value === '')
 }
 
 /** The value of a constant side as the evaluator and the folding see it. */

@@ -145,8 +145,12 @@ const scenarios: Scenario[] = [
   { filter: '"Hello World, a draft" ~ status', expected: ['p1', 'p4', 'p7'] },
   { filter: 'title != status', expected: all },
   // request data
-  { filter: '@request.auth.id != ""', expected: all },
+  { filter: '@request.auth.id != ""', expected: [] },
+  { filter: '@request.auth.id = ""', expected: all },
   { filter: '@request.auth.id != ""', expected: all, auth: true },
+  { filter: '@request.auth.id = ""', expected: [], auth: true },
+  { filter: '@request.body.title != ""', expected: [] },
+  { filter: '@request.body.title != ""', expected: all, body: { title: 'x' } },
   { filter: '@request.auth.id = null', expected: all },
   { filter: '@request.auth.id = null', expected: [], auth: true },
   { filter: 'author.company = @request.auth.company', expected: ['p1', 'p5', 'p6', 'p8'], auth: true },

@@ -121,6 +121,46 @@ describe.each(testDialects)('rules on %s', (kind) => {
     ).toBe(404)
   })
 
+  test('@request.auth.id != "" lets in signed-in callers only, and = "" guests only', async () => {
+    const { t } = blog
+    const made = await t.request({
+      method: 'POST',
+      url: '/api/collections',
+      payload: {
+        name: 'guestbook',
+        fields: [{ name: 'text', type: 'text' }],
+        listRule: '@request.auth.id != ""',
+        viewRule: '@request.auth.id = ""',
+        createRule: '@request.auth.id != ""',
+        updateRule: '@request.auth.id = ""',
+        deleteRule: '@request.auth.id != ""',
+      },
+    })
+    expect(made.statusCode, made.body).toBe(201)
+    const entry = await seed(t, 'guestbook', { text: 'first' })
+    const callers = { anonymous: null, owner: ann.token, other: bob.token, superuser: undefined }
+    const answers: Record<string, number[]> = {}
+    for (const [name, auth] of Object.entries(callers)) {
+      const as = (method: 'GET' | 'POST' | 'PATCH', path: string, payload?: object) =>
+        t.request({ method, url: path, auth, ...(payload ? { payload } : {}) })
+      answers[name] = [
+        (await as('GET', url('guestbook'))).json().items?.length ?? -1,
+        (await as('GET', url('guestbook', entry))).statusCode,
+        (await as('POST', url('guestbook'), { text: `by ${name}` })).statusCode,
+        (await as('PATCH', url('guestbook', entry), { text: `changed by ${name}` })).statusCode,
+      ]
+    }
+    // [listed, view, create, update]; superusers pass every rule.
+    expect(answers).toEqual({
+      anonymous: [0, 200, 403, 200],
+      owner: [1, 404, 201, 404],
+      other: [2, 404, 201, 404],
+      superuser: [3, 200, 201, 200],
+    })
+    const stored = await t.request({ method: 'GET', url: url('guestbook', entry) })
+    expect(stored.json().text).toBe('changed by superuser')
+  })
+
   test('a rule naming an unknown collection is refused when saved', async () => {
     const response = await blog.t.request({
       method: 'PATCH',

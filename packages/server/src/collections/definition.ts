@@ -3,6 +3,7 @@ import { type FieldErrors, ValidationError } from '../errors/index.js'
 import { type CollectionOptions, checkCollectionOptions, followFieldRenames } from './collection-options.js'
 import { fieldKind } from './fields/index.js'
 import { isReservedFieldName, isSystemCollectionName, isValidCollectionName, isValidName } from './names.js'
+import { followSearchRenames, parseSearchOptions } from './search-options.js'
 import { systemFieldsFor } from './system-fields.js'
 import {
   type CollectionDefinition,
@@ -30,6 +31,7 @@ const collectionKeys = new Set([
   'created',
   'updated',
   'viewQuery',
+  'search',
   ...ruleNames,
 ])
 const STABLE_ID = /^[a-z0-9_]{3,40}$/
@@ -97,6 +99,8 @@ export function parseNewCollection(input: unknown, env: DefinitionEnvironment): 
     updated: env.now,
   }
   if (!errors.type) checkCollectionOptions(input.options ?? {}, definition, errors)
+  const search = parseSearchOptions(input.search, definition, errors)
+  if (search) definition.search = search
   checkViewShape(definition, errors)
   if (Object.keys(errors).length > 0)
     throw new ValidationError(errors, 'The collection definition is invalid.')
@@ -159,6 +163,18 @@ export function applyCollectionPatch(
   }
   // Checked on every change: new fields or indexes can invalidate options that were fine.
   checkCollectionOptions(definition.options, definition, errors)
+  // Likewise search: a field it uses may have been dropped, hidden or renamed.
+  const search =
+    input.search === undefined
+      ? parseSearchOptions(
+          followSearchRenames(current.search, current.fields, fields),
+          definition,
+          errors,
+          current.fields,
+        )
+      : parseSearchOptions(input.search, definition, errors)
+  if (search) definition.search = search
+  else delete definition.search
   checkViewShape(definition, errors)
   if (Object.keys(errors).length > 0)
     throw new ValidationError(errors, 'The collection definition is invalid.')
@@ -289,7 +305,7 @@ function parseField(
       problem('collection', 'read_only', 'the target of a relation cannot change; add a new field instead')
     if (
       (previous.maxSelect ?? 1) > 1 !== (field.maxSelect ?? 1) > 1 &&
-      (field.type === 'relation' || field.type === 'select')
+      (field.type === 'relation' || field.type === 'select' || field.type === 'file')
     )
       problem(
         'maxSelect',

@@ -11,8 +11,20 @@ export {
 export { canonicalDate, DATE_FILTER_FORMAT } from './dates.js'
 export { indexName, VERSION_COLUMN } from './ddl.js'
 export { newStableId } from './definition.js'
-export { FieldValueError, fieldKind, isRecordId, storageKind } from './fields/index.js'
-export { isValidName } from './names.js'
+export { restoreDefinitionTimes } from './definition-times.js'
+export {
+  DEFAULT_MAX_FILE_SIZE,
+  FieldValueError,
+  type FileValue,
+  fieldKind,
+  fileNames,
+  isMultipleFiles,
+  isRecordId,
+  storageKind,
+  THUMB_SIZE,
+  UploadedFile,
+} from './fields/index.js'
+export { isReservedFieldName, isValidName } from './names.js'
 export {
   emailAsPasswordProblem,
   MAX_PASSWORD_LENGTH,
@@ -24,14 +36,28 @@ export {
 export { describePlan, explainStepError } from './plan-messages.js'
 export { CollectionRegistry } from './registry.js'
 export { collectionsRoutes } from './routes.js'
-export { exportSchema, parseSchemaFile, type SchemaFile } from './schema-file.js'
+export { canonical, exportSchema, parseSchemaFile, type SchemaFile } from './schema-file.js'
 export { planSchemaImport, type SchemaStep } from './schema-plan.js'
-export { type CollectionDropListener, CollectionService, type RuleChecker } from './service.js'
-export { COLLECTIONS_TABLE, MIGRATIONS_TABLE, type MigrationRecord, SCHEMA_VERSION_TABLE } from './store.js'
+export { applySchemaStep } from './schema-steps.js'
+export { fullTextIndexOf, MAX_SEARCH_FIELDS, type SearchOptions } from './search-options.js'
+export {
+  type CollectionDropListener,
+  CollectionService,
+  type FieldsDropListener,
+  type RuleChecker,
+} from './service.js'
+export {
+  COLLECTIONS_TABLE,
+  MIGRATIONS_TABLE,
+  type MigrationRecord,
+  readDefinitions,
+  SCHEMA_VERSION_TABLE,
+} from './store.js'
 export { alwaysReadOnlyFields, baseSystemFields, systemFieldsFor } from './system-fields.js'
 export {
   type CollectionDefinition,
   type CollectionType,
+  emptyDefinition,
   type FieldDefinition,
   type FieldType,
   fieldTypes,

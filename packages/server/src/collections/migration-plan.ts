@@ -18,6 +18,7 @@ import {
   type Statements,
   VERSION_COLUMN,
 } from './ddl.js'
+import { createSearch, dropSearch, isSearchRebuilt } from './search-plan.js'
 import {
   type CollectionDefinition,
   type FieldDefinition,
@@ -68,11 +69,12 @@ function planCreate(dialect: Dialect, collection: CollectionDefinition): Stateme
     )
   }
   for (const index of collection.indexes) statements.push(createIndex(dialect, collection, index))
+  statements.push(...createSearch(dialect, collection))
   return statements
 }
 
 function planDrop(dialect: Dialect, collection: CollectionDefinition): Statements {
-  const statements: Statements = []
+  const statements: Statements = dropSearch(dialect, collection)
   for (const field of collection.fields.filter(isMultiRelation)) {
     statements.push(
       ...cascadeTriggers(dialect, collection, field, 'drop'),
@@ -137,6 +139,8 @@ function planUpdate(
     !dialect.supports.alterConstrainedColumns &&
     (removed.some((f) => f.type === 'relation' && hasColumn(f)) || foreignKeyChanged.length > 0)
 
+  const searchRebuilt = isSearchRebuilt(before, after, rebuild)
+  if (searchRebuilt) statements.push(...dropSearch(dialect, before))
   const touching = renamed ? triggersTouching(world, after.name) : []
   for (const [owner, field] of touching) statements.push(...cascadeTriggers(dialect, owner, field, 'drop'))
   if (renamed) statements.push(renameTable(dialect, before.name, after.name))
@@ -192,6 +196,7 @@ function planUpdate(
   for (const index of after.indexes)
     if (!keptIndexes.some((k) => k.id === index.id)) statements.push(createIndex(dialect, after, index))
   for (const [owner, field] of touching) statements.push(...cascadeTriggers(dialect, owner, field, 'create'))
+  if (searchRebuilt) statements.push(...createSearch(dialect, after))
   return statements
 }
 

@@ -1,25 +1,5 @@
 import { canonical, isBuiltIn, type Json } from './schema-file.js'
-import { type CollectionDefinition, type CollectionType, type IndexDefinition, ruleNames } from './types.js'
-
-// A new collection is described as additions to an empty one of its type.
-function emptyDefinition(type: CollectionType): CollectionDefinition {
-  return {
-    id: '',
-    name: '',
-    type,
-    system: false,
-    fields: [],
-    indexes: [],
-    listRule: null,
-    viewRule: null,
-    createRule: null,
-    updateRule: null,
-    deleteRule: null,
-    options: {},
-    created: '',
-    updated: '',
-  }
-}
+import { type CollectionDefinition, emptyDefinition, type IndexDefinition, ruleNames } from './types.js'
 
 /**
  * Field-, index-, rule- and option-level lines, as `describePlan` indents them under a
@@ -73,7 +53,19 @@ export function diffDefinitions(
     lines.push(`~ viewQuery: ${show(before.viewQuery)} → ${show(after.viewQuery)}`)
   if (canonical(before.options) !== canonical(after.options))
     lines.push(`~ options: ${show(before.options)} → ${show(after.options)}`)
+  lines.push(...searchLines(before, after))
   return lines
+}
+
+/** Search is a line of its own: adding it builds an index over every stored record. */
+function searchLines(before: CollectionDefinition, after: CollectionDefinition): string[] {
+  const label = (c: CollectionDefinition) =>
+    `search (${c.search!.fields.join(', ')}; ${c.search!.language}${c.search!.fuzzy ? ', fuzzy' : ''})`
+  if (!before.search && after.search) return [`+ ${label(after)}: builds the search index`]
+  if (before.search && !after.search) return [`- ${label(before)}: drops the search index`]
+  if (before.search && after.search && canonical(before.search) !== canonical(after.search))
+    return [`~ ${label(before)} → ${label(after)}: rebuilds the search index`]
+  return []
 }
 
 export function indexLabel(index: Pick<IndexDefinition, 'fields' | 'unique'>): string {

@@ -25,6 +25,8 @@ export interface SchemaCollection {
   /** View collections only. */
   viewQuery?: string
   options: Json
+  /** Full-text search, checked with the rest of the definition when an import is planned. */
+  search?: unknown
 }
 
 export interface SchemaFile {
@@ -36,7 +38,17 @@ export const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 const isOptionalString = (value: unknown) => value === undefined || typeof value === 'string'
 export const isBuiltIn = (id: string) => id.startsWith('sys_')
-const entryKeys = new Set(['id', 'name', 'type', 'fields', 'indexes', 'options', 'viewQuery', ...ruleNames])
+const entryKeys = new Set([
+  'id',
+  'name',
+  'type',
+  'fields',
+  'indexes',
+  'options',
+  'viewQuery',
+  'search',
+  ...ruleNames,
+])
 // A definition copied from the API carries these; they are volatile or implied, so they are ignored.
 const ignoredKeys = new Set(['system', 'created', 'updated'])
 
@@ -58,6 +70,7 @@ export function exportSchema(definitions: readonly CollectionDefinition[]): stri
       ...Object.fromEntries(ruleNames.map((rule) => [rule, d[rule]])),
       ...(d.viewQuery === undefined ? {} : { viewQuery: d.viewQuery }),
       options: sortKeys(d.options),
+      ...(d.search ? { search: d.search } : {}),
     }))
   return `${JSON.stringify({ plinth: SCHEMA_FILE_VERSION, collections }, null, 2)}\n`
 }
@@ -139,6 +152,7 @@ export function parseSchemaFile(text: string): SchemaFile {
       ...rulesOf(raw),
       ...(typeof raw.viewQuery === 'string' ? { viewQuery: raw.viewQuery } : {}),
       options: isObject(raw.options) ? raw.options : {},
+      ...(raw.search === undefined || raw.search === null ? {} : { search: raw.search }),
     }
     return [entry]
   })

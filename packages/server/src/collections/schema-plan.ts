@@ -116,6 +116,7 @@ export function planSchemaImport(
         fields: plain,
         indexes,
         options: input.options,
+        search: input.search,
       },
       done: `Created collection ${entry.name} (relation fields and rules follow).`,
     })
@@ -239,6 +240,8 @@ function resolveInput(entry: SchemaCollection, existing: CollectionDefinition | 
     return { ...index, id: twin?.id ?? (typeof index.id === 'string' ? index.id : newStableId('i')) }
   })
   const { id, name, type, listRule, viewRule, createRule, updateRule, deleteRule, options, viewQuery } = entry
+  // Left out of the file, search is off: the file describes the whole collection.
+  const search = (entry.search ?? null) as Json | null
   // A view listed without fields leaves them to the database, which infers them from its query.
   const isInferred = type === 'view' && fields.length === 0
   return {
@@ -254,6 +257,8 @@ function resolveInput(entry: SchemaCollection, existing: CollectionDefinition | 
     deleteRule,
     ...(viewQuery === undefined ? {} : { viewQuery }),
     options,
+    // A view has no search; one given anyway reaches the definition's check and is refused.
+    ...(type === 'view' && search === null ? {} : { search }),
   }
 }
 

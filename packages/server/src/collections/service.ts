@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import type { CompiledQuery, Kysely } from 'kysely'
+import type { Logger } from 'pino'
 import type { Dialect } from '../db/index.js'
 import { BadRequestError, NotFoundError, PlinthError, ValidationError } from '../errors/index.js'
 import { createView, dropView } from './ddl.js'
 import { applyCollectionPatch, type DefinitionEnvironment, parseNewCollection } from './definition.js'
 import { planChange } from './migration-plan.js'
 import type { CollectionRegistry } from './registry.js'
+import { fillOf } from './search-plan.js'
 import {
   bumpSchemaVersion,
   listMigrations,
@@ -19,7 +21,7 @@ import {
   toStored,
   writeDefinition,
 } from './store.js'
-import { type CollectionDefinition, isView } from './types.js'
+import { type CollectionDefinition, type FieldDefinition, isView } from './types.js'
 import {
   databaseMessage,
   refusedViewQuery,
@@ -47,6 +49,13 @@ export type RuleChecker = (
  */
 export type CollectionDropListener = (trx: Kysely<any>, collection: CollectionDefinition) => Promise<void>
 
+/** Like a drop listener, for fields a change (or a migration run) removes from a collection that stays. */
+export type FieldsDropListener = (
+  trx: Kysely<any>,
+  collection: CollectionDefinition,
+  fields: FieldDefinition[],
+) => Promise<void>
+
 interface Change {
   name: string
   before: CollectionDefinition | null
@@ -61,6 +70,8 @@ interface Change {
  */
 export class CollectionService {
   readonly #dropListeners: CollectionDropListener[] = []
+  readonly #fieldsDropListeners: FieldsDropListener[] = []
+  readonly #changeListeners: Array<() => void> = []
   /** The schema version the registry was loaded at; null before the first load. */
   #version: number | null = null
 
@@ -68,11 +79,32 @@ export class CollectionService {
     private readonly dialect: Dialect,
     private readonly registry: CollectionRegistry,
     private readonly checkRules: RuleChecker = () => {},
+    private readonly log?: Logger,
   ) {}
 
   /** Registers a listener that runs in the transaction of every collection removal. */
   onDrop(listener: CollectionDropListener): void {
     this.#dropListeners.push(listener)
+  }
+
+  /** Registers a listener that runs in the transaction of every change that removes fields. */
+  onFieldsDrop(listener: FieldsDropListener): void {
+    this.#fieldsDropListeners.push(listener)
+  }
+
+  /** The schema version the registry holds (the same number on every node), or null before the first load. */
+  get version(): number | null {
+    return this.#version
+  }
+
+  /** Registers a listener called after every schema change this service made has committed and loaded. */
+  onChange(listener: () => void): void {
+    this.#changeListeners.push(listener)
+  }
+
+  private async loadChanged(): Promise<void> {
+    await this.load()
+    for (const listener of this.#changeListeners) listener()
   }
 
   async load(db: Kysely<any> = this.dialect.db): Promise<void> {
@@ -225,7 +257,7 @@ export class CollectionService {
       await bumpSchemaVersion(trx)
       return top
     })
-    await this.load()
+    await this.loadChanged()
     return reverted
   }
 
@@ -239,7 +271,7 @@ export class CollectionService {
       await bumpSchemaVersion(trx)
       return next
     })
-    await this.load()
+    await this.loadChanged()
     return applied
   }
 
@@ -267,7 +299,7 @@ export class CollectionService {
       const dropDependents = [...dependents].reverse().map((v) => dropView(this.dialect, v.name))
       await runStatements(trx, dropDependents)
       try {
-        await runStatements(trx, own)
+        await this.runPlanned(trx, own)
       } catch (error) {
         throw change.after && isView(change.after) ? refusedViewQuery(error) : this.explain(error)
       }
@@ -318,8 +350,30 @@ export class CollectionService {
       await bumpSchemaVersion(trx)
       return change
     })
-    await this.load()
+    await this.loadChanged()
     return change
+  }
+
+  /** Runs a change's statements as planned, filling new search indexes in steps that the log follows. */
+  private async runPlanned(trx: Kysely<any>, statements: CompiledQuery[]): Promise<void> {
+    const filled = new Set<unknown>()
+    for (const statement of statements) {
+      const index = fillOf(statement)
+      if (!index) {
+        await runStatements(trx, [statement])
+        continue
+      }
+      if (filled.has(index)) continue
+      filled.add(index)
+      const started = Date.now()
+      await this.dialect.fullText.fillInSteps(trx, index, (done, total) => {
+        if (total > 0)
+          this.log?.info(
+            { collection: index.table, done, total, ms: Date.now() - started },
+            `search index of ${index.table}: ${done}/${total} records`,
+          )
+      })
+    }
   }
 
   /** Runs stored statements of a migration, telling the listeners about collections they remove. */
@@ -334,15 +388,31 @@ export class CollectionService {
     before: CollectionDefinition[],
     after: CollectionDefinition[],
   ): Promise<void> {
-    // A rename keeps the id, so only collections whose id is gone count.
-    const kept = new Set(after.map((c) => c.id))
-    for (const collection of before.filter((c) => !kept.has(c.id)))
-      for (const listener of this.#dropListeners) await listener(trx, collection)
+    // A rename keeps the id, so only collections whose id is gone count; fields likewise.
+    const kept = new Map(after.map((c) => [c.id, c]))
+    for (const collection of before) {
+      const now = kept.get(collection.id)
+      if (!now) {
+        for (const listener of this.#dropListeners) await listener(trx, collection)
+        continue
+      }
+      const fieldIds = new Set(now.fields.map((field) => field.id))
+      const gone = collection.fields.filter((field) => !fieldIds.has(field.id))
+      if (gone.length > 0) for (const listener of this.#fieldsDropListeners) await listener(trx, now, gone)
+    }
   }
 
   /** A change that the stored records cannot take (say a unique index over duplicates) is the caller's 400. */
   private explain(error: unknown): unknown {
     if (error instanceof PlinthError) return error
+    const extension = this.dialect.fullText.missingExtension(error)
+    if (extension)
+      return new ValidationError({
+        'search.fuzzy': {
+          code: 'unavailable',
+          message: `needs the PostgreSQL extension ${extension}, which could not be created: ${databaseMessage(error)}`,
+        },
+      })
     const violation = this.dialect.constraintViolation(error)
     if (violation?.kind === 'unique')
       return new ValidationError({

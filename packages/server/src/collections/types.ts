@@ -1,4 +1,5 @@
 import type { CollectionOptions } from './collection-options.js'
+import type { SearchOptions } from './search-options.js'
 
 export const fieldTypes = [
   'text',
@@ -13,6 +14,7 @@ export const fieldTypes = [
   'editor',
   'password',
   'autodate',
+  'file',
 ] as const
 
 export type FieldType = (typeof fieldTypes)[number]
@@ -36,7 +38,7 @@ export interface FieldDefinition {
   onlyInt?: boolean
   /** select: allowed values. */
   values?: string[]
-  /** select and relation: 1 (default) stores one value, more stores an array. */
+  /** select, relation and file: 1 (default) stores one value, more stores an array. */
   maxSelect?: number
   /** relation: target collection name. */
   collection?: string
@@ -44,6 +46,14 @@ export interface FieldDefinition {
   /** autodate: set on create and/or update. */
   onCreate?: boolean
   onUpdate?: boolean
+  /** file: largest size of one file in bytes (5 MiB when not set). */
+  maxSize?: number
+  /** file: media types allowed, checked against the content (`image/*` allows every image). */
+  mimeTypes?: string[]
+  /** file: thumbnail sizes that may be asked for, besides the default 100x100. */
+  thumbs?: string[]
+  /** file: served only with a file token of a caller whose view rule allows the record. */
+  protected?: boolean
   /** email/url: restrict to (or exclude) these domains. */
   onlyDomains?: string[]
   exceptDomains?: string[]
@@ -78,8 +88,30 @@ export interface CollectionDefinition {
   viewQuery?: string
   /** Only auth collections have options; see CollectionOptions. */
   options: CollectionOptions
+  /** Base and auth collections only: the full-text index behind `search=`; absent when off. */
+  search?: SearchOptions
   created: string
   updated: string
+}
+
+/** A collection of this type with no fields, indexes or options, and every rule null (superusers only). */
+export function emptyDefinition(type: CollectionType): CollectionDefinition {
+  return {
+    id: '',
+    name: '',
+    type,
+    system: false,
+    fields: [],
+    indexes: [],
+    listRule: null,
+    viewRule: null,
+    createRule: null,
+    updateRule: null,
+    deleteRule: null,
+    options: {},
+    created: '',
+    updated: '',
+  }
 }
 
 /** View collections are read-only: their records are the rows of a SELECT over other collections. */
@@ -96,9 +128,12 @@ export function isMultiRelation(field: FieldDefinition): boolean {
   return field.type === 'relation' && (field.maxSelect ?? 1) > 1
 }
 
-/** Multi selects and multi relations hold arrays. */
+/** Multi selects, multi relations and multiple file fields hold arrays. */
 export function isMultiValued(field: FieldDefinition): boolean {
-  return (field.type === 'select' || field.type === 'relation') && (field.maxSelect ?? 1) > 1
+  return (
+    (field.type === 'select' || field.type === 'relation' || field.type === 'file') &&
+    (field.maxSelect ?? 1) > 1
+  )
 }
 
 /** The junction table of a multi relation is named after the field's stable id, so renames keep it. */

@@ -76,7 +76,8 @@ function inferredType(
     if (column.kind !== null && storageKind(field) !== column.kind) continue
     if (field.type === 'relation') return { type: 'relation', collection: field.collection! }
     if (field.type === 'select' && !isMultiValued(field)) return { type: 'select', values: field.values! }
-    if (field.type === 'select') return { type: 'json' }
+    if (field.type === 'select' || field.type === 'file')
+      return isMultiValued(field) ? { type: 'json' } : { type: 'text' }
     return { type: field.type === 'autodate' ? 'date' : field.type }
   }
   return { type: column.kind === null ? 'text' : typeOfKind[column.kind] }

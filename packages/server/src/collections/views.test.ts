@@ -194,6 +194,7 @@ describe.each(testDialects)('view collection definitions on %s', (kind) => {
       id: blog.ids.annDraft,
       title: 'Ann draft',
       comments: 1,
+      collectionId: created.json().id,
       collectionName: 'stats',
     })
     await t.app.plinth.collections.migrateUp()

@@ -3,6 +3,7 @@ import { emailField, urlField } from './address.js'
 import { boolField } from './bool.js'
 import { autodateField, dateField } from './date.js'
 import type { FieldKind } from './field-kind.js'
+import { fileField } from './file.js'
 import { jsonField } from './json.js'
 import { numberField } from './number.js'
 import { relationField } from './relation.js'
@@ -23,6 +24,7 @@ const kinds: FieldKind[] = [
   selectField,
   jsonField,
   relationField,
+  fileField,
 ]
 
 const byType = new Map<FieldType, FieldKind>(kinds.map((kind) => [kind.type, kind]))
@@ -34,5 +36,13 @@ export function fieldKind(type: FieldType): FieldKind {
 }
 
 export { type DefinitionContext, type FieldKind, FieldValueError } from './field-kind.js'
+export {
+  DEFAULT_MAX_FILE_SIZE,
+  type FileValue,
+  fileNames,
+  isMultipleFiles,
+  THUMB_SIZE,
+  UploadedFile,
+} from './file.js'
 export { isRecordId } from './relation.js'
 export { storageKind } from './storage.js'

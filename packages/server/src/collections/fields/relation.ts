@@ -1,7 +1,8 @@
 import { type FieldKind, FieldValueError, isNonNegativeInteger } from './field-kind.js'
 
-// Record ids are UUIDs; anything else cannot point at a record.
-const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+// Record ids are UUIDs, or letters and digits for records imported from PocketBase (15 of
+// them unless its id field was changed); anything else cannot point at a record.
+const ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-z]{1,36})$/i
 
 export function isRecordId(value: unknown): value is string {
   return typeof value === 'string' && ID.test(value)

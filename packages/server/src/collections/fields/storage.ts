@@ -14,6 +14,7 @@ export function storageKind(field: FieldDefinition): StorageKind {
     case 'json':
       return 'json'
     case 'select':
+    case 'file':
       return (field.maxSelect ?? 1) > 1 ? 'json' : 'text'
     default:
       return 'text'

@@ -13,6 +13,7 @@ import { checkFilterTree, parseFilter } from './filter-parser.js'
 import { compareOperands, INCOMPARABLE, type Operand, type Value } from './filter-values.js'
 import type { FieldPath } from './operand-resolver.js'
 import { type RecordGuard, recordGuard } from './relation-access.js'
+import type { Hop } from './relation-hops.js'
 import { bindRow, type ConjunctionPart, conjunctionParts, sharedRoot } from './shared-rows.js'
 
 type Row = Record<string, unknown>
@@ -125,7 +126,12 @@ function elementsOf(
   guard: RecordGuard | undefined,
 ): Value[] {
   let rows = rootRows(path, record, ctx, bound, guard)
-  for (const { field, target } of path.hops) {
+  for (const hop of path.hops) {
+    const { field, target } = hop
+    if (hop.back) {
+      rows = pointingBack(rows, hop, ctx, guard)
+      continue
+    }
     // A related record the guard hides counts as missing, as in path-sql.ts.
     const find = (id: unknown): Row | null => {
       if (id === null || id === undefined) return null
@@ -152,6 +158,33 @@ function elementsOf(
     if (row === null) return null
     return normalize(field, guard ? guard.value(path, row) : row[field.name])
   })
+}
+
+/**
+ * The records of a back-relation's collection that point to each row, read from every row of
+ * that collection (as `@collection` is): all of them, or the one or null where at most one
+ * can point back, as in path-sql.ts.
+ */
+function pointingBack(
+  rows: (Row | null)[],
+  hop: Hop,
+  ctx: EvaluationContext,
+  guard: RecordGuard | undefined,
+) {
+  const candidates = (ctx.records?.(hop.target.name) ?? []).filter(
+    (candidate) => !guard || guard.reaches(hop.target, candidate),
+  )
+  const next: (Row | null)[] = []
+  for (const row of rows) {
+    const id = row?.id
+    const found =
+      id === undefined || id === null
+        ? []
+        : candidates.filter((candidate) => listOf(candidate[hop.field.name]).includes(id))
+    if (hop.back?.isSingle) next.push(found[0] ?? null)
+    else next.push(...found)
+  }
+  return next
 }
 
 function listOf(value: unknown): unknown[] {

@@ -4,6 +4,15 @@
  */
 
 /**
+ * The back-relation a name such as `comments_via_post` stands for: the records of
+ * `comments` whose relation `post` points to a record of the collection asked about.
+ *
+ * @example
+ * const back = findBackRelation('comments_via_post', posts, (name) => registry.get(name), false)
+ */
+export { type BackRelation, findBackRelation } from './back-relations.js'
+
+/**
  * The syntax tree of a filter.
  *
  * @example
@@ -47,6 +56,16 @@ export { evaluateFilter } from './filter-evaluator.js'
  * const tree = parseFilter('title ~ "abc" && (views > 10 || status = "x")')
  */
 export { parseFilter } from './filter-parser.js'
+
+/**
+ * Reads the `search` list parameter: words, "phrases", prefix* and -excluded terms, each
+ * kept as text for a dialect to quote or bind. Throws a 400 naming `search`.
+ *
+ * @example
+ * const terms = parseSearch('"full text" search* -draft')
+ * const match = dialect.fullText.match(index, 'r', fullTextQuery(terms, index.fuzzy))
+ */
+export { fullTextQuery, MAX_SEARCH_LENGTH, parseSearch } from './search.js'
 
 /**
  * Compiles a sort such as `-created,title` to ORDER BY items, always ending with `id`.

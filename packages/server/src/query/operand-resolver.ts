@@ -8,14 +8,7 @@ import { FilterError, isPrototypeKey } from '../errors/index.js'
 import type { Modifier, ModifierName, OperandNode, RequestOperand } from './filter-ast.js'
 import type { ResolveContext } from './filter-context.js'
 import { fieldValueType, INCOMPARABLE, type Value, type ValueType } from './filter-values.js'
-
-const MAX_RELATION_HOPS = 6
-
-/** One relation followed by a path. */
-export interface Hop {
-  field: FieldDefinition
-  target: CollectionDefinition
-}
+import { backHop, type Hop, MAX_RELATION_HOPS, reachesMany, relationTarget } from './relation-hops.js'
 
 /**
  * Where a path starts: the filtered record, the signed-in record, the records a relation of
@@ -96,7 +89,16 @@ export function resolvePath(
   let crossesMulti = root.kind === 'collection' || (root.kind === 'body' && root.isMulti)
   for (const [index, segment] of segments.entries()) {
     const field = visibleField(collection, segment, ctx.canSeeHidden)
-    if (!field) throw new FilterError(offset, `Unknown field "${segment}"`, param)
+    if (!field) {
+      const hop = backHop(segment, collection, offset, ctx, param, index === segments.length - 1)
+      if (hops.length === MAX_RELATION_HOPS)
+        throw new FilterError(offset, `A path may follow at most ${MAX_RELATION_HOPS} relations`, param)
+      hops.push(hop)
+      crossesMulti ||= reachesMany(hop)
+      collection = hop.target
+      offset += segment.length + 1
+      continue
+    }
     if (index === segments.length - 1) {
       return {
         root,
@@ -118,37 +120,6 @@ export function resolvePath(
     offset += segment.length + 1
   }
   throw new FilterError(position, 'Expected a field name', param)
-}
-
-/** The collection a relation named at `offset` leads to, if this caller's path may follow it. */
-function relationTarget(
-  field: FieldDefinition,
-  offset: number,
-  ctx: ResolveContext,
-  param: string,
-): CollectionDefinition {
-  const segment = field.name
-  if (field.type !== 'relation') {
-    throw new FilterError(
-      offset + segment.length,
-      `"${segment}" is not a relation, so it has no fields`,
-      param,
-    )
-  }
-  const target = field.collection ? ctx.collections(field.collection) : undefined
-  if (!target) throw new FilterError(offset, `The relation "${segment}" points to no collection`, param)
-  // An ordinary caller's path passes the target's view rule (see relation-access.ts); a null rule lets nobody through.
-  if (!ctx.canSeeHidden && target.viewRule === null) {
-    throw new FilterError(offset, `"${segment}" leads to records only superusers may view`, param)
-  }
-  if (ctx.reachable && !ctx.reachable(target)) {
-    throw new FilterError(
-      offset,
-      `"${segment}" leads to ${target.name}, which the API key may not view`,
-      param,
-    )
-  }
-  return target
 }
 
 export function resolveOperand(node: OperandNode, ctx: ResolveContext): ResolvedOperand {

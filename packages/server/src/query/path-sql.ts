@@ -7,6 +7,7 @@ import {
 } from '../collections/types.js'
 import type { Dialect } from '../db/index.js'
 import type { FieldPath } from './operand-resolver.js'
+import { type Hop, reachesMany } from './relation-hops.js'
 
 /** What an ordinary caller's filter or sort may reach through a path; trusted ones have none. */
 export interface PathGuard {
@@ -94,17 +95,31 @@ export function pathSql(
     return junction
   }
 
-  for (const { field, target } of path.hops) {
-    const junction = isMultiRelation(field) ? joinJunction(field) : null
+  /** A multi relation followed backwards: the junction rows whose target is the current row. */
+  const joinJunctionBack = (field: FieldPath['field']): string => {
+    const junction = aliases.next('j')
+    const table = sql`${sql.table(junctionTableName(field))} as ${sql.id(junction)}`
+    const link = sql<SqlBool>`${sql.id(junction, 'target')} = ${sql.id(row, 'id')}`
+    if (from.length === 0) {
+      from.push(table)
+      where.push(link)
+    } else {
+      from.push(sql`join ${table} on ${link}`)
+    }
+    return junction
+  }
+
+  for (const hop of path.hops) {
+    const { field, target } = hop
+    const isMulti = isMultiRelation(field)
+    const junction = isMulti ? (hop.back ? joinJunctionBack(field) : joinJunction(field)) : null
     const next = aliases.next('t')
     const table = sql`${sql.table(target.name)} as ${sql.id(next)}`
-    const link = [
-      sql<SqlBool>`${sql.id(next, 'id')} = ${junction ? sql.id(junction, 'target') : sql.id(row, field.name)}`,
-    ]
+    const link = [hopLink(hop, row, next, junction)]
     const visible = guard?.row(target, next)
     if (visible) link.push(visible)
     // A related row the guard hides is treated like a missing one: null, or no element.
-    if (junction) {
+    if (junction || (from.length > 0 && reachesMany(hop))) {
       from.push(sql`join ${table} on ${sql.join(link, sql` and `)}`)
     } else if (from.length === 0) {
       from.push(table)
@@ -135,6 +150,19 @@ export function pathSql(
   }
   const subquery = sql`(select ${value} from ${sql.join(from, sql` `)} where ${sql.join(where, sql` and `)})`
   return { kind: 'scalar', expr: subquery, isNullable: true, isCheap: false }
+}
+
+/**
+ * How the row `next` of a hop's target joins the row it comes from: by the relation's
+ * column or junction forwards, and backwards by the target's column (or the junction's
+ * source) pointing to the row it comes from.
+ */
+function hopLink(hop: Hop, row: string, next: string, junction: string | null): RawBuilder<SqlBool> {
+  if (hop.back)
+    return junction
+      ? sql<SqlBool>`${sql.id(next, 'id')} = ${sql.id(junction, 'source')}`
+      : sql<SqlBool>`${sql.id(next, hop.field.name)} = ${sql.id(row, 'id')}`
+  return sql<SqlBool>`${sql.id(next, 'id')} = ${junction ? sql.id(junction, 'target') : sql.id(row, hop.field.name)}`
 }
 
 /** The number of elements of a multi-valued path, as a double so it compares with any number. */

@@ -11,10 +11,11 @@
  * Plain-operator comparisons need no sharing: "every row has A" and "every row has B" is
  * already "every row has A and B". `:length` counts over all rows and is never shared.
  */
-import { isMultiRelation, isMultiValued } from '../collections/types.js'
+import { isMultiValued } from '../collections/types.js'
 import type { ComparisonPlan, PlanSide } from './comparison-plan.js'
 import type { ComparisonNode, FilterNode, OperandNode } from './filter-ast.js'
 import type { PathRoot } from './operand-resolver.js'
+import { reachesMany } from './relation-hops.js'
 
 /** One operand of an `&&` chain, or the comparisons that share a row of another collection. */
 export type ConjunctionPart =
@@ -80,7 +81,7 @@ export function bindRow(plan: ComparisonPlan, alias: string): ComparisonPlan {
       path: {
         ...path,
         root: { kind: 'row', collection: side.path.root.collection, alias },
-        isMultiValued: path.hops.some((hop) => isMultiRelation(hop.field)) || isMultiValued(path.field),
+        isMultiValued: path.hops.some(reachesMany) || isMultiValued(path.field),
       },
     }
   }

@@ -14,6 +14,9 @@ export interface ListOptions {
   fields?: string
   expand?: string
   skipTotal?: boolean
+  /** Full-text search terms, where the collection has search. */
+  search?: string
+  highlight?: boolean
 }
 
 /**

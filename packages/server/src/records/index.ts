@@ -1,8 +1,16 @@
 export { batchRoutes, MAX_BATCH_REQUESTS } from './batch-routes.js'
 export { CallerRecords, type ListOptions } from './caller-records.js'
+export { MAX_BACK_RELATED, MAX_EXPAND_DEPTH } from './expand.js'
 export { HOOK_NAMES, type HookName, type RecordHookBase } from './hooks.js'
-export { DEFAULT_PER_PAGE, type ListParams, MAX_PER_PAGE, parseListParams } from './list-params.js'
-export { MAX_EXPAND_DEPTH } from './reader.js'
+export {
+  DEFAULT_PER_PAGE,
+  invalidQuery,
+  type ListParams,
+  MAX_PER_PAGE,
+  parseListParams,
+  readQuery,
+} from './list-params.js'
+export { ReadRouting } from './read-routing.js'
 export { recordsRoutes } from './routes.js'
 export { RecordService, type WriteResult, type WriteScope } from './service.js'
 export type {
@@ -12,3 +20,5 @@ export type {
   RecordData,
   WriteGuard,
 } from './types.js'
+export { writeStickiness } from './write-stickiness.js'
+export { newVersion } from './writer.js'

@@ -5,6 +5,7 @@ import type { Caller } from '../identity/index.js'
 import { callerKey, readsOnlyTheCaller } from './kept-statements.js'
 import type { ListParams } from './list-params.js'
 import { ALIAS, type RecordReader } from './reader.js'
+import type { CollectionSearch } from './search.js'
 
 /** The two statements of a list page: its rows, and how many rows match in all. */
 export interface ListQueries {
@@ -33,9 +34,10 @@ export class ListQueryBuilder {
     collection: CollectionDefinition,
     params: ListParams,
     query: Record<string, unknown>,
+    search: CollectionSearch | null = null,
   ): ListQueries {
     const scope = keptScope(caller, collection, params, () => this.viewRulesReadOnlyTheCaller(collection))
-    if (scope === undefined) return this.build(caller, collection, params, query)
+    if (scope === undefined) return this.build(caller, collection, params, query, search)
     let byScope = this.#kept.get(collection)
     if (!byScope) {
       byScope = new WeakMap()
@@ -55,10 +57,11 @@ export class ListQueryBuilder {
       params.page,
       params.sort,
       params.filter,
+      params.search ?? '',
     ].join('\n')
     let queries = cache.get(key)
     if (!queries) {
-      queries = this.build(caller, collection, params, query)
+      queries = this.build(caller, collection, params, query, search)
       cache.set(key, queries)
     }
     return queries
@@ -82,6 +85,7 @@ export class ListQueryBuilder {
     collection: CollectionDefinition,
     params: ListParams,
     query: Record<string, unknown>,
+    search: CollectionSearch | null,
   ): ListQueries {
     const db = this.reader.dialect.db
     const access = this.reader.access(caller, collection, 'list', { query })
@@ -90,10 +94,20 @@ export class ListQueryBuilder {
       conditions.push(this.reader.compileFilter(caller, collection, params.filter, query))
     let base = db.selectFrom(`${collection.name} as ${ALIAS}`)
     let rows = this.reader.select(db, collection)
+    const match = search ? this.reader.dialect.fullText.match(search.index, ALIAS, search.query) : null
+    if (match?.join) {
+      const { source, alias, joinOn } = match.join
+      base = base.innerJoin(source, (join) => join.onRef(`${alias}.rowid`, '=', joinOn))
+      rows = rows.innerJoin(source, (join) => join.onRef(`${alias}.rowid`, '=', joinOn))
+    }
+    if (match?.condition) conditions.push(match.condition)
     for (const condition of conditions) {
       base = base.where(condition)
       rows = rows.where(condition)
     }
+    // Relevance orders a search unless the caller asked for an order; the id still breaks ties.
+    if (match && params.sort.trim() === '')
+      for (const relevance of match.relevance) rows = rows.orderBy(relevance, 'desc')
     return {
       rows: this.reader
         .orderBy(rows, collection, params.sort, caller)

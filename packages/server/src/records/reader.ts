@@ -2,7 +2,6 @@ import { CompiledQuery, type Kysely, type RawBuilder, type SelectQueryBuilder, t
 import {
   type CollectionDefinition,
   type CollectionRegistry,
-  type FieldDefinition,
   hasColumn,
   isMultiRelation,
   isView,
@@ -10,17 +9,14 @@ import {
   VERSION_COLUMN,
 } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
-import { BadRequestError } from '../errors/index.js'
 import type { Caller, RecordOperation } from '../identity/index.js'
 import { compileFilter, compileSort } from '../query/index.js'
 import { type Access, authorize, keyReach } from '../rules/index.js'
+import { chunksOf } from './id-chunks.js'
 import { serializeRecord } from './serialize.js'
 import type { RecordData } from './types.js'
-import { relationIds } from './writer.js'
 
 export const ALIAS = 'r'
-export const MAX_EXPAND_DEPTH = 6
-const MAX_EXPAND_PATHS = 20
 
 /** A stored row with its version, and the record as the caller sees it. */
 export interface LoadedRecord {
@@ -169,116 +165,26 @@ export class RecordReader {
     const byRecord = new Map<string, Map<string, string[]>>()
     const fields = collection.fields.filter(isMultiRelation)
     if (fields.length === 0 || ids.length === 0) return byRecord
-    for (const field of fields) {
-      const links = await db
-        .selectFrom(junctionTableName(field))
-        .select(['source', 'target'])
-        .where('source', 'in', ids)
-        .orderBy('source')
-        .orderBy('position')
-        .execute()
-      for (const link of links) {
-        let perField = byRecord.get(link.source)
-        if (!perField) {
-          perField = new Map()
-          byRecord.set(link.source, perField)
+    for (const field of fields)
+      for (const chunk of chunksOf(ids)) {
+        const links = await db
+          .selectFrom(junctionTableName(field))
+          .select(['source', 'target'])
+          .where('source', 'in', chunk)
+          .orderBy('source')
+          .orderBy('position')
+          .execute()
+        for (const link of links) {
+          let perField = byRecord.get(link.source)
+          if (!perField) {
+            perField = new Map()
+            byRecord.set(link.source, perField)
+          }
+          const list = perField.get(field.id) ?? []
+          list.push(link.target)
+          perField.set(field.id, list)
         }
-        const list = perField.get(field.id) ?? []
-        list.push(link.target)
-        perField.set(field.id, list)
       }
-    }
     return byRecord
   }
-
-  /** Fills `record.expand` along the requested relation paths, each target read under its own view rule. */
-  async expand(
-    db: Kysely<any>,
-    collection: CollectionDefinition,
-    records: RecordData[],
-    expand: string | undefined,
-    caller: Caller,
-  ): Promise<void> {
-    if (!expand) return
-    const tree = parseExpand(expand, collection, this.registry, caller.isSuperuser)
-    if (records.length === 0) return
-    await this.expandTree(db, collection, records, tree, caller)
-  }
-
-  private async expandTree(
-    db: Kysely<any>,
-    collection: CollectionDefinition,
-    records: RecordData[],
-    tree: ExpandTree,
-    caller: Caller,
-  ) {
-    for (const [name, subtree] of tree) {
-      const field = collection.fields.find((f) => f.name === name)!
-      const target = this.registry.get(field.collection!)!
-      const ids = new Set<string>()
-      for (const record of records) for (const id of relationIds(record[name])) ids.add(id)
-      if (ids.size === 0) continue
-      let access: Access
-      try {
-        access = this.access(caller, target, 'view')
-      } catch {
-        continue // Not allowed to view the target collection: nothing is expanded, nothing revealed.
-      }
-      let query = this.select(db, target).where(`${ALIAS}.id`, 'in', [...ids])
-      if (access.kind === 'where') query = query.where(access.condition)
-      const related = await this.toRecords(db, target, await query.execute(), caller)
-      if (subtree.size > 0) await this.expandTree(db, target, related, subtree, caller)
-      const byId = new Map(related.map((r) => [r.id as string, r]))
-      for (const record of records) {
-        const value = record[name]
-        const found = Array.isArray(value)
-          ? value.map((id) => byId.get(id)).filter(Boolean)
-          : byId.get(value as string)
-        if (found === undefined || (Array.isArray(found) && found.length === 0)) continue
-        record.expand = { ...(record.expand as RecordData | undefined), [name]: found }
-      }
-    }
-  }
-}
-
-type ExpandTree = Map<string, ExpandTree>
-
-function invalidExpand(message: string): BadRequestError {
-  return new BadRequestError(`Invalid expand: ${message}.`, 'invalid_query', {
-    expand: { code: 'invalid_expand', message },
-  })
-}
-
-/** `author,author.company,editors` as a tree, every step checked to be a relation field. */
-export function parseExpand(
-  input: string,
-  collection: CollectionDefinition,
-  registry: CollectionRegistry,
-  canSeeHidden: boolean,
-): ExpandTree {
-  const root: ExpandTree = new Map()
-  const paths = input
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)
-  if (paths.length > MAX_EXPAND_PATHS) throw invalidExpand(`at most ${MAX_EXPAND_PATHS} paths`)
-  for (const path of paths) {
-    const parts = path.split('.')
-    if (parts.length > MAX_EXPAND_DEPTH) throw invalidExpand(`"${path}" is deeper than ${MAX_EXPAND_DEPTH}`)
-    let node = root
-    let current: CollectionDefinition | undefined = collection
-    for (const part of parts) {
-      const field: FieldDefinition | undefined = current?.fields.find((f) => f.name === part)
-      if (field?.type !== 'relation' || (field.hidden && !canSeeHidden))
-        throw invalidExpand(`"${part}" in "${path}" is not a relation field`)
-      current = registry.get(field.collection!)
-      let next = node.get(part)
-      if (!next) {
-        next = new Map()
-        node.set(part, next)
-      }
-      node = next
-    }
-  }
-  return root
 }

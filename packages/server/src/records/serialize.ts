@@ -30,6 +30,12 @@ export function serializeRecord(
       : (multi?.get(field.id) ?? [])
   }
   if (collection.type === 'auth' && !canSeeEmail(collection, record, caller)) delete record.email
+  return withCollection(record, collection)
+}
+
+/** PocketBase's two record properties; its clients build file URLs and caches keys from them. */
+function withCollection(record: RecordData, collection: CollectionDefinition): RecordData {
+  record.collectionId = collection.id
   record.collectionName = collection.name
   return record
 }
@@ -44,8 +50,7 @@ export function showRecord(collection: CollectionDefinition, record: RecordData,
     if (!field.hidden && isReturned(field, caller) && Object.hasOwn(record, field.name))
       shown[field.name] = record[field.name]
   if (collection.type === 'auth' && !canSeeEmail(collection, shown, caller)) delete shown.email
-  shown.collectionName = collection.name
-  return shown
+  return withCollection(shown, collection)
 }
 
 function canSeeEmail(collection: CollectionDefinition, record: RecordData, caller: Caller): boolean {

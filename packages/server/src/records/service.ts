@@ -6,11 +6,13 @@ import { NotFoundError, PlinthError, ReadOnlyCollectionError } from '../errors/i
 import { type Caller, superuser } from '../identity/index.js'
 import { type Access, assertMayTry } from '../rules/index.js'
 import { CallerRecords } from './caller-records.js'
+import { Expander, parseExpand } from './expand.js'
 import { applyProjection, parseFieldsParam } from './fields-param.js'
 import type { RecordHooks } from './hooks.js'
 import type { ListParams } from './list-params.js'
 import { ListQueryBuilder } from './list-queries.js'
-import { ALIAS, type LoadedRecord, parseExpand, RecordReader } from './reader.js'
+import { ALIAS, type LoadedRecord, RecordReader } from './reader.js'
+import { addHighlights, collectionSearch } from './search.js'
 import { etagOf, isReturned, showRecord, versionOf } from './serialize.js'
 import type { ChangeListener, ListPage, ReadOptions, RecordData, WriteGuard } from './types.js'
 import { ViewQueries } from './view-queries.js'
@@ -42,6 +44,7 @@ export interface WriteScope {
  */
 export class RecordService {
   readonly #reader: RecordReader
+  readonly #expander: Expander
   readonly #pipeline: WritePipeline
   readonly #listQueries: ListQueryBuilder
   readonly #views: ViewQueries
@@ -52,6 +55,7 @@ export class RecordService {
     options: { log?: Logger } = {},
   ) {
     this.#reader = new RecordReader(dialect, registry)
+    this.#expander = new Expander(this.#reader)
     this.#pipeline = new WritePipeline(dialect, registry, this.#reader, options.log)
     this.#views = new ViewQueries(this.#reader)
     this.#listQueries = new ListQueryBuilder(this.#reader)
@@ -108,11 +112,18 @@ export class RecordService {
   ): Promise<ListPage> {
     const collection = this.collection(name)
     assertMayTry(caller, collection, 'list')
-    const projection = this.projection(collection, caller, params.fields)
-    const queries = this.#listQueries.queries(caller, collection, params, query)
+    const search = collectionSearch(collection, params.search)
+    const projection = this.projection(
+      collection,
+      caller,
+      params.fields,
+      params.highlight ? ['highlight'] : [],
+    )
+    const queries = this.#listQueries.queries(caller, collection, params, query, search)
     const found = (await db.executeQuery(queries.rows)).rows
     const items = await this.#reader.toRecords(db, collection, found, caller)
-    await this.#reader.expand(db, collection, items, params.expand, caller)
+    await this.#expander.expand(db, collection, items, params.expand, caller)
+    if (search && params.highlight) await addHighlights(db, this.dialect, collection, search, items)
     let totalItems = -1
     if (!params.skipTotal) {
       const count = await db.executeQuery(queries.count)
@@ -142,7 +153,7 @@ export class RecordService {
     const row = await this.#views.find(caller, collection, id.toLowerCase(), query, db)
     if (!row) throw new NotFoundError()
     const [record] = await this.#reader.toRecords(db, collection, [row], caller)
-    await this.#reader.expand(db, collection, [record!], options.expand, caller)
+    await this.#expander.expand(db, collection, [record!], options.expand, caller)
     return this.result({ row, record: record! }, projection)
   }
 
@@ -245,7 +256,7 @@ export class RecordService {
   ): Promise<WriteResult> {
     const projection = this.projection(prepared.collection, caller, options.fields)
     const loaded = await this.#pipeline.create(trx, unit, caller, prepared, options)
-    await this.#reader.expand(trx, prepared.collection, [loaded.record], options.expand, caller)
+    await this.#expander.expand(trx, prepared.collection, [loaded.record], options.expand, caller)
     return this.result(loaded, projection)
   }
 
@@ -259,7 +270,7 @@ export class RecordService {
   ): Promise<WriteResult> {
     const projection = this.projection(prepared.collection, caller, options.fields)
     const loaded = await this.#pipeline.update(trx, unit, caller, prepared, id, options)
-    await this.#reader.expand(trx, prepared.collection, [loaded.record], options.expand, caller)
+    await this.#expander.expand(trx, prepared.collection, [loaded.record], options.expand, caller)
     return this.result(loaded, projection)
   }
 
@@ -291,7 +302,7 @@ export class RecordService {
     options: ReadOptions,
   ): Promise<RecordData[]> {
     const shown = records.map((record) => showRecord(collection, record, caller))
-    await this.#reader.expand(this.dialect.db, collection, shown, options.expand, caller)
+    await this.#expander.expand(this.dialect.db, collection, shown, options.expand, caller)
     const projection = this.projection(collection, caller, options.fields)
     return projection ? shown.map((record) => applyProjection(record, projection)) : shown
   }
@@ -335,10 +346,17 @@ export class RecordService {
     return new Set(rows.map((row) => String(row.id)))
   }
 
-  private projection(collection: CollectionDefinition, caller: Caller, fields: string | undefined) {
+  private projection(
+    collection: CollectionDefinition,
+    caller: Caller,
+    fields: string | undefined,
+    extras: string[] = [],
+  ) {
     if (!fields) return undefined
     const visible = new Set(collection.fields.filter((f) => isReturned(f, caller)).map((f) => f.name))
+    visible.add('collectionId')
     visible.add('collectionName')
+    for (const extra of extras) visible.add(extra)
     return parseFieldsParam(fields, visible)
   }
 

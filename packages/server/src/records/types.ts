@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { CollectionDefinition } from '../collections/index.js'
+import type { CollectionDefinition, UploadedFile } from '../collections/index.js'
 import type { Caller } from '../identity/index.js'
 
 export type RecordData = Record<string, unknown>
@@ -23,6 +23,8 @@ export interface RecordChange {
   written: string[]
   /** Who made the change (for a cascade, who deleted the record it cascaded from). */
   caller: Caller
+  /** Files this write uploaded, by stored name; the record's file fields say which it kept. */
+  uploads?: ReadonlyMap<string, UploadedFile>
 }
 
 /**

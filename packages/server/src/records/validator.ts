@@ -5,8 +5,10 @@ import {
   emailAsPasswordProblem,
   type FieldDefinition,
   FieldValueError,
+  type FileValue,
   fieldKind,
   passwordProblem,
+  UploadedFile,
 } from '../collections/index.js'
 import { type FieldErrors, ValidationError } from '../errors/index.js'
 
@@ -21,9 +23,22 @@ export interface ValidationOptions {
   ignorePassword?: boolean
 }
 
+/**
+ * What a body asks of one file field: `set` replaces the list (names of files to keep, and
+ * uploads), `field+` appends uploads, `field-` removes files by name. The result depends on
+ * the record's current files, so it is worked out once the record is read (file-values.ts).
+ */
+export interface FileEdit {
+  set?: FileValue[]
+  append: UploadedFile[]
+  remove: string[]
+}
+
 /** The checked, normalised body: field values by name, plus the auth-only inputs. */
 export interface CleanBody {
   values: Record<string, unknown>
+  /** File fields the body touches; their values join `values` when the write resolves them. */
+  files?: Record<string, FileEdit>
   id?: string
   password?: string
   /** Set by the service before the transaction: hashing is slow and must not hold the write lock. */
@@ -62,6 +77,16 @@ function compile(collection: CollectionDefinition, options: ValidationOptions): 
   const properties: Record<string, unknown> = {}
   for (const field of writableFields(collection, options)) {
     properties[field.name] = { anyOf: [{ type: 'null' }, fieldKind(field.type).valueSchema(field)] }
+    if (field.type === 'file') {
+      const many = { type: 'array', maxItems: 200 }
+      properties[`${field.name}+`] = { anyOf: [{ type: 'object' }, { ...many, items: { type: 'object' } }] }
+      properties[`${field.name}-`] = {
+        anyOf: [
+          { type: 'string', maxLength: 255 },
+          { ...many, items: { type: 'string', maxLength: 255 } },
+        ],
+      }
+    }
   }
   if (options.mode === 'create') properties.id = { type: 'string', pattern: UUID }
   if (collection.type === 'auth') properties.passwordConfirm = { type: 'string', maxLength: 256 }
@@ -120,8 +145,14 @@ export function validateBody(
   const errors = validate(body) ? emptyFieldErrors() : fieldErrors(validate.errors ?? [], collection)
   const input = body as Record<string, unknown>
   const values: Record<string, unknown> = {}
+  const files: Record<string, FileEdit> = {}
   for (const field of writableFields(collection, options)) {
     if (Object.hasOwn(errors, field.name)) continue
+    if (field.type === 'file') {
+      const edit = fileEdit(field, input, options.mode, errors)
+      if (edit) files[field.name] = edit
+      continue
+    }
     const kind = fieldKind(field.type)
     const present = Object.hasOwn(input, field.name)
     if (!present && options.mode === 'update') continue
@@ -141,6 +172,7 @@ export function validateBody(
     if (field.type !== 'password') values[field.name] = value
   }
   const clean: CleanBody = { values }
+  if (Object.keys(files).length > 0) clean.files = files
   if (typeof input.id === 'string' && !Object.hasOwn(errors, 'id')) clean.id = input.id.toLowerCase()
   if (collection.type === 'auth' && !options.ignorePassword)
     checkPassword(collection, input, options, errors, clean)
@@ -175,4 +207,46 @@ function checkPassword(
   if (input.passwordConfirm !== password)
     errors.passwordConfirm ??= { code: 'mismatch', message: 'must equal password' }
   if (!errors.password && !errors.passwordConfirm) clean.password = password
+}
+
+/** Reads `field`, `field+` and `field-` of a file field; on create an untouched field starts empty. */
+function fileEdit(
+  field: FieldDefinition,
+  input: Record<string, unknown>,
+  mode: WriteMode,
+  errors: FieldErrors,
+): FileEdit | undefined {
+  const appendKey = `${field.name}+`
+  const removeKey = `${field.name}-`
+  if (Object.hasOwn(errors, appendKey) || Object.hasOwn(errors, removeKey)) return undefined
+  const edit: FileEdit = { append: [], remove: [] }
+  let touched = false
+  if (Object.hasOwn(input, field.name)) {
+    touched = true
+    const raw = input[field.name]
+    try {
+      edit.set =
+        raw === null || raw === undefined ? [] : (fieldKind('file').normalize(field, raw) as FileValue[])
+    } catch (error) {
+      if (!(error instanceof FieldValueError)) throw error
+      errors[field.name] = { code: error.code, message: error.message }
+      return undefined
+    }
+  } else if (mode === 'create') edit.set = []
+  if (Object.hasOwn(input, appendKey)) {
+    touched = true
+    const raw = input[appendKey]
+    const uploads = Array.isArray(raw) ? raw : [raw]
+    if (!uploads.every((upload) => upload instanceof UploadedFile)) {
+      errors[appendKey] = { code: 'invalid_file', message: 'only new files can be appended' }
+      return undefined
+    }
+    edit.append = uploads
+  }
+  if (Object.hasOwn(input, removeKey)) {
+    touched = true
+    const raw = input[removeKey]
+    edit.remove = (Array.isArray(raw) ? raw : [raw]) as string[]
+  }
+  return touched || mode === 'create' ? edit : undefined
 }

@@ -11,6 +11,7 @@ import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError
 import { type Caller, superuser } from '../identity/index.js'
 import { assertMayTry, authorize } from '../rules/index.js'
 import { cascadedDeletes } from './cascade.js'
+import { checkHookFileValues, resolveFileEdits } from './file-values.js'
 import { type AfterHookName, type BeforeHookName, RecordHooks } from './hooks.js'
 import type { LoadedRecord, RecordReader } from './reader.js'
 import { ifMatchAllows } from './serialize.js'
@@ -107,11 +108,12 @@ export class WritePipeline {
   ): Promise<LoadedRecord> {
     const { collection, body } = prepared
     let { clean } = prepared
+    const uploads = resolveFileEdits(collection, clean, null)
     if (this.hooks.has(collection.name, 'beforeCreate')) {
       const record: RecordData = { ...clean.values }
       if (clean.id) record.id = clean.id
       await this.runBefore('beforeCreate', trx, unit, caller, collection, record, null)
-      clean = this.revalidate(collection, 'create', record, clean)
+      clean = this.revalidate(collection, 'create', record, clean, clean.values)
     }
     const access = authorize(caller, collection, 'create', this.reader.filterContext(), {
       body,
@@ -135,6 +137,7 @@ export class WritePipeline {
       record,
       previous: null,
       caller,
+      uploads,
     })
     this.queueAfter(unit, 'afterCreate', caller, collection, record, null, options)
     return loaded
@@ -163,10 +166,14 @@ export class WritePipeline {
       stored && (access.kind === 'all' || (await this.reader.findRow(trx, collection, id, access.condition)))
     if (!stored || !visible || !previous) throw new NotFoundError()
     if (!ifMatchAllows(options.ifMatch, stored._version)) throw new PreconditionFailedError()
+    const uploads = resolveFileEdits(collection, clean, previous)
     if (this.hooks.has(collection.name, 'beforeUpdate')) {
       const record: RecordData = { ...previous, ...clean.values }
       await this.runBefore('beforeUpdate', trx, unit, caller, collection, record, previous)
-      clean = this.revalidate(collection, 'update', changedValues(record, previous, clean), clean)
+      clean = this.revalidate(collection, 'update', changedValues(record, previous, clean), clean, {
+        ...previous,
+        ...clean.values,
+      })
     }
     const sameAsEmail =
       clean.password === undefined ? null : emailAsPasswordProblem(clean.password, stored.email)
@@ -182,6 +189,7 @@ export class WritePipeline {
       record,
       previous,
       caller,
+      uploads,
     })
     this.queueAfter(unit, 'afterUpdate', caller, collection, record, previous, options)
     return loaded
@@ -331,14 +339,25 @@ export class WritePipeline {
     })
   }
 
-  /** Validates a record a before-hook may have changed; the hook is trusted, the data is not. */
+  /**
+   * Validates a record a before-hook may have changed; the hook is trusted, the data is not.
+   * Its file fields may hold only names in `allowedFiles` (the record's files and this write's uploads).
+   */
   private revalidate(
     collection: CollectionDefinition,
     mode: 'create' | 'update',
     values: RecordData,
     original: CleanBody,
+    allowedFiles: RecordData,
   ): CleanBody {
-    const clean = validateBody(collection, values, { mode, isSuperuser: true, ignorePassword: true })
+    const fields: RecordData = { ...values }
+    for (const field of collection.fields) if (field.type === 'file') delete fields[field.name]
+    const { files: _untouched, ...clean } = validateBody(collection, fields, {
+      mode,
+      isSuperuser: true,
+      ignorePassword: true,
+    })
+    Object.assign(clean.values, checkHookFileValues(collection, values, allowedFiles))
     return { ...clean, id: original.id, password: original.password, passwordHash: original.passwordHash }
   }
 
@@ -368,6 +387,7 @@ function changedValues(record: RecordData, previous: RecordData, clean: CleanBod
 
 export function writtenFields(clean: CleanBody): string[] {
   const names = Object.keys(clean.values)
+  for (const name of Object.keys(clean.files ?? {})) if (!Object.hasOwn(clean.values, name)) names.push(name)
   if (clean.password !== undefined || clean.passwordHash !== undefined) names.push('password')
   return names
 }

@@ -133,6 +133,11 @@ export class RealtimeHub {
     client.transport.end(reason)
   }
 
+  /** Whether the client's stream is open on this node. */
+  holds(clientId: string): boolean {
+    return this.#clients.has(clientId)
+  }
+
   find(clientId: string): RealtimeClient {
     const client = this.#clients.get(clientId)
     if (!client) throw new NotFoundError('realtime client')
@@ -315,8 +320,11 @@ export class RealtimeHub {
       const now = Date.now()
       const sessions = new Set<string>()
       const apiKeys = new Set<string>()
-      for (const client of [...this.#clients.values()]) {
-        const { caller, expiresAt } = client.identity
+      // Only what was seen before the query is judged by it: a client connecting, or signing its
+      // subscriptions in, meanwhile carries a session the answer does not cover.
+      const checked = [...this.#clients.values()].map((client) => ({ client, identity: client.identity }))
+      for (const { client, identity } of checked) {
+        const { caller, expiresAt } = identity
         if (expiresAt !== null && expiresAt <= now) {
           this.end(client, 'expired')
           continue
@@ -326,8 +334,9 @@ export class RealtimeHub {
       }
       if (sessions.size === 0 && apiKeys.size === 0) return
       const active = await activeCredentials(this.deps.db, [...sessions], [...apiKeys], now)
-      for (const client of [...this.#clients.values()]) {
-        const { session, apiKey } = client.identity.caller
+      for (const { client, identity } of checked) {
+        if (client.isEnded || client.identity !== identity) continue
+        const { session, apiKey } = identity.caller
         if ((session && !active.sessions.has(session.id)) || (apiKey && !active.apiKeys.has(apiKey.id)))
           this.end(client, 'revoked')
       }

@@ -1,4 +1,4 @@
-import { BadRequestError, errorCatalogue, PlinthError, problemType } from '../errors/index.js'
+import { BadRequestError, PlinthError, problemDetails } from '../errors/index.js'
 import { MAX_TOPIC_LENGTH } from './topics.js'
 
 /** Subscriptions one request may carry before the per-client limit is even asked. */
@@ -50,15 +50,5 @@ export function parseMessage(raw: string): SubscribeMessage {
 
 /** An error as a WebSocket message: the problem+json body an HTTP answer would carry. */
 export function errorMessage(error: PlinthError): string {
-  const title = (errorCatalogue as Record<string, { title: string }>)[error.code]?.title ?? 'Bad request'
-  return JSON.stringify({
-    type: 'error',
-    error: {
-      type: problemType(error.code),
-      title,
-      status: error.status,
-      detail: error.message,
-      ...(error.fields && Object.keys(error.fields).length > 0 ? { errors: error.fields } : {}),
-    },
-  })
+  return JSON.stringify({ type: 'error', error: problemDetails(error) })
 }

@@ -6,10 +6,11 @@ import { decodeJwt } from 'jose'
 import type { RawData, WebSocket } from 'ws'
 import { accessTokenOf, type TokenService } from '../auth/index.js'
 import { PlinthError } from '../errors/index.js'
-import type { Caller } from '../identity/index.js'
+import { anonymous, type Caller } from '../identity/index.js'
 import type { Identity } from './client.js'
 import type { RealtimeHub } from './hub.js'
 import { errorMessage, MAX_CLIENT_ID, MAX_TOPICS, parseMessage } from './messages.js'
+import { SubscriptionRelay } from './subscription-relay.js'
 import { MAX_TOPIC_LENGTH } from './topics.js'
 import { SseTransport, WebSocketTransport } from './transports.js'
 
@@ -54,9 +55,20 @@ function lastEventIdOf(request: FastifyRequest): string | undefined {
  * await app.register(realtimeRoutes)
  */
 export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
-  const { config, log, auth, realtime: hub } = app.plinth
+  const { config, log, auth, realtime: hub, state } = app.plinth
+  const relay = new SubscriptionRelay(
+    state,
+    hub,
+    (token) => (token ? signedIn(auth.tokens, token) : anonymously()),
+    log,
+  )
+  app.addHook('onReady', function startRelay(done) {
+    relay.start()
+    done()
+  })
   // Before the server waits for open connections to finish: a stream never would.
   app.addHook('preClose', function stopRealtime(done) {
+    relay.stop()
     hub.stop()
     done()
   })
@@ -88,8 +100,14 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
     '/api/realtime',
     { schema: { body: subscribeBody } },
     async function setSubscriptions(request, reply) {
-      const client = hub.find(request.body.clientId)
-      await hub.subscribe(client, request.body.subscriptions, identityOf(request))
+      const { clientId, subscriptions } = request.body
+      if (hub.holds(clientId)) await hub.subscribe(hub.find(clientId), subscriptions, identityOf(request))
+      else
+        await relay.subscribe(
+          clientId,
+          subscriptions,
+          request.caller.auth ? (accessTokenOf(request) ?? null) : null,
+        )
       return reply.code(204).send()
     },
   )
@@ -136,6 +154,10 @@ export async function realtimeRoutes(app: FastifyInstance): Promise<void> {
       })
     },
   )
+}
+
+async function anonymously(): Promise<Identity> {
+  return { caller: anonymous, expiresAt: null }
 }
 
 async function signedIn(tokens: TokenService, token: string): Promise<Identity> {

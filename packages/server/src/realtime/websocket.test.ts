@@ -147,9 +147,9 @@ describe.each(testDialects)('realtime over WebSocket on %s', (kind) => {
       const socket = await subscribed(['posts/*'], users.alice.token)
       socket.socket.send(message)
       await socket.until((messages) => messages.some((m) => m.type === 'error'))
-      expect(socket.messages.find((m) => m.type === 'error')!.error).toMatchObject({
-        type: `urn:plinth:error:${code}`,
-      })
+      const { error } = socket.messages.find((m) => m.type === 'error')!
+      expect(error).toMatchObject({ type: `urn:plinth:error:${code}`, message: error.detail })
+      expect(error.data).toEqual(error.errors ?? {})
       const post = await write(t, 'POST', POSTS, users.alice.token, {
         title: 'still here',
         owner: users.alice.id,

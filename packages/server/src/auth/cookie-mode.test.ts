@@ -130,6 +130,22 @@ describe.each(testDialects)('cookie mode on %s', (kind) => {
     ).toBe(401)
   })
 
+  test('the access cookie without the refresh cookie does not refresh: only a bearer token does that', async () => {
+    const { jar } = await signIn()
+    const response = await t.request({
+      method: 'POST',
+      url: `${users}/auth-refresh`,
+      auth: null,
+      headers: {
+        cookie: `plinth_token=${jar.plinth_token!.value}; plinth_csrf=${jar.plinth_csrf!.value}`,
+        'x-csrf-token': jar.plinth_csrf!.value,
+      },
+    })
+    expect(response.statusCode).toBe(401)
+    expect(response.headers['content-type']).toContain('application/problem+json')
+    expect(response.headers['set-cookie']).toBeUndefined()
+  })
+
   test('logout clears the cookies', async () => {
     const { jar } = await signIn()
     const response = await t.request({

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { createCollection } from '../test-support/blog.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
 import { createMailTestApp, type MailTestApp, post } from '../test-support/email-flows.js'
+import { sendForm } from '../test-support/files.js'
 import { startOidcProvider, type TestOidcProvider } from '../test-support/oidc-provider.js'
 import { SoftwareAuthenticator } from '../test-support/software-authenticator.js'
 
@@ -16,6 +17,7 @@ const authDefinition = (name: string) => ({
   type: 'auth',
   createRule: '',
   viewRule: 'id = @request.auth.id',
+  fields: [{ name: 'avatar', type: 'file' }],
   options: { otp: { enabled: true } },
 })
 
@@ -54,7 +56,11 @@ describe.each(testDialects)('deleting an auth collection on %s', (kind) => {
       auth: string | null = null,
     ) => m.t.request({ method, url: `${base}${url}`, payload, auth })
     const signUp = { email: 'ann@example.com', password: PASSWORD, passwordConfirm: PASSWORD }
-    await ok(request('POST', '/records', signUp), 201)
+    const ann = await ok(request('POST', '/records', signUp), 201)
+    const avatar = await sendForm(m.t, 'PATCH', `${base}/records/${ann.id}`, [
+      ['avatar', { name: 'ann.txt', bytes: 'a picture of Ann' }],
+    ])
+    expect(avatar.statusCode, avatar.body).toBe(200)
     const { token } = await ok(
       request('POST', '/auth-with-password', { identity: signUp.email, password: PASSWORD }),
     )

@@ -13,6 +13,13 @@ declare module 'fastify' {
     /** Whether the caller was identified by the cookie-mode access cookie. */
     viaCookie: boolean
   }
+  interface FastifyContextConfig {
+    /**
+     * For a route that takes a credential of its own (the metrics token): an Authorization
+     * header it accepts is left to the route, and the caller stays anonymous.
+     */
+    acceptsCredential?: (authorization: string) => boolean
+  }
 }
 
 // The PocketBase SDK sends the bare token, without the scheme; both forms name the same token.
@@ -61,7 +68,10 @@ export const authentication = fp(
       }
       const match = BEARER.exec(header.trim())
       if (!match)
-        throw new UnauthorizedError('The Authorization header must be "Bearer <token>".', 'invalid_token')
+        throw new UnauthorizedError(
+          'The Authorization header must be "Bearer <token>" or the bare token.',
+          'invalid_token',
+        )
       request.caller = await options.tokens.verify(match[1]!)
     }
     // A callback hook, so an anonymous request (the common public read) costs no promise.
@@ -70,6 +80,7 @@ export const authentication = fp(
       const header = request.headers.authorization
       const token = header === undefined ? request.cookies[ACCESS_COOKIE] : undefined
       if (header === undefined && !token) return done()
+      if (header !== undefined && request.routeOptions.config.acceptsCredential?.(header)) return done()
       const resolving = header === undefined ? fromCookie(request, token!) : fromHeader(request, header)
       resolving.then(() => done(), done)
     })

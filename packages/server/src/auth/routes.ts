@@ -17,6 +17,7 @@ import { sendPage } from '../security/index.js'
 import type { AuditLog } from './audit.js'
 import { CSRF_HEADER, type CsrfTokens, REFRESH_COOKIE } from './cookie-mode.js'
 import type { Lockout } from './lockout.js'
+import { upgradePasswordHash } from './password-upgrade.js'
 import { RefreshError, type SessionStore, signedInAt } from './sessions.js'
 import { completeSetup } from './setup.js'
 import type { SignIn } from './sign-in.js'
@@ -87,12 +88,7 @@ function refreshTokenOf(body: unknown): string | undefined {
 }
 
 /** Cookie mode: the refresh token comes from its cookie, and the CSRF header must match its session. */
-function refreshFromCookie(request: FastifyRequest, csrf: CsrfTokens): string {
-  const token = request.cookies[REFRESH_COOKIE]
-  if (!token)
-    throw new BadRequestError('Send refreshToken in the body.', 'validation_failed', {
-      refreshToken: { code: 'required', message: 'is required' },
-    })
+function refreshFromCookie(request: FastifyRequest, csrf: CsrfTokens, token: string): string {
   if (!csrf.isValid(token.split('.')[0] ?? '', request.headers[CSRF_HEADER]))
     throw new PlinthError(
       403,
@@ -151,6 +147,13 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       if (collection.options.onlyVerified === true && !row.verified)
         throw new ForbiddenError('Verify your email address before signing in.')
       await lockout.succeed(collection, identity)
+      await upgradePasswordHash(
+        db,
+        collection,
+        row.id as string,
+        row.password as string,
+        request.body.password,
+      )
       return signIn.complete(request, collection, row.id as string, 'password')
     },
   )
@@ -159,7 +162,10 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
     '/api/collections/:collection/auth-refresh',
     async function authRefresh(request) {
       const collection = authCollection(request.params.collection)
-      const presented = refreshTokenOf(request.body) ?? refreshFromCookie(request, csrf)
+      const fromBody = refreshTokenOf(request.body)
+      const cookie = request.cookies[REFRESH_COOKIE]
+      if (fromBody === undefined && !cookie) return refreshAccessToken(request, collection)
+      const presented = fromBody ?? refreshFromCookie(request, csrf, cookie!)
       try {
         const { session, refreshToken } = await sessions.rotate(presented)
         if (session.collection_id !== collection.id) throw new RefreshError('unknown', null)
@@ -180,6 +186,28 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       }
     },
   )
+
+  /**
+   * The PocketBase SDK's refresh: only the access token, in Authorization. It answers a
+   * new access token for the same session while that session is active, and nothing
+   * more: no refresh token is spent or issued, so rotation and reuse detection stay as
+   * they are, and the session's end and sign-in time do not move.
+   */
+  async function refreshAccessToken(request: FastifyRequest, collection: CollectionDefinition) {
+    const { auth, session } = request.caller
+    if (!auth || !session || request.viaCookie)
+      throw new UnauthorizedError(
+        'Send {"refreshToken": "…"} in the body, or the access token in the Authorization header.',
+      )
+    if (auth.collection.id !== collection.id)
+      throw new ForbiddenError(`The token is not of ${collection.name}; refresh it at its own collection.`)
+    if (session.impersonatedBy !== null)
+      throw new ForbiddenError('An impersonation token cannot be refreshed.')
+    const active = await sessions.touchActive(session.id, collection.id, auth.record.id as string)
+    if (!active) throw new UnauthorizedError('The session has ended; sign in again.', 'invalid_token')
+    const token = await tokens.sign(collection, active.record_id, active.id, { authTime: signedInAt(active) })
+    return { token, record: await records.own(await tokens.verify(token)) }
+  }
 
   app.post<{ Params: { collection: string } }>(
     '/api/collections/:collection/auth-logout',

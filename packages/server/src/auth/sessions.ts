@@ -127,18 +127,32 @@ export class SessionStore {
     throw new RefreshError(outcome.failure, outcome.session)
   }
 
-  /** Whether a session may still be used by an access token. */
-  async isActive(sessionId: string, collectionId: string, recordId: string): Promise<boolean> {
-    const row = await this.dialect.db
+  /**
+   * The session of an access token, read from the database rather than the token cache,
+   * marked as used; undefined once it was revoked or reached its end.
+   */
+  async touchActive(
+    sessionId: string,
+    collectionId: string,
+    recordId: string,
+  ): Promise<SessionRow | undefined> {
+    const now = new Date().toISOString()
+    const session = (await this.dialect.db
       .selectFrom(SESSIONS_TABLE)
-      .select(['id'])
+      .selectAll()
       .where('id', '=', sessionId)
       .where('collection_id', '=', collectionId)
       .where('record_id', '=', recordId)
       .where('revoked', 'is', null)
-      .where('expires', '>', new Date().toISOString())
-      .executeTakeFirst()
-    return row !== undefined
+      .where('expires', '>', now)
+      .executeTakeFirst()) as SessionRow | undefined
+    if (session)
+      await this.dialect.db
+        .updateTable(SESSIONS_TABLE)
+        .set({ last_used: now })
+        .where('id', '=', session.id)
+        .execute()
+    return session
   }
 
   async list(collectionId: string, recordId: string): Promise<SessionRow[]> {

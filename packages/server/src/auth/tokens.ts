@@ -27,9 +27,13 @@ interface AccessClaims {
   auth_time?: number
 }
 
+/** `access` tokens stand for a session on every endpoint; `file` tokens only read protected files. */
+export type TokenType = 'access' | 'file'
+
 export interface SignOptions {
   /** Lifetime in seconds; impersonation asks for a shorter one. */
   ttlSeconds?: number
+  type?: TokenType
   /**
    * When the record last proved who it is: the sign-in that opened the session, carried
    * unchanged through refreshes. Impersonation leaves it out, as it proves nothing about the user.
@@ -62,7 +66,7 @@ export class TokenService {
     options: SignOptions = {},
   ): Promise<string> {
     const key = this.keys.current()
-    const claims: Record<string, unknown> = { col: collection.name, sid, typ: 'access' }
+    const claims: Record<string, unknown> = { col: collection.name, sid, typ: options.type ?? 'access' }
     if (options.authTime) claims.auth_time = Math.floor(options.authTime.getTime() / 1000)
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' })
@@ -73,14 +77,14 @@ export class TokenService {
       .sign(key.privateKey)
   }
 
-  /** The caller a bearer token stands for; 401 for anything not valid now. */
-  async verify(token: string): Promise<Caller> {
+  /** The caller a token of `type` stands for; 401 for anything not valid now. */
+  async verify(token: string, type: TokenType = 'access'): Promise<Caller> {
     // Date.now rather than a monotonic timer, so tests move time by faking Date; an age below
     // zero (the clock was set back) counts as expired, so no clock step stretches the second.
     const now = Date.now()
-    const cached = this.#verified.get(token)
+    const cached = type === 'access' ? this.#verified.get(token) : undefined
     if (cached && now >= cached.at && now - cached.at < VERIFIED_TTL_MS) return cached.caller
-    const claims = await this.verifySignature(token)
+    const claims = await this.verifySignature(token, type)
     const collection = this.registry.get(claims.col)
     if (collection?.type !== 'auth') throw invalid()
     const session = await this.db
@@ -110,7 +114,7 @@ export class TokenService {
         signedInAt: claims.auth_time === undefined ? null : claims.auth_time * 1000,
       },
     }
-    this.#verified.set(token, { caller, at: now })
+    if (type === 'access') this.#verified.set(token, { caller, at: now })
     return caller
   }
 
@@ -122,7 +126,7 @@ export class TokenService {
     }
   }
 
-  private async verifySignature(token: string): Promise<AccessClaims> {
+  private async verifySignature(token: string, type: TokenType): Promise<AccessClaims> {
     try {
       const header = decodeProtectedHeader(token)
       // Only EdDSA with a known key id: no "none", no HMAC keyed with a public key.
@@ -136,7 +140,7 @@ export class TokenService {
         requiredClaims: ['sub', 'exp', 'iat'],
       })
       if (
-        payload.typ !== 'access' ||
+        payload.typ !== type ||
         typeof payload.col !== 'string' ||
         typeof payload.sid !== 'string' ||
         (payload.auth_time !== undefined && !Number.isSafeInteger(payload.auth_time))

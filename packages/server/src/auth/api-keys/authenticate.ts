@@ -3,7 +3,8 @@ import { ForbiddenError } from '../../errors/index.js'
 import type { Caller } from '../../identity/index.js'
 import type { ApiKeyService } from './api-keys.js'
 
-const KEY_BEARER = /^Bearer (plk_\S+)$/
+// PocketBase clients send the credential without the scheme; a key reads the same either way.
+const KEY_BEARER = /^(?:Bearer )?(plk_\S+)$/
 
 /**
  * Routes a key is accepted on, by their registered pattern (so no spelling of a URL
@@ -13,16 +14,17 @@ const KEY_BEARER = /^Bearer (plk_\S+)$/
 const KEY_ROUTES = [
   /^\/api\/collections\/:[A-Za-z]+\/records(\/:[A-Za-z]+)?$/,
   /^\/api\/batch$/,
+  /^\/api\/files\/:collection\/:recordId\/:filename$/,
   /^\/api\/health(\/ready)?$/,
   /^\/api\/openapi\.json$/,
 ]
 
 /** Whether an Authorization header carries an API key rather than an access token. */
 export function isApiKeyHeader(header: string): boolean {
-  return header.trimStart().startsWith('Bearer plk_')
+  return /^(?:Bearer )?plk_/.test(header.trimStart())
 }
 
-/** The caller of a request sent with `Authorization: Bearer plk_…`. */
+/** The caller of a request sent with `Authorization: Bearer plk_…` (or the bare `plk_…`). */
 export async function authenticateApiKey(apiKeys: ApiKeyService, request: FastifyRequest): Promise<Caller> {
   const match = KEY_BEARER.exec((request.headers.authorization ?? '').trim())
   const route = request.routeOptions.url

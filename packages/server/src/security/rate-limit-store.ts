@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache'
+import type { SharedState, WindowCount } from '../cluster/index.js'
 
 export interface RateLimitCount {
   current: number
@@ -8,10 +8,7 @@ export interface RateLimitCount {
 
 type Callback = (error: Error | null, result?: RateLimitCount) => void
 
-/**
- * What @fastify/rate-limit asks of a store. A shared store (Redis, for several
- * nodes) implements the same three methods.
- */
+/** What @fastify/rate-limit asks of a store. */
 export interface RateLimitStore {
   incr(key: string, callback: Callback, timeWindow: number, max: number): void
   read(key: string, callback: Callback, timeWindow: number, max: number): void
@@ -20,40 +17,31 @@ export interface RateLimitStore {
 
 export type RateLimitStoreClass = new (options: unknown) => RateLimitStore
 
-interface Window {
-  count: number
-  started: number
-}
-
-/** Most clients one node keeps counts for; the least recently seen are forgotten first. */
-const MAX_KEYS = 100_000
+const KEY_PREFIX = 'rate:'
 
 /**
- * Fixed windows per key, in this process. Reads the clock through Date.now, so a
- * test can move time with fake timers instead of waiting.
+ * A store over the deployment's shared state, so every node counts against the
+ * same windows. A store that fails lets the request through (@fastify/rate-limit's
+ * skipOnError): a counter outage must not take the API down with it.
  */
-export class MemoryRateLimitStore implements RateLimitStore {
-  readonly #windows = new LRUCache<string, Window>({ max: MAX_KEYS })
-
-  incr(key: string, callback: Callback, timeWindow: number): void {
-    const now = Date.now()
-    let window = this.#windows.get(key)
-    if (!window || window.started + timeWindow <= now) {
-      window = { count: 0, started: now }
-      this.#windows.set(key, window)
+export function sharedRateLimitStore(state: SharedState): RateLimitStoreClass {
+  const answer = (counting: Promise<WindowCount>, callback: Callback) => {
+    counting.then(
+      ({ count, ttlMs }) => callback(null, { current: count, ttl: ttlMs }),
+      (error: Error) => callback(error),
+    )
+  }
+  return class SharedRateLimitStore implements RateLimitStore {
+    incr(key: string, callback: Callback, timeWindow: number): void {
+      answer(state.increment(KEY_PREFIX + key, timeWindow), callback)
     }
-    window.count += 1
-    callback(null, { current: window.count, ttl: window.started + timeWindow - now })
-  }
 
-  read(key: string, callback: Callback, timeWindow: number): void {
-    const now = Date.now()
-    const window = this.#windows.get(key)
-    if (!window || window.started + timeWindow <= now) callback(null, { current: 0, ttl: 0 })
-    else callback(null, { current: window.count, ttl: window.started + timeWindow - now })
-  }
+    read(key: string, callback: Callback): void {
+      answer(state.peek(KEY_PREFIX + key), callback)
+    }
 
-  child(): RateLimitStore {
-    return new MemoryRateLimitStore()
+    child(): RateLimitStore {
+      return new SharedRateLimitStore()
+    }
   }
 }

@@ -1,8 +1,9 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { SharedState } from '../cluster/index.js'
 import type { RateLimits } from '../config/index.js'
 import { PlinthError } from '../errors/index.js'
-import { MemoryRateLimitStore, type RateLimitStoreClass } from './rate-limit-store.js'
+import { sharedRateLimitStore } from './rate-limit-store.js'
 
 export type LimitClass = 'auth' | 'signUp' | 'api'
 
@@ -18,8 +19,8 @@ const RECORDS_ROUTE = /^\/api\/collections\/:([A-Za-z]+)\/records$/
 export interface RateLimitOptions {
   limits: RateLimits
   isAuthCollection(name: string): boolean
-  /** Where the counts live; in this process unless a shared store is given. */
-  store?: RateLimitStoreClass
+  /** Where the counts live, so that every node counts against the same windows. */
+  state: SharedState
 }
 
 /** Which limit a request counts against. */
@@ -62,7 +63,8 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
   await app.register(rateLimit, {
     global: true,
     hook: 'onRequest',
-    store: options.store ?? MemoryRateLimitStore,
+    store: sharedRateLimitStore(options.state),
+    skipOnError: true,
     keyGenerator: (request) => counterKey(request, isAuthCollection),
     max: (_request, key) => limits[kindOf(key)].max,
     timeWindow: (_request, key) => limits[kindOf(key)].windowMs,

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import type { SharedState } from '../cluster/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { registerCors } from './cors.js'
 import { registerSecurityHeaders, securityHeaders } from './headers.js'
-import type { RateLimitStoreClass } from './rate-limit-store.js'
 import { registerRateLimits } from './rate-limits.js'
 
 /** The security headers every answer of this configuration carries. */
@@ -19,7 +19,8 @@ export interface SecurityOptions {
   /** The header set of {@link securityHeadersFor}, worked out once by the app. */
   headers: Readonly<Record<string, string>>
   isAuthCollection(name: string): boolean
-  rateLimitStore?: RateLimitStoreClass
+  /** Where rate-limit counts live. */
+  state: SharedState
 }
 
 /**
@@ -36,7 +37,7 @@ export const security = fp(
       await registerRateLimits(app, {
         limits: config.rateLimits,
         isAuthCollection: options.isAuthCollection,
-        store: options.rateLimitStore,
+        state: options.state,
       })
   },
   { name: 'plinth-security', fastify: '5.x' },

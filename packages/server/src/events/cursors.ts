@@ -116,3 +116,26 @@ export async function deliveredUpTo(db: Kysely<any>, consumers: string[]): Promi
   // A consumer without a row has not started: it will begin at the newest event, so it holds nothing back.
   return rows.length === 0 ? Number.MAX_SAFE_INTEGER : Math.min(...rows.map((row) => Number(row.seq)))
 }
+
+/**
+ * Events each named durable consumer has not yet had: the newest event's number less the
+ * position it wrote down (at most a second behind the one in memory). A consumer without
+ * a position has not started and will begin at the newest event, so nothing waits for it.
+ */
+export async function undeliveredEvents(
+  db: Kysely<any>,
+  consumers: string[],
+  newest: number,
+): Promise<{ consumer: string; events: number }[]> {
+  if (consumers.length === 0) return []
+  const rows = await db
+    .selectFrom(EVENT_CURSORS_TABLE)
+    .select(['consumer', 'seq'])
+    .where('consumer', 'in', consumers)
+    .execute()
+  const positions = new Map(rows.map((row) => [row.consumer as string, Number(row.seq)]))
+  return consumers.map((consumer) => ({
+    consumer,
+    events: Math.max(0, newest - (positions.get(consumer) ?? newest)),
+  }))
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Dialect } from '../db/index.js'
-import { DurableCursor, deliveredUpTo } from './cursors.js'
+import { DurableCursor, deliveredUpTo, undeliveredEvents } from './cursors.js'
 import { newestSeq, pruneEvents } from './outbox.js'
 import { OutboxTail } from './tail.js'
 import type { StoredEvent } from './types.js'
@@ -96,6 +96,12 @@ export class EventDispatcher {
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer)
     this.#wakeNow()
     await Promise.all(this.#loops)
+  }
+
+  /** For each durable consumer, how many events it has not yet been handed: the outbox's lag. */
+  async lag(): Promise<{ consumer: string; events: number }[]> {
+    const { db } = this.dialect
+    return undeliveredEvents(db, this.durableConsumers, await newestSeq(db))
   }
 
   /** Deletes events past the retention that every durable consumer has delivered. */

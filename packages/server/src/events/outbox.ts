@@ -4,6 +4,7 @@ import type { CollectionDefinition } from '../collections/index.js'
 import type { Dialect, SystemMigration } from '../db/index.js'
 import type { Caller } from '../identity/index.js'
 import type { RecordChange, RecordData } from '../records/index.js'
+import { currentTraceparent } from '../telemetry/index.js'
 import { type EventActor, type EventType, type PlinthEvent, type StoredEvent, typeOf } from './types.js'
 
 export const EVENTS_TABLE = '_events'
@@ -41,6 +42,17 @@ export const eventsMigration: SystemMigration = {
   },
 }
 
+/**
+ * The W3C `traceparent` of the request that made a change, so what the outbox delivers later
+ * (webhooks, broker messages) continues its trace; null when nothing was traced.
+ */
+export const eventsTraceMigration: SystemMigration = {
+  name: '0111_events_trace_parent',
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable(EVENTS_TABLE).addColumn('trace_parent', 'text').execute()
+  },
+}
+
 interface EventRow {
   seq: number | string
   id: string
@@ -52,6 +64,7 @@ interface EventRow {
   hidden: string | null
   actor: string
   time: number | string
+  trace_parent: string | null
 }
 
 /**
@@ -84,6 +97,7 @@ export function outboxListener(dialect: Dialect) {
           : null,
         actor: JSON.stringify(actorOf(change.caller)),
         time: Date.now(),
+        trace_parent: currentTraceparent(),
       })
       .execute()
   }
@@ -166,12 +180,13 @@ function toEvent(row: EventRow): StoredEvent {
     actor: JSON.parse(row.actor),
     time: Number(row.time),
     hidden: row.hidden === null ? null : JSON.parse(row.hidden),
+    traceparent: row.trace_parent,
   }
 }
 
-/** The event as it is delivered: without the hidden values rules may read. */
-export function publicEvent(event: StoredEvent): Omit<StoredEvent, 'hidden'> {
-  const { hidden: _hidden, ...shown } = event
+/** The event as it is delivered: without the hidden values rules may read, nor its trace. */
+export function publicEvent(event: StoredEvent): Omit<StoredEvent, 'hidden' | 'traceparent'> {
+  const { hidden: _hidden, traceparent: _traceparent, ...shown } = event
   return shown
 }
 

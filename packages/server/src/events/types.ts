@@ -32,6 +32,8 @@ export interface PlinthEvent {
  */
 export interface StoredEvent extends PlinthEvent {
   hidden: { record: Record<string, unknown>; previous: Record<string, unknown> | null } | null
+  /** The trace of the request that made the change, for what delivers it; never delivered itself. */
+  traceparent: string | null
 }
 
 export const typeOf: Record<EventAction, EventType> = {

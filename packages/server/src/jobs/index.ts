@@ -9,7 +9,7 @@
  * jobs.start()
  * await jobs.enqueue('sendReceipt', { orderId }, { delay: 60_000 }, trx)
  */
-export { CRON_TABLE, JOBS_TABLE, jobsMigration } from './migration.js'
+export { CRON_TABLE, JOBS_TABLE, jobsMigration, jobsTraceMigration } from './migration.js'
 export { JobQueue } from './queue.js'
 export { jobsRoutes } from './routes.js'
 export { JOB_SORT_FIELDS } from './store.js'

@@ -54,3 +54,14 @@ export const jobsMigration: SystemMigration = {
       .execute()
   },
 }
+
+/**
+ * The W3C `traceparent` of the work that enqueued a job (a traced request), so the job's
+ * span continues that trace; null when nothing was traced.
+ */
+export const jobsTraceMigration: SystemMigration = {
+  name: '0110_jobs_trace_parent',
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable(JOBS_TABLE).addColumn('trace_parent', 'text').execute()
+  },
+}

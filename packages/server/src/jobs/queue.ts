@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Dialect } from '../db/index.js'
+import { currentTraceparent, runTraced } from '../telemetry/index.js'
 import { retryDelay } from './backoff.js'
 import { CronTimers, claimTick } from './cron.js'
 import { type JobRow, JobStore, toJob } from './store.js'
@@ -14,11 +15,22 @@ import type {
   JobLog,
   JobPage,
   JobQueueOptions,
+  JobState,
 } from './types.js'
 
 const DEFAULTS = { maxAttempts: 5, backoff: 1000, timeout: 60_000, queue: 'default' }
 const HOUR = 60 * 60 * 1000
 const silent: JobLog = { warn() {}, error() {} }
+
+/** What a job's span says of it: never its payload, which may hold personal data. */
+function jobAttributes(row: JobRow): Record<string, string | number> {
+  return {
+    'messaging.operation.type': 'process',
+    'plinth.job.id': row.id,
+    'plinth.job.name': row.name,
+    'plinth.job.attempt': Number(row.attempts),
+  }
+}
 
 interface Registered {
   handler: JobHandler<any>
@@ -103,6 +115,7 @@ export class JobQueue<Context extends object = object> {
         timeout: options.timeout ?? this.#handlers.get(name)?.timeout ?? DEFAULTS.timeout,
         uniqueKey: options.uniqueKey ?? null,
         runAt: options.runAt?.getTime() ?? now + (options.delay ?? 0),
+        traceparent: currentTraceparent(),
       },
       now,
       trx,
@@ -177,6 +190,11 @@ export class JobQueue<Context extends object = object> {
 
   list(query: JobListQuery): Promise<JobPage> {
     return this.#store.list(query)
+  }
+
+  /** How many jobs are in each state, across every node: the depth of the queue. */
+  countByState(): Promise<Record<JobState, number>> {
+    return this.#store.countByState()
   }
 
   async get(id: string): Promise<Job | null> {
@@ -305,7 +323,9 @@ export class JobQueue<Context extends object = object> {
         job: { id: row.id, name: row.name, attempt: Number(row.attempts) },
         signal: aborter.signal,
       }
-      await Promise.race([(async () => registered.handler(JSON.parse(row.payload), info))(), aborted])
+      await runTraced(`process ${row.name}`, row.trace_parent, jobAttributes(row), () =>
+        Promise.race([(async () => registered.handler(JSON.parse(row.payload), info))(), aborted]),
+      )
       await this.#succeeded(row)
     } catch (error) {
       if (aborter.signal.reason instanceof WorkerStoppedError) return

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid'
 import type { Dialect } from '../db/index.js'
 import { ConflictError, NotFoundError } from '../errors/index.js'
 import { JOBS_TABLE, pendingKey } from './migration.js'
-import type { Job, JobListQuery, JobPage, JobState } from './types.js'
+import { JOB_STATES, type Job, type JobListQuery, type JobPage, type JobState } from './types.js'
 
 /** A row of `_jobs` as the driver returns it (bigints may arrive as strings). */
 export interface JobRow {
@@ -25,6 +25,7 @@ export interface JobRow {
   created: number | string
   updated: number | string
   finished: number | string | null
+  trace_parent: string | null
 }
 
 export interface NewJob {
@@ -37,6 +38,8 @@ export interface NewJob {
   timeout: number
   uniqueKey: string | null
   runAt: number
+  /** The trace the job continues when it runs, or null. */
+  traceparent: string | null
 }
 
 const SORTABLE: Record<string, string> = {
@@ -105,6 +108,7 @@ export class JobStore {
         timeout_ms: job.timeout,
         unique_key: job.uniqueKey,
         run_at: job.runAt,
+        trace_parent: job.traceparent,
         created: now,
         updated: now,
       })
@@ -216,6 +220,19 @@ export class JobStore {
       .where('state', 'in', ['succeeded', 'dead'])
       .where('finished', '<', big(before))
       .execute()
+  }
+
+  /** How many jobs are in each state; a state without jobs is 0. */
+  async countByState(): Promise<Record<JobState, number>> {
+    const rows = await this.db
+      .selectFrom(JOBS_TABLE)
+      .select(['state', (eb) => eb.fn.countAll().as('count')])
+      .groupBy('state')
+      .execute()
+    const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>
+    for (const row of rows)
+      if (Object.hasOwn(counts, row.state)) counts[row.state as JobState] = Number(row.count)
+    return counts
   }
 
   async list(query: JobListQuery): Promise<JobPage> {

@@ -86,6 +86,8 @@ export class AmqpLink {
                   type: event.type,
                   timestamp: Math.floor(event.time / 1000),
                   durable: true,
+                  // A consumer's spans join the trace of the request that made the change.
+                  ...(event.traceparent ? { headers: { traceparent: event.traceparent } } : {}),
                 },
                 eventBody(event),
               ),

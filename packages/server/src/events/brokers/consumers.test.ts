@@ -6,10 +6,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { ConfigError, loadConfig } from '../../config/index.js'
 import { createApp } from '../../http/index.js'
 import { createTestApp, type TestApp } from '../../test-support/app.js'
-import { brokerSkipReason, brokerUrls, eventsWithBroker } from '../../test-support/brokers.js'
+import { eventsWithBroker } from '../../test-support/brokers.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
 import { until } from '../../test-support/job-queues.js'
 import { createProjectApp, writeProjectConfig } from '../../test-support/project.js'
+import { serviceSkipReason, serviceUrls } from '../../test-support/services.js'
 
 const received = { name: 'received', type: 'base', fields: [{ name: 'payload', type: 'json' }] }
 
@@ -49,8 +50,8 @@ describe.each(testDialects)('broker messages become jobs on %s', (kind) => {
     let rabbit: Connection | undefined
     let queue = ''
     beforeAll(async () => {
-      skipReason = await brokerSkipReason('amqp')
-      if (!skipReason) rabbit = new Connection(brokerUrls.amqp)
+      skipReason = await serviceSkipReason('amqp')
+      if (!skipReason) rabbit = new Connection(serviceUrls.amqp)
     })
     beforeEach((context) => {
       if (skipReason) context.skip(skipReason)
@@ -91,8 +92,8 @@ describe.each(testDialects)('broker messages become jobs on %s', (kind) => {
     let nats: NatsConnection | undefined
     let stream = ''
     beforeAll(async () => {
-      skipReason = await brokerSkipReason('nats')
-      if (!skipReason) nats = await connectNats({ servers: brokerUrls.nats })
+      skipReason = await serviceSkipReason('nats')
+      if (!skipReason) nats = await connectNats({ servers: serviceUrls.nats })
     })
     beforeEach((context) => {
       if (skipReason) context.skip(skipReason)

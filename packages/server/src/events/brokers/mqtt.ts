@@ -72,7 +72,12 @@ export class MqttLink {
                 qos: 1,
                 properties: {
                   contentType: 'application/json',
-                  userProperties: { eventId: event.id, eventType: event.type },
+                  // MQTT 5 user properties are its headers; traceparent lets a consumer join the trace.
+                  userProperties: {
+                    eventId: event.id,
+                    eventType: event.type,
+                    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+                  },
                 },
               }),
             ),

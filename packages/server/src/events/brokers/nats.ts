@@ -7,7 +7,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream'
-import { type ConnectionOptions, connect, type NatsConnection } from '@nats-io/transport-node'
+import { type ConnectionOptions, connect, headers, type NatsConnection } from '@nats-io/transport-node'
 import type { EventConsumer } from '../dispatcher.js'
 import { eventBody } from '../outbox.js'
 import type { PlinthEvent, StoredEvent } from '../types.js'
@@ -120,6 +120,7 @@ export class NatsLink {
             js.publish(natsSubject(event), JSON.stringify(eventBody(event)), {
               msgID: event.id,
               timeout: PUBLISH_TIMEOUT_MS,
+              ...(event.traceparent ? { headers: traceHeaders(event.traceparent) } : {}),
             }),
           ),
         )
@@ -243,4 +244,11 @@ function connectionOptions(url: string): ConnectionOptions {
   if (user && password) Object.assign(options, { user, pass: password })
   else if (user) options.token = user
   return options
+}
+
+/** A consumer's spans join the trace of the request that made the change. */
+function traceHeaders(traceparent: string) {
+  const h = headers()
+  h.set('traceparent', traceparent)
+  return h
 }

@@ -4,15 +4,13 @@ import { createTestApp, type TestApp } from '../../test-support/app.js'
 import { createCollection, createRecord } from '../../test-support/blog.js'
 import {
   type BrokerKind,
-  type BrokerProxy,
-  brokerProxy,
-  brokerSkipReason,
   type EventReader,
   eventsWithBroker,
   readBrokerEvents,
 } from '../../test-support/brokers.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
 import { until } from '../../test-support/job-queues.js'
+import { type ServiceProxy, serviceProxy, serviceSkipReason } from '../../test-support/services.js'
 import { readEvents } from '../outbox.js'
 
 const brokers: BrokerKind[] = ['amqp', 'nats', 'mqtt']
@@ -31,12 +29,12 @@ describe.each(testDialects)('event publishers on %s', (kind) => {
     let skipReason = ''
     let t: TestApp | undefined
     let reader: EventReader | undefined
-    let proxy: BrokerProxy | undefined
+    let proxy: ServiceProxy | undefined
     // Collections are per test: every test file publishes to the same exchange, stream and topics.
     const collection = () => `orders_${randomBytes(5).toString('hex')}`
 
     beforeAll(async () => {
-      skipReason = await brokerSkipReason(broker)
+      skipReason = await serviceSkipReason(broker)
     })
     beforeEach((context) => {
       if (shouldSkip(kind)) context.skip(postgresSkipReason())
@@ -109,7 +107,7 @@ describe.each(testDialects)('event publishers on %s', (kind) => {
     })
 
     test('a broker that goes away mid-load loses nothing, and writes go on while it is away', async () => {
-      proxy = await brokerProxy(broker)
+      proxy = await serviceProxy(broker)
       const { t, name } = await ordersApp(proxy.url)
       reader = await readBrokerEvents(broker, name)
       const writing = (async () => {
@@ -130,7 +128,7 @@ describe.each(testDialects)('event publishers on %s', (kind) => {
     })
 
     test('closing Plinth closes its connection to the broker', async () => {
-      proxy = await brokerProxy(broker)
+      proxy = await serviceProxy(broker)
       const app = await ordersApp(proxy.url)
       reader = await readBrokerEvents(broker, app.name)
       await createRecord(app.t, app.name, { n: 1 })
@@ -142,7 +140,7 @@ describe.each(testDialects)('event publishers on %s', (kind) => {
     })
 
     test('a broker that is down at start-up neither fails nor holds up the start', async () => {
-      proxy = await brokerProxy(broker)
+      proxy = await serviceProxy(broker)
       await proxy.cut()
       const { t, name } = await ordersApp(proxy.url)
       reader = await readBrokerEvents(broker, name)

@@ -4,6 +4,7 @@ import type { CollectionRegistry } from '../../collections/index.js'
 import type { WebhooksConfig } from '../../config/index.js'
 import type { SecretBox } from '../../crypto/index.js'
 import type { Dialect } from '../../db/index.js'
+import type { Metrics } from '../../metrics/index.js'
 import { WebhookSender } from './sender.js'
 import { WebhookService } from './service.js'
 import { DeliveryWorker } from './worker.js'
@@ -19,7 +20,13 @@ export function createWebhooks(
   registry: CollectionRegistry,
   box: SecretBox,
   config: WebhooksConfig,
-  options: { pollInterval: number; retention: number; log?: Pick<Logger, 'warn'>; lookup?: LookupFunction },
+  options: {
+    pollInterval: number
+    retention: number
+    log?: Pick<Logger, 'warn'>
+    lookup?: LookupFunction
+    metrics?: Metrics
+  },
 ): Webhooks {
   const sender = new WebhookSender({
     timeoutMs: config.timeoutMs,
@@ -37,6 +44,15 @@ export function createWebhooks(
     pollInterval: options.pollInterval,
     retention: options.retention,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.metrics
+      ? {
+          failures: options.metrics.counter(
+            'plinth_webhook_delivery_failures_total',
+            'Failed webhook delivery attempts: retried later (retry) or given up (dead).',
+            ['outcome'],
+          ),
+        }
+      : {}),
   })
   return { service, worker }
 }

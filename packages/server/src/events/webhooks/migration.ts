@@ -9,6 +9,14 @@ export const DELIVERIES_TABLE = '_webhook_deliveries'
  * the jobs tables. A delivery is unique per (endpoint, event), so the fan-out may be
  * repeated after a crash without sending anything twice.
  */
+/** The trace of the event each delivery carries (`traceparent` header), null when untraced. */
+export const deliveriesTraceMigration: SystemMigration = {
+  name: '0112_webhook_deliveries_trace_parent',
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable(DELIVERIES_TABLE).addColumn('trace_parent', 'text').execute()
+  },
+}
+
 export const webhooksMigration: SystemMigration = {
   name: '0071_webhooks',
   async up(db: Kysely<any>) {

@@ -148,6 +148,7 @@ export class WebhookService {
               collection: event.collection,
               record_id: event.recordId,
               body,
+              trace_parent: event.traceparent,
             })
           }
         }

@@ -36,11 +36,20 @@ export interface DeliveryRow {
   created: number | string
   updated: number | string
   finished: number | string | null
+  trace_parent: string | null
 }
 
 export type NewDelivery = Pick<
   DeliveryRow,
-  'id' | 'webhook_id' | 'event_id' | 'event_seq' | 'type' | 'collection' | 'record_id' | 'body'
+  | 'id'
+  | 'webhook_id'
+  | 'event_id'
+  | 'event_seq'
+  | 'type'
+  | 'collection'
+  | 'record_id'
+  | 'body'
+  | 'trace_parent'
 >
 
 /** States in which a delivery still has an attempt ahead; a later one of its record waits for it. */

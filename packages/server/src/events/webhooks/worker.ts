@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { WebhooksConfig } from '../../config/index.js'
+import type { Counter } from '../../metrics/index.js'
 import { retryDelay } from './retry-schedule.js'
 import type { WebhookSender } from './sender.js'
 import type { WebhookService } from './service.js'
@@ -19,6 +20,8 @@ export interface DeliveryWorkerOptions
   /** At most this many deliveries of one endpoint per pass, so one busy endpoint does not hold up a pass. */
   batchSize?: number
   log?: Pick<Logger, 'warn'>
+  /** Counts failed attempts by what follows them; a stop of this node's own is not the endpoint's failure. */
+  failures?: Counter<'outcome'>
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000
@@ -135,6 +138,8 @@ export class DeliveryWorker {
         'webhook-id': row.id,
         'webhook-timestamp': String(timestamp),
         'webhook-signature': signature(secret, row.id, timestamp, row.body),
+        // The receiver's own spans join the trace of the request that made the change.
+        ...(row.trace_parent ? { traceparent: row.trace_parent } : {}),
       },
       this.#stopping.signal,
     )
@@ -152,6 +157,7 @@ export class DeliveryWorker {
       return false
     }
     const isDead = attempts >= this.options.maxAttempts
+    this.options.failures?.inc({ outcome: isDead ? 'dead' : 'retry' })
     await store.finish(
       row,
       {

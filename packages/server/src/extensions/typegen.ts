@@ -14,7 +14,13 @@ export function collectionTypes(collections: CollectionDefinition[]): string {
       const fields = collection.fields
         .filter((field) => !NEVER_SHOWN.has(field.name))
         .map((field) => `      ${field.name}: ${valueType(field)}`)
-      return [`    ${collection.name}: {`, ...fields, '      collectionName: string', '    }'].join('\n')
+      return [
+        `    ${collection.name}: {`,
+        ...fields,
+        '      collectionId: string',
+        '      collectionName: string',
+        '    }',
+      ].join('\n')
     })
     .join('\n')
   return [
@@ -44,6 +50,7 @@ function valueType(field: FieldDefinition): string {
       return many ? `Array<${values}>` : `${values} | ''`
     }
     case 'relation':
+    case 'file':
       return many ? 'string[]' : 'string'
     default:
       return 'string'

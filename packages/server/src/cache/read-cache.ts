@@ -1,0 +1,149 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { CollectionRegistry } from '../collections/index.js'
+import type { CacheConfig } from '../config/index.js'
+import { type EventConsumer, newestSeq } from '../events/index.js'
+import type { Caller } from '../identity/index.js'
+import type { CacheStore } from './stores.js'
+
+export type CachedRead = 'list' | 'view'
+
+/** The query parameters that decide whether an answer may be cached. */
+export interface ReadQuery {
+  filter?: unknown
+  sort?: unknown
+  expand?: unknown
+}
+
+/** Filters whose answer changes with the clock, not with the data: never cached. */
+const CLOCK_MACRO = /@(now|todayStart|todayEnd)\b/
+
+export interface ReadCacheDependencies {
+  db: Kysely<any>
+  registry: CollectionRegistry
+  store: CacheStore
+  /** The schema version the registry holds, the same number on every node. */
+  schemaVersion(): number | null
+  /** Told of each lookup, for the metrics. */
+  onLookup?(hit: boolean): void
+}
+
+/**
+ * Answers of record lists and views, kept under a key of everything they depend on:
+ * the schema version, the data version, the caller and the URL.
+ *
+ * The data version is the newest event of the outbox this node has read: every record
+ * write of every node (and of the CLI) leaves one, and every node reads the same numbers,
+ * so nodes sharing a store (Redis, memcached) share entries. Any write changes it: a rule,
+ * an expand or a filter may read any collection, so an answer may depend on any write. A
+ * node's own write changes it at commit, before the writer's answer leaves, so a client
+ * never reads from before its own write.
+ */
+export class ReadCache {
+  #dataVersion = `l${randomUUID()}`
+
+  constructor(
+    private readonly deps: ReadCacheDependencies,
+    private readonly config: CacheConfig,
+  ) {}
+
+  get consumer(): EventConsumer {
+    return {
+      name: 'read-cache',
+      durable: false,
+      deliver: async (events) => {
+        const newest = events.at(-1)
+        if (newest) this.#dataVersion = `s${newest.seq}`
+      },
+    }
+  }
+
+  get storeKind(): CacheStore['kind'] {
+    return this.deps.store.kind
+  }
+
+  /** Starts from the outbox's newest event, as every other node does. */
+  async start(): Promise<void> {
+    this.#dataVersion = `s${await newestSeq(this.deps.db)}`
+  }
+
+  /** A write of this node committed: what was read before it is stale now, here at once. */
+  invalidate(): void {
+    this.#dataVersion = `l${randomUUID()}`
+  }
+
+  /**
+   * Whether an answer depends on the clock: then it is neither kept here nor by caches in front.
+   * Besides the collection's own rule and the filter, a path through a relation (in the rule,
+   * the filter or the sort) or an expand passes other collections' view rules: when any rule
+   * reads the clock, such an answer is taken to read it too.
+   */
+  dependsOnClock(read: CachedRead, collectionName: string, query: ReadQuery): boolean {
+    const collection = this.deps.registry.get(collectionName)
+    const rule = read === 'list' ? collection?.listRule : collection?.viewRule
+    if (readsClock(rule) || readsClock(query.filter)) return true
+    const reachesOthers = query.expand !== undefined || [rule, query.filter, query.sort].some(hasPath)
+    return (
+      reachesOthers &&
+      this.deps.registry.all().some((other) => readsClock(other.viewRule) || readsClock(other.listRule))
+    )
+  }
+
+  /**
+   * The key of an answer, or null when it must not be cached. Taken before the answer is read:
+   * a write that lands meanwhile changes the version, so the answer is never kept under a newer one.
+   */
+  keyFor(
+    read: CachedRead,
+    collectionName: string,
+    caller: Caller,
+    url: string,
+    query: ReadQuery,
+  ): string | null {
+    const schema = this.deps.schemaVersion()
+    if (!this.config.enabled || schema === null || !this.deps.registry.get(collectionName)) return null
+    if (this.dependsOnClock(read, collectionName, query)) return null
+    return createHash('sha256')
+      .update(`${schema}\n${this.#dataVersion}\n${callerKey(caller)}\n${read}\n${url}`)
+      .digest('base64url')
+  }
+
+  async get(key: string): Promise<{ etag: string; payload: string } | undefined> {
+    const entry = await this.deps.store.get(key)
+    this.deps.onLookup?.(entry !== undefined)
+    if (entry === undefined) return undefined
+    const split = entry.indexOf('\n')
+    return { etag: entry.slice(0, split), payload: entry.slice(split + 1) }
+  }
+
+  async set(key: string, etag: string, payload: string): Promise<void> {
+    await this.deps.store.set(key, `${etag}\n${payload}`, this.config.ttlSeconds)
+  }
+
+  close(): Promise<void> {
+    return this.deps.store.close()
+  }
+}
+
+/** The caller's own fields and the query's values are not paths through relations. */
+const OWN_VALUES = /@request\.(auth|query)\.\w+(?![\w.])/g
+
+/** Whether a rule, filter or sort may follow a relation (a dot outside the caller's own fields). */
+function hasPath(text: unknown): boolean {
+  return typeof text === 'string' && text.replace(OWN_VALUES, '').includes('.')
+}
+
+function readsClock(text: unknown): boolean {
+  return typeof text === 'string' && CLOCK_MACRO.test(text)
+}
+
+/**
+ * What of the caller an answer can depend on: the rules see the signed-in record, and an
+ * API key narrows it to its scopes. The record's fields are data: a change to them changes
+ * the data version.
+ */
+export function callerKey(caller: Caller): string {
+  if (!caller.auth) return 'anonymous'
+  const record = `${caller.auth.collection.id}/${String(caller.auth.record.id)}`
+  return caller.apiKey ? `${record}/key/${caller.apiKey.id}` : record
+}

@@ -1,0 +1,130 @@
+import { Redis } from 'ioredis'
+import { LRUCache } from 'lru-cache'
+import memjs from 'memjs'
+
+/**
+ * Where cached answers live. A store that fails answers as a miss: the cache may only
+ * ever make a request faster, never fail it.
+ */
+export interface CacheStore {
+  readonly kind: 'process' | 'redis' | 'memcached'
+  get(key: string): Promise<string | undefined>
+  set(key: string, value: string, ttlSeconds: number): Promise<void>
+  close(): Promise<void>
+}
+
+export class ProcessCacheStore implements CacheStore {
+  readonly kind = 'process'
+  readonly #entries: LRUCache<string, string>
+
+  constructor(maxBytes: number) {
+    // Strings are counted at two bytes a character: what V8 may hold them in.
+    this.#entries = new LRUCache({
+      maxSize: maxBytes,
+      sizeCalculation: (value, key) => 2 * (value.length + key.length),
+    })
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#entries.get(key)
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (2 * (value.length + key.length) <= this.#entries.maxSize)
+      this.#entries.set(key, value, { ttl: ttlSeconds * 1000 })
+  }
+
+  async close(): Promise<void> {
+    this.#entries.clear()
+  }
+}
+
+/** A command Redis has not answered in this time counts as a miss. */
+const REDIS_TIMEOUT_MS = 200
+
+export class RedisCacheStore implements CacheStore {
+  readonly kind = 'redis'
+  readonly #client: Redis
+
+  constructor(
+    url: string,
+    private readonly prefix: string,
+  ) {
+    this.#client = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: REDIS_TIMEOUT_MS,
+      retryStrategy: (attempt) => Math.min(2000, 50 * attempt),
+    })
+    // The shared state reports Redis outages; the cache only misses meanwhile.
+    this.#client.on('error', () => {})
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    if (this.#client.status !== 'ready') return undefined
+    return (await this.#client.get(this.prefix + key).catch(() => null)) ?? undefined
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (this.#client.status !== 'ready') return
+    await this.#client.set(this.prefix + key, value, 'EX', ttlSeconds).catch(() => {})
+  }
+
+  async close(): Promise<void> {
+    this.#client.disconnect()
+  }
+}
+
+/** Memcached refuses values over 1 MB by default; larger answers are simply not kept there. */
+const MEMCACHED_MAX_VALUE = 1024 * 1024 - 1024
+/** How long a memcached call may take before it counts as a miss. */
+const MEMCACHED_DEADLINE_MS = 250
+
+export class MemcachedCacheStore implements CacheStore {
+  readonly kind = 'memcached'
+  readonly #client: memjs.Client
+
+  constructor(servers: string) {
+    this.#client = memjs.Client.create(servers, {
+      retries: 0,
+      timeout: 0.2,
+      conntimeout: 0.5,
+      logger: { log() {} },
+    })
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const answer = await withinDeadline(this.#client.get(key))
+    return answer?.value?.toString('utf8')
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (Buffer.byteLength(value) > MEMCACHED_MAX_VALUE) return
+    await withinDeadline(this.#client.set(key, value, { expires: ttlSeconds }))
+  }
+
+  async close(): Promise<void> {
+    this.#client.close()
+  }
+}
+
+/**
+ * The call's result, or undefined when it fails or outlives the deadline. memjs forgets a
+ * call whose connection closes under it (a memcached that is killed) and never settles it.
+ */
+function withinDeadline<T>(call: Promise<T>): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), MEMCACHED_DEADLINE_MS)
+    timer.unref()
+    call.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      () => {
+        clearTimeout(timer)
+        resolve(undefined)
+      },
+    )
+  })
+}

@@ -6,10 +6,19 @@ import {
   endSessionsOnNewPassword,
   forgetAuthCollection,
 } from '../auth/index.js'
+import { scheduleBackups } from '../backups/index.js'
+import { openCacheStore, ReadCache } from '../cache/index.js'
+import { noticeSender, openSharedState, type SharedState } from '../cluster/index.js'
 import { CollectionRegistry, CollectionService } from '../collections/index.js'
-import type { PlinthConfig } from '../config/index.js'
+import { ConfigError, type PlinthConfig } from '../config/index.js'
 import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
-import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
+import {
+  type Dialect,
+  openDatabase,
+  openReadReplicas,
+  type ReadReplicas,
+  runSystemMigrations,
+} from '../db/index.js'
 import {
   addBrokers,
   type Brokers,
@@ -25,13 +34,18 @@ import {
   loadConfigFile,
   type PlinthProjectConfig,
 } from '../extensions/index.js'
+import { FileService, openFileStorage } from '../files/index.js'
 import { pruneIdempotencyKeys } from '../idempotency/index.js'
 import { superuser } from '../identity/index.js'
 import { type JobInfo, JobQueue } from '../jobs/index.js'
+import { RequestLogStore, RequestLogWriter } from '../logs/index.js'
 import { createMailer, type Mailer, queueMail } from '../mail/index.js'
+import { Metrics } from '../metrics/index.js'
 import { RealtimeHub } from '../realtime/index.js'
-import { CallerRecords, RecordService } from '../records/index.js'
+import { CallerRecords, ReadRouting, RecordService } from '../records/index.js'
 import { checkRules } from '../rules/index.js'
+import { startTracing, type Tracing } from '../telemetry/index.js'
+import { instrumentCore } from './instance-metrics.js'
 import { loggerOptions } from './logging.js'
 import { systemMigrations } from './system-migrations.js'
 
@@ -45,6 +59,12 @@ export interface Core {
   readonly config: PlinthConfig
   readonly log: Logger
   readonly dialect: Dialect
+  /** Counters and messages every node of the deployment shares. */
+  readonly state: SharedState
+  /** Where record lists and views read: the read replicas, or the primary for callers who just wrote. */
+  readonly reads: ReadRouting
+  /** Answers of record lists and views, until a write makes them stale. */
+  readonly readCache: ReadCache
   readonly registry: CollectionRegistry
   readonly collections: CollectionService
   readonly records: RecordService
@@ -61,6 +81,14 @@ export interface Core {
   readonly realtime: RealtimeHub
   /** Endpoints fed by the outbox, and the worker that sends their deliveries; the HTTP app starts it. */
   readonly webhooks: Webhooks
+  /** Files of records: uploads, storage, cleanup. */
+  readonly files: FileService
+  /** This instance's metrics, served at /api/metrics; other parts add their own series. */
+  readonly metrics: Metrics
+  /** OpenTelemetry traces, or null when no OTLP endpoint is configured (the SDK is then never loaded). */
+  readonly tracing: Tracing | null
+  /** Requests kept in the database: the writer the HTTP app hands them to (null when off), and their store. */
+  readonly requestLogs: { writer: RequestLogWriter | null; store: RequestLogStore }
   /** The instance secret's box, for values kept encrypted in the database. */
   readonly box: SecretBox
   readonly instanceSecret: string
@@ -70,19 +98,28 @@ export interface Core {
   close(): Promise<void>
 }
 
-/** How often each node asks whether the collections changed elsewhere (the CLI, other nodes). */
+/**
+ * How often each node asks whether the collections changed elsewhere. Nodes tell each other
+ * at once; the poll catches what no message carries: the CLI, and a message lost in an outage.
+ */
 const SCHEMA_POLL_MS = 500
 const DAY_MS = 24 * 60 * 60 * 1000
 const PRUNE_EVENTS_JOB = 'plinth.events.prune'
+const PRUNE_REQUEST_LOGS_JOB = 'plinth.logs.prune'
+/** Least time between two notices of new events from one node. */
+const NOTICE_INTERVAL_MS = 10
 
-/** Opens the database, brings Plinth's own tables up to date and loads the collections. */
-async function openStorage(config: PlinthConfig) {
+/**
+ * Opens the database, brings Plinth's own tables up to date and loads the collections: what a
+ * tool that copies a whole database needs, without the services that act on records.
+ */
+export async function openPlinthDatabase(config: PlinthConfig, log: Logger) {
   const dialect = await openDatabase(config)
   const registry = new CollectionRegistry()
-  const collections = new CollectionService(dialect, registry, checkRules(dialect))
+  const collections = new CollectionService(dialect, registry, checkRules(dialect), log)
   collections.onDrop(forgetAuthCollection)
   try {
-    await runSystemMigrations(dialect, systemMigrations(collections))
+    await runSystemMigrations(dialect, systemMigrations())
     await collections.load()
   } catch (error) {
     await dialect.close()
@@ -101,10 +138,40 @@ async function openStorage(config: PlinthConfig) {
  */
 export async function createCore(config: PlinthConfig): Promise<Core> {
   const log = await createLogger(config)
-  const { dialect, registry, collections } = await openStorage(config)
+  // Refused before anything opens: replicas stream from a PostgreSQL primary, and SQLite has none.
+  if (config.cluster.replicaUrls.length > 0 && !config.databaseUrl)
+    throw new ConfigError(
+      'PLINTH_DATABASE_REPLICA_URLS',
+      'read replicas need PostgreSQL: set PLINTH_DATABASE_URL too',
+    )
+  const { dialect, registry, collections } = await openPlinthDatabase(config, log)
+  const state = openSharedState(config.cluster, dialect, log)
+  let tracing: Tracing | null = null
+  let replicas: ReadReplicas | null = null
   try {
+    tracing = await startTracing(config.traces, config.nodeId)
+    if (tracing) traceQueries(dialect, tracing)
     const instanceSecret = loadInstanceSecret(config.secret, config.dataDir)
     const box = new SecretBox(instanceSecret)
+    const metrics = new Metrics({ nodeId: config.nodeId, cacheMs: config.metrics.cacheMs, log })
+    const requestLogs = {
+      writer:
+        config.requestLogs.retentionDays === 0
+          ? null
+          : new RequestLogWriter(dialect, {
+              nodeId: config.nodeId,
+              maxPerSecond: config.requestLogs.maxPerSecond,
+              dropped: metrics.counter(
+                'plinth_request_logs_dropped_total',
+                'Request log rows dropped: the database refused them, or too many waited to be written.',
+              ),
+              log,
+            }),
+      store: new RequestLogStore(dialect),
+    }
+    if (config.cluster.replicaUrls.length > 0)
+      replicas = await openReadReplicas(dialect, config.cluster.replicaUrls, config)
+    const reads = new ReadRouting(dialect.db, replicas, config.cluster.replicaStickyMs)
     const records = new RecordService(dialect, registry, { log })
     records.onChange(outboxListener(dialect))
     const events = new EventDispatcher(dialect, {
@@ -114,10 +181,30 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       log,
     })
     records.onCommit(() => events.wake())
+    // Other nodes hear of a commit at once instead of at their next poll of the outbox.
+    records.onCommit(noticeSender(state, 'events', NOTICE_INTERVAL_MS))
+    state.subscribe('events', () => events.wake())
+    const cacheLookups = metrics.counter('plinth_cache_lookups_total', 'Lookups of the read cache.', [
+      'result',
+    ])
+    const readCache = new ReadCache(
+      {
+        db: dialect.db,
+        registry,
+        store: openCacheStore(config.cluster, config.cache.maxBytes),
+        schemaVersion: () => collections.version,
+        onLookup: (hit) => cacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
+      },
+      config.cache,
+    )
+    await readCache.start()
+    records.onCommit(() => readCache.invalidate())
+    events.add(readCache.consumer)
     const webhooks = createWebhooks(dialect, registry, box, config.webhooks, {
       pollInterval: config.events.pollIntervalMs,
       retention: config.events.retentionDays * DAY_MS,
       log,
+      metrics,
     })
     events.add(webhooks.service.consumer())
     const realtime = new RealtimeHub({ db: dialect.db, records, registry, log }, config.realtime)
@@ -141,6 +228,18 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       leaseMargin: config.jobs.leaseMarginMs,
       stopTimeout: config.shutdownTimeoutMs,
     })
+    instrumentCore(metrics, { dialect, jobs, events, realtime })
+    const files = new FileService(
+      await openFileStorage(config.files),
+      dialect.db,
+      jobs,
+      config.files,
+      log,
+      config.bodyLimit,
+    )
+    records.onChange((trx, change) => files.onRecordChange(trx, change))
+    collections.onDrop((trx, collection) => files.onCollectionDrop(trx, collection))
+    collections.onFieldsDrop((trx, collection, fields) => files.onFieldsDrop(trx, collection, fields))
     const mailTransport = createMailer(config, log)
     const mailer = queueMail(jobs, mailTransport, box)
     context.mailer = mailer
@@ -167,6 +266,12 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       await events.prune()
     })
     jobs.schedule([{ name: PRUNE_EVENTS_JOB, schedule: '17 * * * *', job: PRUNE_EVENTS_JOB }])
+    // With request logs off (0 days) the prune empties the table of what earlier runs kept.
+    jobs.register(PRUNE_REQUEST_LOGS_JOB, async () => {
+      await requestLogs.store.prune(Date.now() - config.requestLogs.retentionDays * DAY_MS)
+    })
+    jobs.schedule([{ name: PRUNE_REQUEST_LOGS_JOB, schedule: '29 * * * *', job: PRUNE_REQUEST_LOGS_JOB }])
+    scheduleBackups(jobs, config, dialect, log)
     const pruner = setInterval(
       () => {
         Promise.all([pruneIdempotencyKeys(dialect.db), auth.lockout.prune()]).catch((error) =>
@@ -176,6 +281,12 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       60 * 60 * 1000,
     )
     pruner.unref()
+    collections.onChange(() => state.publish('schema'))
+    state.subscribe('schema', () => {
+      collections
+        .reloadIfChanged()
+        .catch((error) => log.warn({ err: error }, 'reloading the collections failed'))
+    })
     const stopWatchingSchema = collections.watch(SCHEMA_POLL_MS, (error) =>
       log.warn({ err: error }, 'checking for schema changes failed'),
     )
@@ -183,6 +294,9 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       config,
       log,
       dialect,
+      state,
+      reads,
+      readCache,
       registry,
       collections,
       records,
@@ -193,6 +307,10 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       brokers,
       webhooks,
       realtime,
+      files,
+      metrics,
+      tracing,
+      requestLogs,
       box,
       instanceSecret,
       project,
@@ -206,18 +324,35 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
         await stoppingEvents
         await webhooks.worker.stop()
         await jobs.stop()
+        // After the HTTP server closed: the last answered requests are in the buffer.
+        await requestLogs.writer?.flush()
         await mailTransport.close()
+        await files.storage.close()
+        await readCache.close()
+        await reads.close()
+        await state.close()
         await dialect.close()
+        // Last: the spans of the work stopped above are sent before the exporter goes.
+        await tracing?.close()
       },
     }
   } catch (error) {
+    await replicas?.close()
+    await state.close()
     await dialect.close()
+    await tracing?.close()
     throw error
   }
 }
 
+function traceQueries(dialect: Dialect, tracing: Tracing): void {
+  // The names OTel's database conventions give the two systems.
+  const system = dialect.name === 'postgres' ? 'postgresql' : dialect.name
+  dialect.onQuery((timing) => tracing.traceQuery({ ...timing, system }))
+}
+
 async function createLogger(config: PlinthConfig): Promise<Logger> {
-  const { stream, ...options } = await loggerOptions(config.logLevel, config.logFormat)
+  const { stream, ...options } = await loggerOptions(config)
   return stream ? pino(options, stream) : pino(options)
 }
 

@@ -1,2 +1,3 @@
-export { type Core, createCore, setupLinkFor } from './core.js'
+export { type Core, createCore, openPlinthDatabase, setupLinkFor } from './core.js'
 export { isPrettyLog, loggerOptions, redactUrl } from './logging.js'
+export { systemMigrations } from './system-migrations.js'

@@ -12,22 +12,31 @@ import {
   SIGN_IN_FAILURES_TABLE,
   superusersDefinition,
 } from '../auth/index.js'
+import { sharedCountersMigration } from '../cluster/index.js'
 import {
   COLLECTIONS_TABLE,
-  type CollectionService,
+  CollectionRegistry,
+  CollectionService,
   MIGRATIONS_TABLE,
   SCHEMA_VERSION_TABLE,
 } from '../collections/index.js'
-import type { SystemMigration } from '../db/index.js'
-import { eventsMigration, webhooksMigration } from '../events/index.js'
+import type { Dialect, SystemMigration } from '../db/index.js'
+import {
+  deliveriesTraceMigration,
+  eventsMigration,
+  eventsTraceMigration,
+  webhooksMigration,
+} from '../events/index.js'
+import { filesMigration } from '../files/index.js'
 import { IDEMPOTENCY_TABLE } from '../idempotency/index.js'
-import { jobsMigration } from '../jobs/index.js'
+import { jobsMigration, jobsTraceMigration } from '../jobs/index.js'
+import { requestLogsMigration } from '../logs/index.js'
 
 /**
  * Plinth's own tables, step by step, in one explicit list. Released steps are
  * never edited; a change is a new step at the end.
  */
-export function systemMigrations(collections: CollectionService): SystemMigration[] {
+export function systemMigrations(): SystemMigration[] {
   return [
     {
       name: '0001_collections',
@@ -54,7 +63,7 @@ export function systemMigrations(collections: CollectionService): SystemMigratio
     },
     {
       name: '0002_auth',
-      async up(db: Kysely<any>) {
+      async up(db: Kysely<any>, dialect: Dialect) {
         await db.schema
           .createTable(KEYS_TABLE)
           .addColumn('kid', 'text', (c) => c.primaryKey())
@@ -124,7 +133,11 @@ export function systemMigrations(collections: CollectionService): SystemMigratio
           .addColumn('hash', 'text', (c) => c.primaryKey())
           .addColumn('expires', 'text', (c) => c.notNull())
           .execute()
-        await collections.createSystem(db, superusersDefinition(new Date().toISOString()))
+        // A service of its own: the step runs before the collections are loaded, and inside a restore's transaction.
+        await new CollectionService(dialect, new CollectionRegistry()).createSystem(
+          db,
+          superusersDefinition(new Date().toISOString()),
+        )
       },
     },
     {
@@ -173,5 +186,11 @@ export function systemMigrations(collections: CollectionService): SystemMigratio
     jobsMigration,
     eventsMigration,
     webhooksMigration,
+    filesMigration,
+    sharedCountersMigration,
+    requestLogsMigration,
+    jobsTraceMigration,
+    eventsTraceMigration,
+    deliveriesTraceMigration,
   ]
 }

@@ -1,50 +1,15 @@
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import { loadConfig, type PlinthConfig } from '../config/index.js'
-import { type Core, createCore } from '../core/index.js'
 import { createApp } from '../http/index.js'
 import { superuser } from '../identity/index.js'
+import { expectOneLineFailure, runPlinth } from '../test-support/cli-run.js'
 import { freshPostgresUrl, postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
-import { CLI } from '../test-support/server-process.js'
+import { withCore } from '../test-support/test-resources.js'
 
-/**
- * The built `plinth` command run as a child process, the way a user runs it.
- * `npm test` builds first; run `npm run build` before running this file alone.
- */
-
-// The surrounding shell's PLINTH_* settings must not pick the database of a test.
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function plinth(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: childEnv, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
-
-/** A failure is one line on stderr, never a stack trace. */
-function expectOneLineFailure(run: Run, reason: RegExp): void {
-  expect(run.code, run.stdout).toBe(1)
-  expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1)
-  expect(run.stderr).toMatch(reason)
-  expect(run.stderr).not.toMatch(/^\s+at /m)
-}
+const plinth = (...args: string[]) => runPlinth(args)
 
 const schema = (collections: unknown[]) => `${JSON.stringify({ plinth: 1, collections }, null, 2)}\n`
 
@@ -138,16 +103,6 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
       return join(dir, name)
     }
     return { args: ['--dir', dir, ...(postgres ? ['--database-url', postgres.url] : [])], config, file }
-  }
-
-  /** Runs `work` with the services of a deployment, outside any CLI process. */
-  async function withServices<T>(config: PlinthConfig, work: (plinth: Core) => Promise<T>): Promise<T> {
-    const services = await createCore(config)
-    try {
-      return await work(services)
-    } finally {
-      await services.close()
-    }
   }
 
   test('superuser upsert creates, then updates, and explains a bad email', async () => {
@@ -356,7 +311,7 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
   test('a rename in the file keeps the records', async () => {
     const { args, config, file } = await deployment()
     await plinth('schema', 'import', file('blog.json', blog), ...args)
-    const id = await withServices(config, async ({ records }) => {
+    const id = await withCore(config, async ({ records }) => {
       const author = await records.create(superuser, 'authors', { name: 'Ada' })
       const post = await records.create(superuser, 'posts', { title: 'Hello', author: author.record.id })
       return String(post.record.id)
@@ -377,14 +332,14 @@ describe.each(testDialects)('plinth on %s', { timeout: 90_000 }, (kind) => {
     expect(imported.code, imported.stderr).toBe(0)
     expect(imported.stdout).toContain('Renamed collection posts to articles.\n')
     expect((await plinth('schema', 'diff', path, ...args)).stdout).toBe('No differences.\n')
-    const stored = await withServices(config, ({ records }) => records.view(superuser, 'articles', id))
+    const stored = await withCore(config, ({ records }) => records.view(superuser, 'articles', id))
     expect(stored.record).toMatchObject({ id, headline: 'Hello' })
   })
 
   test('a change the database refuses stops the import and says what stayed applied', async () => {
     const { args, config, file } = await deployment()
     await plinth('schema', 'import', file('blog.json', blog), ...args)
-    await withServices(config, async ({ records }) => {
+    await withCore(config, async ({ records }) => {
       const author = await records.create(superuser, 'authors', { name: 'Ada' })
       for (let i = 0; i < 2; i++)
         await records.create(superuser, 'posts', { title: 'Same', author: author.record.id })

@@ -1,33 +1,17 @@
-import { execFile, spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
 import { afterEach, describe, expect, test } from 'vitest'
+import { childEnv, runPlinth } from '../test-support/cli-run.js'
 import { CLI, freePort, startServer } from '../test-support/server-process.js'
 
 /**
  * What a newcomer sees in the terminal on a first `plinth serve`.
  * `npm test` builds first; run `npm run build` before running this file alone.
  */
-
-// The surrounding shell's PLINTH_* settings must not pick the port or the database of a test.
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
-
-function plinth(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...childEnv, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
 
 /** Waits until `isDone` holds, or fails after a deadline; never a fixed sleep. */
 async function until(isDone: () => boolean, what: () => string): Promise<void> {
@@ -69,7 +53,7 @@ describe('plinth serve on a first run', () => {
       const server = createServer().listen(port, '127.0.0.1', () => resolve(server))
     })
     cleanups.push(() => taken.close())
-    const run = await plinth(['serve', '--dir', dataDir()], { PLINTH_PORT: String(port) })
+    const run = await runPlinth(['serve', '--dir', dataDir()], { PLINTH_PORT: String(port) })
     expect(run.code, run.stdout).toBe(1)
     expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1)
     expect(run.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`)

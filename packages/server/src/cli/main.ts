@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
-import { upsertSuperuser } from '../auth/index.js'
-import { ConfigError } from '../config/index.js'
+import { ConfigError, plinthVersion } from '../config/index.js'
 import { PlinthError } from '../errors/index.js'
-import { collectionTypes, ProjectConfigError } from '../extensions/index.js'
+import { backupCommands } from './backups.js'
+import { importCommands } from './imports.js'
 import {
   configFrom,
   type DatabaseFlags,
@@ -12,18 +12,15 @@ import {
   withDatabase,
 } from './options.js'
 import { schemaCommands } from './schema.js'
-import { serve } from './serve.js'
 
-/** The version of the installed package: dist/cli/main.js and src/cli/main.ts both sit two folders down. */
-function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
-  return (manifest as { version: string }).version
-}
-
+/**
+ * The commands and their options. Each command loads what it runs only when it runs, so
+ * `--help`, `--version` and a mistyped option answer without loading the server.
+ */
 function program(): Command {
   const root = new Command('plinth')
     .description('Plinth: collections become a secure REST API, on SQLite or PostgreSQL.')
-    .version(packageVersion(), '-v, --version', 'print the version')
+    .version(plinthVersion(), '-v, --version', 'print the version')
     .showHelpAfterError()
 
   databaseOptions(
@@ -40,7 +37,11 @@ function program(): Command {
       .option('--dev', 'reload the project config when it changes'),
   ).action(async (flags) => {
     const config = configFrom(flags)
-    await serve({ ...config, projectConfig: projectConfigFile(flags.config) }, { dev: flags.dev === true })
+    const { serve } = await import('./serve.js')
+    await serve(
+      { ...config, projectConfig: await projectConfigFile(flags.config) },
+      { dev: flags.dev === true },
+    )
   })
 
   databaseOptions(
@@ -49,6 +50,7 @@ function program(): Command {
       .description('write TypeScript types of the live collections for hooks, routes and clients')
       .option('--out <file>', 'where to write them', 'plinth-types.d.ts'),
   ).action(async (flags: DatabaseFlags & { out: string }) => {
+    const { collectionTypes } = await import('../extensions/index.js')
     const source = await withDatabase(flags, async ({ registry }) => collectionTypes(registry.all()))
     writeFileSync(flags.out, source)
     console.log(`Wrote the record types of the collections to ${flags.out}.`)
@@ -67,6 +69,7 @@ function program(): Command {
       ).env('PLINTH_CONFIG'),
     )
     .action(async (email: string, password: string, flags: DatabaseFlags) => {
+      const { upsertSuperuser } = await import('../auth/index.js')
       const outcome = await withDatabase(flags, ({ records }) => upsertSuperuser(records, email, password), {
         project: true,
       })
@@ -100,11 +103,14 @@ function program(): Command {
   )
 
   schemaCommands(root)
+  backupCommands(root)
+  importCommands(root)
   return root
 }
 
 /** One line on stderr and a non-zero exit: no stack traces for a user's mistake. */
-function fail(error: unknown): never {
+async function fail(error: unknown): Promise<never> {
+  const { ProjectConfigError } = await import('../extensions/index.js')
   if (error instanceof ConfigError || error instanceof ProjectConfigError) console.error(error.message)
   else if (error instanceof PlinthError) {
     const fields = error.fields

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { ConfigError, loadConfig, type PlinthConfig } from '../config/index.js'
-import { type Core, createCore } from '../core/index.js'
-import { findConfigFile } from '../extensions/index.js'
+import type { Core } from '../core/index.js'
 
 export interface DatabaseFlags {
   dir?: string
@@ -15,19 +14,22 @@ export interface DatabaseFlags {
 export function configFrom(flags: DatabaseFlags & { host?: string; port?: string }): PlinthConfig {
   const overrides: Partial<PlinthConfig> = {}
   if (flags.dir) overrides.dataDir = flags.dir
-  if (flags.databaseUrl) overrides.databaseUrl = flags.databaseUrl
   if (flags.host) overrides.host = flags.host
   if (flags.port !== undefined) {
     if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535)
       throw new ConfigError('--port', `expected 0..65535, got "${flags.port}"`)
     overrides.port = Number(flags.port)
   }
-  return loadConfig(process.env, overrides)
+  // Through the environment, so a flag is checked like the variable it stands for.
+  const env = flags.databaseUrl ? { ...process.env, PLINTH_DATABASE_URL: flags.databaseUrl } : process.env
+  return loadConfig(env, overrides)
 }
 
 /** The config file named on the command line, or the project's own in this folder. */
-export function projectConfigFile(given: string | undefined): string | null {
-  return given ? resolve(given) : findConfigFile(process.cwd())
+export async function projectConfigFile(given: string | undefined): Promise<string | null> {
+  if (given) return resolve(given)
+  const { findConfigFile } = await import('../extensions/index.js')
+  return findConfigFile(process.cwd())
 }
 
 /**
@@ -40,7 +42,8 @@ export async function withDatabase<T>(
   work: (plinth: Core) => Promise<T>,
   options: { project?: boolean } = {},
 ): Promise<T> {
-  const projectConfig = options.project ? projectConfigFile(flags.config) : null
+  const projectConfig = options.project ? await projectConfigFile(flags.config) : null
+  const { createCore } = await import('../core/index.js')
   const plinth = await createCore({ ...configFrom(flags), logLevel: 'silent', projectConfig })
   try {
     return await work(plinth)

@@ -1,17 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import {
-  type CollectionService,
-  describePlan,
-  explainStepError,
-  exportSchema,
-  parseSchemaFile,
-  planSchemaImport,
-  type SchemaFile,
-  type SchemaStep,
-} from '../collections/index.js'
+import type { CollectionService, SchemaFile, SchemaStep } from '../collections/index.js'
 import { PlinthError } from '../errors/index.js'
-import { checkRules } from '../rules/index.js'
 import { type DatabaseFlags, databaseOptions, withDatabase } from './options.js'
 
 interface PlanFlags extends DatabaseFlags {
@@ -36,6 +26,15 @@ The whole plan is checked before the first change. Each change is then its own m
 and the command names the collection that failed, exiting with status 1.
 `
 
+/** What the schema commands run, loaded only when one of them runs. */
+async function schemaTools() {
+  const [collections, rules] = await Promise.all([
+    import('../collections/index.js'),
+    import('../rules/index.js'),
+  ])
+  return { ...collections, checkRules: rules.checkRules }
+}
+
 export function schemaCommands(root: Command): void {
   const schema = root
     .command('schema')
@@ -47,6 +46,7 @@ export function schemaCommands(root: Command): void {
       .description('write the definitions of all non-system collections as a schema file')
       .option('--file <path>', 'write to this file instead of stdout'),
   ).action(async (flags: DatabaseFlags & { file?: string }) => {
+    const { exportSchema } = await schemaTools()
     const { text, count } = await withDatabase(flags, async ({ collections }) => ({
       text: exportSchema(collections.list()),
       count: collections.list().filter((c) => !c.system).length,
@@ -68,8 +68,9 @@ export function schemaCommands(root: Command): void {
       .option('--dry-run', 'print what would change, as "plinth schema diff" does, and change nothing')
       .addHelpText('after', importHelp),
   ).action(async (path: string, flags: PlanFlags) => {
+    const { planSchemaImport, checkRules, describePlan } = await schemaTools()
     // Read before the database is opened: a file that does not parse changes nothing.
-    const file = readSchemaFile(path)
+    const file = await readSchemaFile(path)
     await withDatabase(flags, async ({ dialect, collections }) => {
       const plan = planSchemaImport(collections.list(), file, {
         deleteMissing: flags.deleteMissing === true,
@@ -94,7 +95,8 @@ export function schemaCommands(root: Command): void {
       .option('--delete-missing', 'show collections missing from the file as deleted')
       .addHelpText('after', matchingHelp),
   ).action(async (path: string, flags: PlanFlags) => {
-    const file = readSchemaFile(path)
+    const { planSchemaImport, checkRules, describePlan } = await schemaTools()
+    const file = await readSchemaFile(path)
     const plan = await withDatabase(flags, async ({ dialect, collections }) =>
       planSchemaImport(collections.list(), file, {
         deleteMissing: flags.deleteMissing === true,
@@ -105,7 +107,7 @@ export function schemaCommands(root: Command): void {
   })
 }
 
-function readSchemaFile(path: string): SchemaFile {
+async function readSchemaFile(path: string): Promise<SchemaFile> {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -114,16 +116,16 @@ function readSchemaFile(path: string): SchemaFile {
       `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     )
   }
+  const { parseSchemaFile } = await schemaTools()
   return parseSchemaFile(text)
 }
 
 async function applySteps(collections: CollectionService, steps: SchemaStep[]): Promise<void> {
+  const { applySchemaStep, explainStepError } = await schemaTools()
   let applied = 0
   for (const step of steps) {
     try {
-      if (step.action === 'create') await collections.create(step.input)
-      else if (step.action === 'update') await collections.update(step.collection, step.input)
-      else await collections.delete(step.collection)
+      await applySchemaStep(collections, step)
     } catch (error) {
       const kept =
         applied === 0

@@ -159,11 +159,10 @@ describe.each(testDialects)('the server process on %s', (kind) => {
       cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
     }
     server = await startServer(['--dir', dataDir])
-    const link = /(http:\/\/\S+\/_\/setup#token=[A-Za-z0-9_-]+)/.exec(server.output())?.[1]
-    expect(link).toBeDefined()
-    const page = await fetch(link!.split('#')[0]!)
+    const link = await server.setupLink()
+    const page = await fetch(link.split('#')[0]!)
     expect(page.headers.get('content-type')).toContain('text/html')
-    const token = link!.split('#token=')[1]
+    const token = link.split('#token=')[1]
     const body = {
       token,
       email: 'first@example.com',

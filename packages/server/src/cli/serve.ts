@@ -1,15 +1,18 @@
 import { watch } from 'node:fs'
+import type { Server } from 'node:http'
+import { Server as NetServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { PlinthConfig } from '../config/index.js'
 import { isPrettyLog } from '../core/index.js'
 import { createApp } from '../http/index.js'
 
 /**
- * Listens until SIGINT or SIGTERM, then drains: readiness turns 503, the server
- * stops accepting connections, waits for in-flight requests (up to the shutdown
- * timeout) and closes the database. With `dev`, a change to the project's config
- * file starts a new app in its place; a config that fails to load leaves the
- * running one as it was.
+ * Listens until SIGINT or SIGTERM, then drains: readiness turns 503; after SIGTERM the
+ * server serves on for the drain delay, then stops accepting connections and serves the
+ * ones it has for a moment, each answer closing its own. Then it waits for in-flight
+ * requests (up to the shutdown timeout) and closes the database. With `dev`,
+ * a change to the project's config file starts a new app in its place; a config that
+ * fails to load leaves the running one as it was.
  */
 export async function serve(config: PlinthConfig, options: { dev?: boolean } = {}): Promise<FastifyInstance> {
   let app = await start(config)
@@ -20,6 +23,9 @@ export async function serve(config: PlinthConfig, options: { dev?: boolean } = {
     stopping = true
     app.plinth.lifecycle.isDraining = true
     app.log.info({ signal }, 'draining: finishing in-flight requests before exit')
+    // SIGINT comes from a person at a terminal, who wants the prompt back: no delay.
+    if (signal === 'SIGTERM') await handOver(app, config.drainDelayMs)
+    app.plinth.lifecycle.isClosing = true
     const timer = setTimeout(() => {
       app.log.error('in-flight requests did not finish in time; exiting')
       process.exit(1)
@@ -94,6 +100,39 @@ async function start(config: PlinthConfig): Promise<FastifyInstance> {
       )
   }
   return app
+}
+
+/**
+ * How long a node that stopped accepting connections serves the ones it has: below the 2 s
+ * for which nginx leaves out a node that refused a connection (fail_timeout in
+ * deploy/nginx/plinth.conf), so nginx sends nothing on an idle one as the node closes it.
+ */
+const CLOSE_WAIT_MS = 1000
+
+/**
+ * A proxy keeps idle connections to the node and sends its next request on one of them; a
+ * connection closed as the proxy writes to it fails that request, and no proxy sends a POST
+ * twice. So the node first serves on as before for `delayMs` while readiness fails: proxies
+ * that check it stop sending. Then it stops accepting connections (a proxy that does not
+ * check tries another node when refused) and serves the connections it has, each answer
+ * closing its own, so they end cleanly before the app closes what is left. Closing the
+ * listening socket resets the connections the kernel queued for it: it closes once proxies
+ * have stopped, or (nginx) while they reuse connections rather than open new ones.
+ */
+async function handOver(app: FastifyInstance, delayMs: number): Promise<void> {
+  await untilConnectionsEnd(app.server, delayMs)
+  app.plinth.lifecycle.isClosing = true
+  // http.Server#close would also close the idle connections at once; net.Server's closes
+  // the listening socket alone.
+  NetServer.prototype.close.call(app.server)
+  await untilConnectionsEnd(app.server, CLOSE_WAIT_MS)
+}
+
+async function untilConnectionsEnd(server: Server, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  const open = () =>
+    new Promise<number>((resolve) => server.getConnections((error, count) => resolve(error ? 0 : count)))
+  while (Date.now() < deadline && (await open()) > 0) await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
 function portInUse({ host, port }: PlinthConfig): Error {

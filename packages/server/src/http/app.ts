@@ -13,17 +13,21 @@ import {
   mfaRoutes,
   oauth2Routes,
 } from '../auth/index.js'
+import { readCaching } from '../cache/index.js'
 import { collectionsRoutes } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { type Core, createCore, setupLinkFor } from '../core/index.js'
 import { PlinthError } from '../errors/index.js'
 import { webhooksRoutes } from '../events/index.js'
 import { projectRoutes } from '../extensions/index.js'
+import { filesRoutes } from '../files/index.js'
 import { idempotency } from '../idempotency/index.js'
 import { jobsRoutes } from '../jobs/index.js'
+import { logsRoutes, requestLogCapture } from '../logs/index.js'
+import { httpMetrics, metricsRoutes } from '../metrics/index.js'
 import { openapiRoutes } from '../openapi/index.js'
 import { realtimeRoutes } from '../realtime/index.js'
-import { batchRoutes, recordsRoutes } from '../records/index.js'
+import { batchRoutes, recordsRoutes, writeStickiness } from '../records/index.js'
 import { security, securityHeadersFor } from '../security/index.js'
 import { healthRoutes, type Lifecycle } from './health.js'
 import { refuseNulCharacters } from './nul-character.js'
@@ -69,7 +73,7 @@ const buildValidator = AjvCompiler()
 async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   const { config, dialect, registry, collections, records, auth, box } = core
   const csrf = new CsrfTokens(core.instanceSecret)
-  const lifecycle: Lifecycle = { isDraining: false }
+  const lifecycle: Lifecycle = { isDraining: false, isClosing: false }
   const headers = securityHeadersFor(config)
 
   const app = Fastify({
@@ -105,6 +109,8 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     core.brokers.start()
     core.webhooks.worker.start()
   })
+  // First of the request hooks, so every later hook, the route and its statements run in the span.
+  if (core.tracing) await app.register(core.tracing.http)
   // Hooks that run on every request take a callback: an async hook costs a promise
   // and a microtask per request even when it has nothing to do.
   app.addHook('onRequest', function echoRequestId(request, reply, done) {
@@ -112,14 +118,25 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     done()
   })
   refuseNulCharacters(app)
-  // While draining, each answer closes its connection: a keep-alive socket that turns
+  // While closing, each answer closes its connection: a keep-alive socket that turns
   // idle after shutdown began would otherwise hold the server open until it times out.
-  app.addHook('onSend', function closeWhileDraining(_request, reply, payload, done) {
-    if (lifecycle.isDraining) reply.header('connection', 'close')
+  app.addHook('onSend', function closeWhileClosing(_request, reply, payload, done) {
+    if (lifecycle.isClosing) reply.header('connection', 'close')
     done(null, payload)
+  })
+  // server.close() closes only the keep-alive connections idle at that moment. One whose
+  // answer was still streaming (a file: its last byte leaves before the stream ends) would
+  // hold close() for the whole keep-alive timeout, longer than a shutdown may take.
+  let closeIdleSweep: NodeJS.Timeout | undefined
+  app.addHook('preClose', function closeConnectionsAsTheyIdle(done) {
+    // A draining server may have closed its listening socket already (cli/serve.ts).
+    if (app.server.listening || lifecycle.isDraining)
+      closeIdleSweep = setInterval(() => app.server.closeIdleConnections(), 100).unref()
+    done()
   })
   // The last onClose hook to run: the worker stops after the routes queued their last mails.
   app.addHook('onClose', async function closeCore() {
+    clearInterval(closeIdleSweep)
     await core.close()
   })
 
@@ -132,13 +149,24 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
       return true
     },
   })
+  // A collection another node made a moment ago is not in this node's registry until its notice
+  // arrives: a name this node does not know sends it to the database once before the route answers.
+  app.addHook('onRequest', async function learnCollectionsMadeElsewhere(request) {
+    const name = (request.params as { collection?: unknown }).collection
+    if (typeof name === 'string' && registry.get(name) === undefined) await collections.reloadIfChanged()
+  })
   await app.register(security, {
     config,
     headers,
     isAuthCollection: (name) => registry.get(name)?.type === 'auth',
+    state: core.state,
   })
+  // Before the routes and the sign-in check, so every answer is counted, refusals too.
+  await app.register(httpMetrics, { metrics: core.metrics })
   await app.register(fastifyCookie)
   await app.register(authentication, { tokens: auth.tokens, csrf, apiKeys: auth.apiKeys })
+  await app.register(writeStickiness, { reads: core.reads })
+  if (core.requestLogs.writer) await app.register(requestLogCapture, { writer: core.requestLogs.writer })
   await app.register(cookieMode, {
     csrf,
     secure: isSecureOrigin(config.publicUrl),
@@ -146,13 +174,17 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     sessionTtl: config.sessionTtl,
   })
   await app.register(idempotency, { db: dialect.db })
-  await app.register(healthRoutes, { dialect, lifecycle })
+  await app.register(healthRoutes, { dialect, state: core.state, lifecycle, replicas: core.reads })
   await app.register(collectionsRoutes, { collections })
-  await app.register(recordsRoutes, { records })
-  await app.register(batchRoutes, { records })
+  await app.register(readCaching, { cache: core.readCache, httpMaxAge: config.cache.httpMaxAge })
+  await app.register(recordsRoutes, { records, files: core.files, reads: core.reads })
+  await app.register(batchRoutes, { records, files: core.files })
   await app.register(authRoutes, { csrf, db: dialect.db, records, ...auth })
   await app.register(openapiRoutes, { collections })
   await app.register(jobsRoutes, { jobs: core.jobs })
+  await app.register(metricsRoutes, { metrics: core.metrics, token: config.metrics.token })
+  await app.register(logsRoutes, { store: core.requestLogs.store })
+  await app.register(filesRoutes, { files: core.files, records, registry, tokens: auth.tokens })
   await app.register(webhooksRoutes, { webhooks: core.webhooks.service })
   await app.register(realtimeRoutes)
   await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })

@@ -1,16 +1,29 @@
 import type { FastifyInstance } from 'fastify'
-import { type Dialect, ping } from '../db/index.js'
+import type { SharedState } from '../cluster/index.js'
+import { type Dialect, ping, type ReplicaStatus } from '../db/index.js'
 import { PlinthError } from '../errors/index.js'
 
 export interface Lifecycle {
   /** Set when the node starts draining: readiness fails so load balancers stop sending traffic. */
   isDraining: boolean
+  /** Set when the node stops taking connections: each answer then closes its own. */
+  isClosing: boolean
 }
 
-/** Liveness (the process answers) and readiness (the database answers and the node is not draining). */
+/**
+ * Liveness (the process answers) and readiness (the database answers and the node is not
+ * draining). A node whose Redis is away is still ready: it serves on the fallback, and says
+ * `degraded` so that monitoring sees it. Read replicas, when configured, are counted: how many
+ * there are and how many are passed over after failing to connect.
+ */
 export async function healthRoutes(
   app: FastifyInstance,
-  options: { dialect: Dialect; lifecycle: Lifecycle },
+  options: {
+    dialect: Dialect
+    state: SharedState
+    lifecycle: Lifecycle
+    replicas: { status(): ReplicaStatus | null }
+  },
 ): Promise<void> {
   app.get('/api/health', async function health() {
     return { status: 'ok' }
@@ -23,6 +36,13 @@ export async function healthRoutes(
     } catch {
       throw new PlinthError(503, 'not_ready', 'The database does not answer.')
     }
-    return { status: 'ok', database: options.dialect.name }
+    // Replicas that are down do not make the node unready: their reads go to the primary.
+    const replicas = options.replicas.status()
+    return {
+      status: options.state.status(),
+      database: options.dialect.name,
+      sharedState: options.state.kind,
+      ...(replicas ? { replicas } : {}),
+    }
   })
 }

@@ -114,6 +114,9 @@ describe.each(testDialects)('HTTP basics on %s', (kind) => {
     expect(body).toMatchObject({ type: `urn:plinth:error:${scenario.code}`, status: scenario.status })
     expect(body.title).toBeTypeOf('string')
     expect(body.instance).toBe(response.headers['x-request-id'])
+    // What PocketBase clients read, beside the RFC 9457 members.
+    expect(body.message).toBe(body.detail)
+    expect(body.data).toEqual(body.errors ?? {})
     expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/)
   })
 

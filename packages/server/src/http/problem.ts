@@ -2,42 +2,21 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import {
   ConflictError,
-  errorCatalogue,
-  type FieldErrors,
   PlinthError,
-  problemType,
+  type ProblemDetails,
+  problemDetails,
   ReadOnlyCollectionError,
 } from '../errors/index.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 
-export interface Problem {
-  type: string
-  title: string
-  status: number
-  detail: string
+interface Problem extends ProblemDetails {
   instance: string
-  errors?: FieldErrors
   [extension: string]: unknown
 }
 
-function titleOf(code: string, status: number): string {
-  return (
-    (errorCatalogue as Record<string, { title: string }>)[code]?.title ??
-    (status >= 500 ? 'Internal server error' : 'Bad request')
-  )
-}
-
-export function problemBody(error: PlinthError, requestId: string): Problem {
-  return {
-    type: problemType(error.code),
-    title: titleOf(error.code, error.status),
-    status: error.status,
-    detail: error.message,
-    instance: requestId,
-    ...(error.fields && Object.keys(error.fields).length > 0 ? { errors: error.fields } : {}),
-    ...error.extra,
-  }
+function problemBody(error: PlinthError, requestId: string): Problem {
+  return { ...problemDetails(error), instance: requestId, ...error.extra }
 }
 
 /** Fastify's own errors (body parsing, limits, content type) in Plinth's terms. */

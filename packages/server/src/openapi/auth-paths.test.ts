@@ -91,6 +91,7 @@ describe.each(testDialects)('OpenAPI auth endpoints on %s', (kind) => {
     expect(doc.paths['/api/collections/members/auth-refresh'].post.security).toEqual([
       {},
       { refreshCookie: [], csrfToken: [] },
+      { bearerAuth: [] },
     ])
     expect(doc.paths['/api/collections/members/request-oauth2'].post.security).toContainEqual({})
     expect(doc.paths['/api/collections/members/request-oauth2'].post.responses).toHaveProperty('502')
@@ -153,6 +154,7 @@ describe.each(testDialects)('OpenAPI auth endpoints on %s', (kind) => {
       auth: null,
       payload: { refreshToken: signedIn.refreshToken },
     })
+    await expectAnswer('POST', `${base}/auth-refresh`, 200, { auth })
     await expectAnswer('GET', `${base}/auth-methods`, 200, { auth: null })
     await expectAnswer('POST', `${base}/request-otp`, 200, {
       auth: null,

@@ -26,11 +26,13 @@ function sessionPaths(scope: AuthScope, collection: string): Record<string, Json
       post: authOperation(scope, 'post', 'authRefresh', {
         summary: `Trade a refresh token of ${collection} for new tokens`,
         description:
-          'The refresh token is spent. Presenting a spent one again ends its whole session, since it must have been copied.',
+          'The refresh token is spent. Presenting a spent one again ends its whole session, since it must have been copied. Without a refresh token, an access token in Authorization (as PocketBase clients send it) gets a new access token of the same session, with no refresh token, while the session is active; an impersonation token cannot be refreshed.',
         security: refreshCredentials,
         parameters: ['AuthMode'],
         body: { schema: ref('RefreshRequest'), isOptional: true },
-        responses: { 200: ok('New tokens.', authResult(record)) },
+        responses: {
+          200: ok('New tokens (only `token` and `record` for the access-token form).', authResult(record)),
+        },
         problems: [401, 403],
       }),
     },

@@ -56,7 +56,7 @@ export const authRequestSchemas: Record<string, JsonSchema> = {
   RefreshRequest: {
     type: 'object',
     description:
-      'The refresh token from the last sign-in or refresh; it is spent. In cookie mode the body is left out and the refresh cookie is read.',
+      'The refresh token from the last sign-in or refresh; it is spent. In cookie mode the body is left out and the refresh cookie is read; left out with an access token in Authorization, the access token is refreshed instead.',
     properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 200, ...secret } },
     additionalProperties: false,
   },

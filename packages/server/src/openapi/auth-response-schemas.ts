@@ -53,9 +53,10 @@ export const authResponseSchemas: Record<string, JsonSchema> = {
       email: { type: 'string', format: 'email' },
       emailVisibility: { type: 'boolean' },
       verified: { type: 'boolean' },
+      collectionId: { type: 'string' },
       collectionName: { type: 'string' },
     },
-    required: ['id', 'created', 'updated', 'collectionName'],
+    required: ['id', 'created', 'updated', 'collectionId', 'collectionName'],
   },
   MfaChallenge: {
     type: 'object',

@@ -1,3 +1,5 @@
+import type { CollectionDefinition } from '../collections/index.js'
+
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it) or any other object of the document. */
 export type JsonSchema = Record<string, unknown>
 
@@ -8,6 +10,10 @@ export interface DocumentContext {
   baseOf(collection: string): string
   /** Whether the collection is described to this viewer (a reference to a hidden one would dangle). */
   isVisible(collection: string): boolean
+  /** Looks a described collection up by name. */
+  described(collection: string): CollectionDefinition | undefined
+  /** Every collection described to this viewer. */
+  allDescribed: readonly CollectionDefinition[]
 }
 
 type SchemaSuffix = 'Record' | 'Create' | 'Update' | 'List'

@@ -8,8 +8,11 @@ import { authResponseSchemas } from './auth-response-schemas.js'
 import { authTag } from './auth-scope.js'
 import { allocateBases } from './component-names.js'
 import { type DocumentContext, type JsonSchema, ref, schemaName } from './document-context.js'
+import { FILES_TAG, fileOperationIds, filePaths } from './file-paths.js'
 import { fixedOperationIds, fixedPaths, fixedSchemas, TAGS } from './fixed-paths.js'
 import { JOBS_TAG, jobOperationIds, jobPaths, jobSchemas } from './job-paths.js'
+import { LOGS_TAG, logOperationIds, logPaths, logSchemas } from './log-paths.js'
+import { METRICS_TAG, metricsOperationIds, metricsPaths } from './metrics-paths.js'
 import { REALTIME_TAG, realtimeOperationIds, realtimePaths, realtimeSchemas } from './realtime-paths.js'
 import { recordPaths } from './record-paths.js'
 import { createSchema, listSchema, recordSchema, updateSchema } from './record-schemas.js'
@@ -27,6 +30,7 @@ const fixedComponents = {
   ...authRequestSchemas,
   ...authResponseSchemas,
   ...jobSchemas,
+  ...logSchemas,
   ...webhookSchemas,
   ...realtimeSchemas,
 }
@@ -36,8 +40,11 @@ const reservedNames = new Set([
   ...fixedOperationIds,
   ...accountOperationIds,
   ...jobOperationIds,
+  ...metricsOperationIds,
+  ...logOperationIds,
   ...webhookOperationIds,
   ...realtimeOperationIds,
+  ...fileOperationIds,
 ])
 
 export interface Viewer {
@@ -78,6 +85,8 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     viewer,
     baseOf: (name) => bases.get(name) ?? name,
     isVisible: (name) => describedNames.has(name),
+    described: (name) => (describedNames.has(name) ? described.find((c) => c.name === name) : undefined),
+    allDescribed: described,
   }
 
   const schemas: Record<string, JsonSchema> = { ...fixedComponents }
@@ -85,8 +94,11 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     ...fixedPaths(),
     ...accountPaths(),
     ...jobPaths(),
+    ...metricsPaths(),
+    ...logPaths(),
     ...webhookPaths(),
     ...realtimePaths(),
+    ...filePaths(),
   }
   const tags: JsonSchema[] = [
     { name: TAGS.health, description: 'Liveness and readiness for load balancers.' },
@@ -97,8 +109,14 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.audit, description: 'Security events; superusers only.' },
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
     { name: JOBS_TAG, description: 'The durable job queue; superusers only.' },
+    { name: METRICS_TAG, description: 'Prometheus metrics of each node; superusers or the metrics token.' },
+    { name: LOGS_TAG, description: 'Requests kept in the database; superusers only.' },
     { name: WEBHOOKS_TAG, description: 'Signed deliveries of record changes to your URLs; superusers only.' },
     { name: REALTIME_TAG, description: 'Record events as they happen, filtered by the rules.' },
+    {
+      name: FILES_TAG,
+      description: 'Files of file fields: downloads, thumbnails and tokens for protected files.',
+    },
   ]
   for (const collection of described) {
     const base = context.baseOf(collection.name)

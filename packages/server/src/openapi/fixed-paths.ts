@@ -1,4 +1,5 @@
-import { fieldTypes, ruleNames } from '../collections/index.js'
+import { fieldTypes, MAX_SEARCH_FIELDS, ruleNames } from '../collections/index.js'
+import { searchLanguages } from '../db/index.js'
 import { MAX_BATCH_REQUESTS } from '../records/index.js'
 import { authResult } from './auth-scope.js'
 import { type JsonSchema, ref } from './document-context.js'
@@ -70,6 +71,25 @@ const viewQuery: JsonSchema = {
     'View collections only: one SELECT over other collections, returning an `id` column. Its records are read-only; the fields follow its columns.',
 }
 
+const search: JsonSchema = {
+  type: ['object', 'null'],
+  description:
+    'Base and auth collections: a full-text index behind `search=` on lists. null or absent: no search.',
+  properties: {
+    fields: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_SEARCH_FIELDS,
+      items: { type: 'string' },
+      description: 'text, editor, email, url or single select fields, not hidden; the first weighs most.',
+    },
+    language: { type: 'string', enum: [...searchLanguages], default: 'simple' },
+    fuzzy: { type: 'boolean', default: false, description: 'Also match words with a typo (trigrams).' },
+  },
+  required: ['fields'],
+  additionalProperties: false,
+}
+
 const collectionDefinition: JsonSchema = {
   type: 'object',
   properties: {
@@ -82,6 +102,7 @@ const collectionDefinition: JsonSchema = {
     ...rules,
     viewQuery,
     options: { type: 'object' },
+    search,
     created: dateTime,
     updated: dateTime,
   },
@@ -116,6 +137,7 @@ function definitionInput(isCreate: boolean): JsonSchema {
       ...rules,
       viewQuery,
       options: { type: 'object' },
+      search,
       id: { type: 'string' },
       system: { type: 'boolean' },
       created: { type: 'string' },
@@ -311,7 +333,34 @@ export function fixedPaths(): Record<string, JsonSchema> {
         description:
           'Each request runs under the caller’s rules, in order, in one transaction. If one fails, none is applied and the problem names it in `failedIndex`.',
         parameters: [idempotencyKey],
-        requestBody: { required: true, content: jsonContent(ref('BatchRequest')) },
+        requestBody: {
+          required: true,
+          content: {
+            ...jsonContent(ref('BatchRequest')),
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                description:
+                  'A batch with files, as the PocketBase SDK sends one: the requests as JSON in `@jsonPayload`, and each file as a part named `requests.<index>.<field>` (or `<field>+` to append), added to that request’s body. A failed batch keeps none of its files.',
+                properties: {
+                  '@jsonPayload': {
+                    type: 'string',
+                    contentMediaType: 'application/json',
+                    description: 'The BatchRequest as JSON.',
+                  },
+                },
+                patternProperties: {
+                  '^requests\\.\\d+\\.[A-Za-z][A-Za-z0-9_]*\\+?$': {
+                    type: 'array',
+                    items: { type: 'string', format: 'binary' },
+                  },
+                },
+                required: ['@jsonPayload'],
+                additionalProperties: false,
+              },
+            },
+          },
+        },
         responses: {
           200: { description: 'Every request applied.', content: jsonContent(ref('BatchResult')) },
           ...problems(400, 401, ...writeProblems),

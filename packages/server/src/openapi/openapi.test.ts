@@ -105,7 +105,7 @@ describe.each(testDialects)('OpenAPI document on %s', (kind) => {
     const list = doc.paths['/api/collections/posts/records'].get
     const names = list.parameters.map((p: Doc) => doc.components.parameters[p.$ref.split('/').pop()].name)
     expect(names).toEqual(['filter', 'sort', 'page', 'perPage', 'fields', 'expand', 'skipTotal'])
-    expect(doc.components.parameters.PerPage.schema).toMatchObject({ default: 30, maximum: 500 })
+    expect(doc.components.parameters.PerPage.schema).toMatchObject({ default: 30, maximum: 1000 })
 
     const create = doc.paths['/api/collections/posts/records'].post
     expect(Object.keys(create.responses['201'].headers)).toEqual(['Location', 'ETag'])
@@ -142,6 +142,11 @@ describe.each(testDialects)('OpenAPI document on %s', (kind) => {
     expect(post.meta.type).toBeUndefined()
     expect(post.link.anyOf[0]).toEqual({ type: 'string', format: 'uri' })
     expect(post.collectionName).toEqual({ type: 'string', const: 'posts' })
+    const posts = await t.request({ method: 'GET', url: '/api/collections/posts' })
+    expect(post.collectionId).toEqual({ type: 'string', const: posts.json().id })
+    expect(components.schemas.PostsRecord.required).toEqual(
+      expect.arrayContaining(['collectionId', 'collectionName']),
+    )
     expect(post.expand.properties.author).toEqual({ $ref: '#/components/schemas/AuthorsRecord' })
     expect(post.expand.properties.reviewers.items).toEqual({ $ref: '#/components/schemas/AuthorsRecord' })
     expect(post).not.toHaveProperty('notes')

@@ -1,4 +1,4 @@
-import type { CollectionDefinition, RuleName } from '../collections/index.js'
+import { type CollectionDefinition, isMultiValued, type RuleName } from '../collections/index.js'
 import { type DocumentContext, type JsonSchema, operationId, ref, schemaName } from './document-context.js'
 import { type Method, signedIn } from './security-schemes.js'
 import { jsonContent, problems, writeProblems } from './shared-components.js'
@@ -19,6 +19,38 @@ function securityOf(collection: CollectionDefinition, rule: RuleName, method: Me
   return collection[rule] === null ? { security: signedIn(method) } : {}
 }
 
+/**
+ * A write's body: JSON, and for collections with file fields also multipart/form-data as
+ * the PocketBase SDK sends it.
+ */
+function writeContent(collection: CollectionDefinition, schema: JsonSchema): JsonSchema {
+  const fileFields = collection.fields.filter((field) => field.type === 'file')
+  if (fileFields.length === 0) return jsonContent(schema)
+  const binary = { type: 'string', format: 'binary' }
+  const properties: Record<string, JsonSchema> = {
+    '@jsonPayload': {
+      type: 'string',
+      contentMediaType: 'application/json',
+      description: 'Field values as JSON.',
+    },
+  }
+  for (const field of fileFields)
+    properties[field.name] = isMultiValued(field) ? { type: 'array', items: binary } : binary
+  return {
+    ...jsonContent(schema),
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        description:
+          'Field values as form values (or JSON in an `@jsonPayload` part) and files as parts of file ' +
+          'fields; on update `<field>+` appends files and `<field>-` removes files by name.',
+        properties,
+        additionalProperties: true,
+      },
+    },
+  }
+}
+
 /** The records API of one collection, at concrete paths so every operation is typed. */
 export function recordPaths(
   collection: CollectionDefinition,
@@ -36,7 +68,16 @@ export function recordPaths(
     summary: `List records of ${collection.name}`,
     description: ruleNote(collection, 'listRule', 'records it denies are left out of the list'),
     ...securityOf(collection, 'listRule', 'get'),
-    parameters: ['Filter', 'Sort', 'Page', 'PerPage', 'Fields', 'Expand', 'SkipTotal'].map(parameter),
+    parameters: [
+      'Filter',
+      'Sort',
+      'Page',
+      'PerPage',
+      'Fields',
+      'Expand',
+      'SkipTotal',
+      ...(collection.search ? ['Search', 'Highlight'] : []),
+    ].map(parameter),
     responses: {
       200: { description: 'One page of records.', content: jsonContent(ref(schemaName(base, 'List'))) },
       ...problems(400, 401, 403, 429),
@@ -49,7 +90,7 @@ export function recordPaths(
     description: ruleNote(collection, 'createRule', 'otherwise the answer is 403'),
     ...securityOf(collection, 'createRule', 'post'),
     parameters: ['Fields', 'Expand', 'IdempotencyKey'].map(parameter),
-    requestBody: { required: true, content: jsonContent(ref(schemaName(base, 'Create'))) },
+    requestBody: { required: true, content: writeContent(collection, ref(schemaName(base, 'Create'))) },
     responses: {
       201: {
         description: 'The created record.',
@@ -88,7 +129,7 @@ export function recordPaths(
     ),
     ...securityOf(collection, 'updateRule', 'patch'),
     parameters: ['Fields', 'Expand', 'IfMatch', 'IdempotencyKey'].map(parameter),
-    requestBody: { required: true, content: jsonContent(ref(schemaName(base, 'Update'))) },
+    requestBody: { required: true, content: writeContent(collection, ref(schemaName(base, 'Update'))) },
     responses: {
       200: {
         description: 'The updated record.',

@@ -7,6 +7,8 @@ import {
   isView,
   passwordPolicyOf,
 } from '../collections/index.js'
+import { findBackRelation } from '../query/index.js'
+import { MAX_BACK_RELATED } from '../records/index.js'
 import { type DocumentContext, type JsonSchema, ref, schemaName } from './document-context.js'
 
 /**
@@ -102,6 +104,11 @@ function readSchema(field: FieldDefinition, context: DocumentContext): JsonSchem
       if (isMulti) return { type: 'array', items: { ...uuid, description }, uniqueItems: true }
       return { ...nullableUnless(field.required, uuid), description }
     }
+    case 'file': {
+      const description = 'The stored name of a file, served at /api/files/{collection}/{id}/{name}.'
+      if (isMulti) return { type: 'array', items: { type: 'string', description } }
+      return { type: 'string', description }
+    }
     default:
       return { type: 'string' }
   }
@@ -160,9 +167,27 @@ function expandSchema(collection: CollectionDefinition, context: DocumentContext
         : { type: 'object', description: 'The related record.' }
     properties[field.name] = isMultiValued(field) ? { type: 'array', items: target } : target
   }
+  for (const source of context.allDescribed)
+    for (const field of source.fields) {
+      if (field.type !== 'relation' || field.collection !== collection.name || !isDocumentedOnRead(field))
+        continue
+      const name = `${source.name}_via_${field.name}`
+      const back = findBackRelation(name, collection, context.described, false)
+      if (back?.source !== source) continue
+      const target = ref(schemaName(context.baseOf(source.name), 'Record'))
+      properties[name] = back.isSingle
+        ? { ...target, description: `The ${source.name} record whose ${field.name} points here.` }
+        : {
+            type: 'array',
+            items: target,
+            maxItems: MAX_BACK_RELATED,
+            description: `The ${source.name} records whose ${field.name} points here, oldest first.`,
+          }
+    }
   return {
     type: 'object',
-    description: 'Related records asked for with `expand`; a relation the caller may not view is left out.',
+    description:
+      'Related records asked for with `expand`, and records pointing back (`<collection>_via_<field>`); a record the caller may not view is left out.',
     properties,
   }
 }
@@ -186,8 +211,9 @@ export function recordSchema(collection: CollectionDefinition, context: Document
     // The email of an auth record is shown to its owner, to superusers, or when emailVisibility is on.
     if (!(collection.type === 'auth' && field.name === 'email')) required.push(field.name)
   }
+  properties.collectionId = { type: 'string', const: collection.id }
   properties.collectionName = { type: 'string', const: collection.name }
-  required.push('collectionName')
+  required.push('collectionId', 'collectionName')
   properties.expand = expandSchema(collection, context)
   return {
     type: 'object',
@@ -245,12 +271,26 @@ export function updateSchema(collection: CollectionDefinition, context: Document
   return bodySchema(collection, 'update', context)
 }
 
+/** A searchable collection's list items may carry the snippets `highlight=1` asks for. */
+function listItem(collection: CollectionDefinition, context: DocumentContext): JsonSchema {
+  const record = ref(schemaName(context.baseOf(collection.name), 'Record'))
+  if (!collection.search) return record
+  const snippet = { type: 'string', description: 'HTML: escaped text with the matches in <mark>.' }
+  const highlight: JsonSchema = {
+    type: 'object',
+    description: 'With `highlight=1`: a snippet per search field that matched.',
+    properties: Object.fromEntries(collection.search.fields.map((name) => [name, snippet])),
+    additionalProperties: false,
+  }
+  return { allOf: [record, { type: 'object', properties: { highlight } }] }
+}
+
 export function listSchema(collection: CollectionDefinition, context: DocumentContext): JsonSchema {
   return {
     type: 'object',
     description: `One page of records of ${collection.name}.`,
     properties: {
-      items: { type: 'array', items: ref(schemaName(context.baseOf(collection.name), 'Record')) },
+      items: { type: 'array', items: listItem(collection, context) },
       page: { type: 'integer', minimum: 1 },
       perPage: { type: 'integer', minimum: 1 },
       totalItems: { type: 'integer', minimum: -1, description: '-1 when `skipTotal` was set.' },

@@ -5,6 +5,7 @@ export const BEARER = 'bearerAuth'
 const COOKIE = 'cookieAuth'
 const CSRF = 'csrfToken'
 const REFRESH = 'refreshCookie'
+const METRICS_TOKEN = 'metricsToken'
 
 /** Methods that change something; in cookie mode they must prove where they come from. */
 const UNSAFE = new Set(['post', 'put', 'patch', 'delete'])
@@ -17,7 +18,7 @@ export const securitySchemes: Record<string, JsonSchema> = {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'An access token from a sign-in (or setup), sent as `Authorization: Bearer …`. On the records API and `/api/batch` an API key (`plk_…`) is accepted the same way.',
+      'An access token from a sign-in (or setup), sent as `Authorization: Bearer …` (or, as PocketBase clients send it, without `Bearer`). On the records API and `/api/batch` an API key (`plk_…`) is accepted the same way.',
   },
   [COOKIE]: {
     type: 'apiKey',
@@ -37,6 +38,12 @@ export const securitySchemes: Record<string, JsonSchema> = {
     in: 'cookie',
     name: REFRESH_COOKIE,
     description: 'Cookie mode: the refresh token as an HttpOnly cookie, sent only to `/api/collections`.',
+  },
+  [METRICS_TOKEN]: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'The value of `PLINTH_METRICS_TOKEN`, for a Prometheus scraper: it opens `/api/metrics` and nothing else.',
   },
 }
 
@@ -59,8 +66,14 @@ export function optionallySignedIn(method: Method): Requirement[] {
 
 export const anonymous: Requirement[] = [{}]
 
-/** `auth-refresh`: the refresh token comes in the body, or in cookie mode as a cookie with the CSRF header. */
-export const refreshCredentials: Requirement[] = [{}, { [REFRESH]: [], [CSRF]: [] }]
+/** A superuser's session, or the metrics token of a scraper. */
+export const metricsReaders: Requirement[] = [...sessionRequirements('get'), { [METRICS_TOKEN]: [] }]
+
+/**
+ * `auth-refresh`: the refresh token comes in the body, or in cookie mode as a cookie with
+ * the CSRF header; or, as PocketBase clients refresh, the access token alone.
+ */
+export const refreshCredentials: Requirement[] = [{}, { [REFRESH]: [], [CSRF]: [] }, { [BEARER]: [] }]
 
 /** Whether an anonymous request is refused for want of credentials. */
 export function needsCredentials(security: Requirement[]): boolean {

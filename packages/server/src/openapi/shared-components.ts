@@ -1,3 +1,4 @@
+import { MAX_SEARCH_LENGTH } from '../query/index.js'
 import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../records/index.js'
 import { type JsonSchema, ref } from './document-context.js'
 import { securitySchemes } from './security-schemes.js'
@@ -69,8 +70,15 @@ const problemSchema: JsonSchema = {
       minimum: 0,
       description: 'Filter and sort errors: where in the expression the problem is.',
     },
+    message: { type: 'string', description: 'The same as detail, where PocketBase clients read it.' },
+    data: {
+      type: 'object',
+      description:
+        'The same as errors (an empty object when there are none), where PocketBase clients read them.',
+      additionalProperties: ref('FieldError'),
+    },
   },
-  required: ['type', 'title', 'status', 'detail', 'instance'],
+  required: ['type', 'title', 'status', 'detail', 'instance', 'message', 'data'],
 }
 
 const fieldErrorSchema: JsonSchema = {
@@ -149,12 +157,23 @@ const parameters: Record<string, JsonSchema> = {
   ),
   Expand: queryParameter(
     'expand',
-    'Comma-separated relation fields whose records are returned under `expand`; dots go deeper.',
+    'Comma-separated relation fields whose records are returned under `expand`, or back-relations (`comments_via_post`: the records whose relation points here); dots go deeper.',
     { type: 'string' },
   ),
   SkipTotal: queryParameter(
     'skipTotal',
     'Skip counting: totalItems and totalPages are then -1, and the list is faster.',
+    { type: 'string', enum: ['1', 'true', '0', 'false'] },
+  ),
+  Search: queryParameter(
+    'search',
+    'Full-text search: every word must match; `"a phrase"`, `prefix*` and `-excluded` are understood. Ranked by relevance unless `sort` is given.',
+    { type: 'string', maxLength: MAX_SEARCH_LENGTH },
+    'search engine -draft',
+  ),
+  Highlight: queryParameter(
+    'highlight',
+    'With `search`: add `highlight` to each record, a snippet per matched field as HTML, escaped, with the matches in `<mark>`.',
     { type: 'string', enum: ['1', 'true', '0', 'false'] },
   ),
   IdempotencyKey: {

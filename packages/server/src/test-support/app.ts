@@ -24,8 +24,9 @@ export interface TestApp {
  */
 export async function createTestApp(
   kind: TestDialect,
-  overrides: Partial<PlinthConfig> = {},
+  overrides: Partial<Omit<PlinthConfig, 'files'>> & { files?: Partial<PlinthConfig['files']> } = {},
 ): Promise<TestApp> {
+  const { files, ...configOverrides } = overrides
   const database = await openTestDatabase(kind, { migrated: true })
   // The app opens its own connection; this one only made the empty schema.
   await database.dialect.close()
@@ -38,9 +39,11 @@ export async function createTestApp(
       logLevel: (process.env.PLINTH_TEST_LOG_LEVEL as PlinthConfig['logLevel'] | undefined) ?? 'silent',
       sqliteSync: 'normal',
       secret: 'test-secret-test-secret-test-secret-0123',
-      ...overrides,
+      ...configOverrides,
     },
   )
+  // Files stay in the test's own data folder unless the test says otherwise.
+  if (files) config.files = { ...config.files, ...files }
   const app = await createApp(config)
   await upsertSuperuser(app.plinth.records, SUPERUSER_EMAIL, SUPERUSER_PASSWORD)
   return signedInTestApp(app, config, async () => {

@@ -1,115 +1,15 @@
-import { connect as connectSocket, createServer, type Server, type Socket } from 'node:net'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect as connectNats } from '@nats-io/transport-node'
 import { connectAsync as connectMqtt } from 'mqtt'
 import { Connection } from 'rabbitmq-client'
 import type { PlinthConfig } from '../config/index.js'
 import { AMQP_EXCHANGE, NATS_STREAM } from '../events/index.js'
+import { serviceUrls } from './services.js'
 
 export type BrokerKind = 'amqp' | 'nats' | 'mqtt'
 
-/** The brokers tests use, overridable by PLINTH_TEST_AMQP_URL, _NATS_URL and _MQTT_URL. */
-export const brokerUrls: Record<BrokerKind, string> = {
-  amqp: process.env.PLINTH_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-  nats: process.env.PLINTH_TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
-  mqtt: process.env.PLINTH_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883',
-}
-
-const names: Record<BrokerKind, string> = { amqp: 'RabbitMQ', nats: 'NATS', mqtt: 'the MQTT broker' }
-
-/**
- * Why tests of `kind` cannot run here, or '' when its broker answers. Under CI=true
- * a missing broker throws instead: there, a skipped test would hide a gap.
- */
-export async function brokerSkipReason(kind: BrokerKind): Promise<string> {
-  const { hostname, port } = new URL(brokerUrls[kind])
-  if (await answers(hostname, Number(port))) return ''
-  const reason = `${names[kind]} does not answer at ${hostname}:${port} (set PLINTH_TEST_${kind.toUpperCase()}_URL)`
-  if (process.env.CI === 'true') throw new Error(`${reason}; it is required under CI.`)
-  return reason
-}
-
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectSocket({ host, port, timeout: 2_000 })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-  })
-}
-
-/**
- * A TCP proxy in front of a broker, so a test can take the broker away from Plinth
- * (closing the port and cutting every connection) while the broker itself runs on.
- */
-export interface BrokerProxy {
-  /** The broker's URL with the proxy's address. */
-  readonly url: string
-  /** Connections open through the proxy now. */
-  connections(): number
-  cut(): Promise<void>
-  restore(): Promise<void>
-  close(): Promise<void>
-}
-
-export async function brokerProxy(kind: BrokerKind): Promise<BrokerProxy> {
-  const target = new URL(brokerUrls[kind])
-  const sockets = new Set<Socket>()
-  const clients = new Set<Socket>()
-  let server: Server | null = null
-  let port = 0
-  const listen = async () => {
-    const listening = createServer((client) => {
-      const upstream = connectSocket({ host: target.hostname, port: Number(target.port) })
-      clients.add(client)
-      client.on('close', () => clients.delete(client))
-      for (const socket of [client, upstream]) {
-        sockets.add(socket)
-        socket.on('close', () => sockets.delete(socket))
-        socket.on('error', () => {
-          client.destroy()
-          upstream.destroy()
-        })
-      }
-      client.pipe(upstream).pipe(client)
-    })
-    await new Promise<void>((resolve, reject) => {
-      listening.once('error', reject)
-      listening.listen(port, '127.0.0.1', () => resolve())
-    })
-    port = (listening.address() as { port: number }).port
-    server = listening
-  }
-  const cut = async () => {
-    const closing = server
-    server = null
-    if (!closing) return
-    const closed = new Promise((resolve) => closing.close(resolve))
-    for (const socket of sockets) socket.destroy()
-    await closed
-  }
-  await listen()
-  const url = new URL(target)
-  url.port = String(port)
-  return {
-    url: url.toString().replace(/\/$/, ''),
-    connections: () => clients.size,
-    cut,
-    async restore() {
-      if (!server) await listen()
-    },
-    close: cut,
-  }
-}
-
 /** Events config with one broker on, polling fast so tests see other nodes' events soon. */
-export function eventsWithBroker(kind: BrokerKind, url = brokerUrls[kind]): PlinthConfig['events'] {
+export function eventsWithBroker(kind: BrokerKind, url = serviceUrls[kind]): PlinthConfig['events'] {
   return {
     pollIntervalMs: 50,
     retentionDays: 7,
@@ -129,6 +29,8 @@ export interface BrokerMessage {
   contentType?: string | undefined
   /** Whether RabbitMQ keeps the message on disk (`delivery_mode` 2). */
   persistent?: boolean
+  /** The W3C trace context the message carries in its headers (user properties in MQTT). */
+  traceparent?: string | undefined
 }
 
 export interface EventReader {
@@ -154,7 +56,7 @@ export async function readBrokerEvents(kind: BrokerKind, collection: string): Pr
     close,
   })
   if (kind === 'amqp') {
-    const connection = new Connection(brokerUrls.amqp)
+    const connection = new Connection(serviceUrls.amqp)
     const queue = `test.${collection}`
     const consumer = connection.createConsumer(
       {
@@ -170,6 +72,7 @@ export async function readBrokerEvents(kind: BrokerKind, collection: string): Pr
           body: message.body,
           contentType: message.contentType,
           persistent: message.durable,
+          traceparent: message.headers?.traceparent,
         })
       },
     )
@@ -180,20 +83,22 @@ export async function readBrokerEvents(kind: BrokerKind, collection: string): Pr
     })
   }
   if (kind === 'mqtt') {
-    const client = await connectMqtt(brokerUrls.mqtt, { protocolVersion: 5 })
+    const client = await connectMqtt(serviceUrls.mqtt, { protocolVersion: 5 })
     client.on('message', (topic, payload, packet) => {
       const eventId = packet.properties?.userProperties?.eventId
+      const traceparent = packet.properties?.userProperties?.traceparent
       messages.push({
         key: topic,
         id: Array.isArray(eventId) ? eventId[0] : eventId,
         body: JSON.parse(payload.toString()),
         contentType: packet.properties?.contentType,
+        traceparent: Array.isArray(traceparent) ? traceparent[0] : traceparent,
       })
     })
     await client.subscribeAsync(`plinth/events/${collection}/#`, { qos: 1 })
     return reader(() => client.endAsync())
   }
-  const connection = await connectNats({ servers: brokerUrls.nats })
+  const connection = await connectNats({ servers: serviceUrls.nats })
   const abort = new AbortController()
   // Plinth creates the stream with its first event; the reader starts once it exists.
   const reading = (async () => {
@@ -214,7 +119,12 @@ export async function readBrokerEvents(kind: BrokerKind, collection: string): Pr
     const stream = await consumer.consume()
     abort.signal.addEventListener('abort', () => stream.stop())
     for await (const message of stream)
-      messages.push({ key: message.subject, id: message.headers?.get('Nats-Msg-Id'), body: message.json() })
+      messages.push({
+        key: message.subject,
+        id: message.headers?.get('Nats-Msg-Id'),
+        body: message.json(),
+        traceparent: message.headers?.get('traceparent') || undefined,
+      })
   })()
   let failure: unknown = null
   reading.catch((error) => {

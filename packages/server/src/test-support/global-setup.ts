@@ -9,11 +9,15 @@ declare module 'vitest' {
     /** A PostgreSQL URL for tests, or null with the reason in `postgresSkipReason`. */
     postgresUrl: string | null
     postgresSkipReason: string
+    /** What the names of this run's databases start with: the shared prefix and the run's start time. */
+    testDatabasePrefix: string
   }
 }
 
 /** Databases tests make start with this, so the teardown finds every one, a crashed run's too. */
-export const TEST_DATABASE_PREFIX = 'plinth_t_'
+const TEST_DATABASE_PREFIX = 'plinth_t_'
+/** A run's leftovers older than this belong to a run that crashed: no run lasts so long. */
+const ABANDONED_AFTER_MS = 3 * 60 * 60 * 1000
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -30,8 +34,11 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
-/** The databases test processes copied from their templates, and the templates, once all are done. */
-async function dropTestDatabases(url: string): Promise<void> {
+/**
+ * This run's databases (copies and templates) once all its tests are done, and those a crashed
+ * run left. Another run going on beside this one (two suites on one machine) keeps its own.
+ */
+async function dropTestDatabases(url: string, runPrefix: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
@@ -39,7 +46,14 @@ async function dropTestDatabases(url: string): Promise<void> {
       'select datname from pg_database where starts_with(datname, $1)',
       [TEST_DATABASE_PREFIX],
     )
-    for (const { datname } of rows) await client.query(`drop database if exists ${datname} with (force)`)
+    const isAbandoned = (name: string) => {
+      const stamp = name.slice(TEST_DATABASE_PREFIX.length).split('_')[0] ?? ''
+      const started = /^[0-9a-z]{8}$/.test(stamp) ? Number.parseInt(stamp, 36) : Number.NaN
+      return !(started <= Date.now() && Date.now() - started < ABANDONED_AFTER_MS)
+    }
+    for (const { datname } of rows)
+      if (datname.startsWith(runPrefix) || isAbandoned(datname))
+        await client.query(`drop database if exists ${datname} with (force)`)
   } finally {
     await client.end()
   }
@@ -51,10 +65,12 @@ async function dropTestDatabases(url: string): Promise<void> {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const url = process.env.PLINTH_TEST_POSTGRES_URL ?? DEFAULT_URL
+  const runPrefix = `${TEST_DATABASE_PREFIX}${Date.now().toString(36)}_`
+  project.provide('testDatabasePrefix', runPrefix)
   if (await canConnect(url)) {
     project.provide('postgresUrl', url)
     project.provide('postgresSkipReason', '')
-    return () => dropTestDatabases(url)
+    return () => dropTestDatabases(url, runPrefix)
   }
   if (process.env.CI === 'true')
     throw new Error(`PostgreSQL is required under CI but ${url} does not answer.`)

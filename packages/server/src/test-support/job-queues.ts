@@ -1,6 +1,12 @@
 import { expect } from 'vitest'
 import { type Dialect, openDatabase, runSystemMigrations } from '../db/index.js'
-import { JOBS_TABLE, JobQueue, type JobQueueOptions, jobsMigration } from '../jobs/index.js'
+import {
+  JOBS_TABLE,
+  JobQueue,
+  type JobQueueOptions,
+  jobsMigration,
+  jobsTraceMigration,
+} from '../jobs/index.js'
 import type { TestDialect } from './databases.js'
 import { openTestDatabase } from './dialect-fixture.js'
 
@@ -30,7 +36,7 @@ export async function until(check: () => Promise<boolean> | boolean, within = 10
  */
 export async function openJobDatabase(kind: TestDialect) {
   const database = await openTestDatabase(kind)
-  await runSystemMigrations(database.dialect, [jobsMigration])
+  await runSystemMigrations(database.dialect, [jobsMigration, jobsTraceMigration])
   const opened: Array<{ queue: JobQueue<any>; dialect: Dialect }> = []
   return {
     dialect: database.dialect,

@@ -7,7 +7,6 @@ import { KEYS_TABLE } from '../auth/index.js'
 import { loadConfig } from '../config/index.js'
 import { createCore } from '../core/index.js'
 import { adminQuery } from './databases.js'
-import { TEST_DATABASE_PREFIX } from './global-setup.js'
 
 let template: Promise<string | null> | undefined
 
@@ -23,7 +22,7 @@ function urlOf(database: string): string {
  */
 function migratedTemplate(): Promise<string | null> {
   template ??= (async () => {
-    const name = `${TEST_DATABASE_PREFIX}template_${randomBytes(6).toString('hex')}`
+    const name = `${inject('testDatabasePrefix')}template_${randomBytes(6).toString('hex')}`
     try {
       await adminQuery(`create database ${name}`)
     } catch {
@@ -50,7 +49,7 @@ function migratedTemplate(): Promise<string | null> {
 export async function migratedPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
   const source = await migratedTemplate()
   if (!source) return null
-  const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`
+  const name = `${inject('testDatabasePrefix')}${randomBytes(6).toString('hex')}`
   await adminQuery(`create database ${name} template ${source}`)
   return {
     url: urlOf(name),

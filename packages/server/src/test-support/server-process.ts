@@ -23,18 +23,24 @@ export interface ServerProcess {
   url: string
   output: () => string
   exited: Promise<number | null>
+  /** The first-superuser link, once the server has logged it (the log line follows the first health answer). */
+  setupLink: () => Promise<string>
 }
+
+const SETUP_LINK = /(http:\/\/\S+\/_\/setup#token=[A-Za-z0-9_-]+)/
 
 /**
  * Starts the built CLI's `serve` and resolves once /api/health answers. `command` is the
  * program and its arguments before `serve`; by default Node with NODE_FLAGS and the CLI.
+ * `port` is a free one unless given (a node restarted where a proxy expects it).
  */
 export async function startServer(
   args: string[],
   env: Record<string, string> = {},
   command: string[] = [process.execPath, ...NODE_FLAGS, CLI],
+  port?: number,
 ): Promise<ServerProcess> {
-  const port = await freePort()
+  port ??= await freePort()
   const [program, ...before] = command as [string, ...string[]]
   const child = spawn(program, [...before, 'serve', '--port', String(port), ...args], {
     env: { ...process.env, PLINTH_LOG_LEVEL: 'info', ...env },
@@ -64,5 +70,15 @@ export async function startServer(
     }
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
-  return { child, url, output: () => output, exited }
+  const setupLink = async () => {
+    const until = Date.now() + 10_000
+    for (;;) {
+      const link = SETUP_LINK.exec(output)?.[1]
+      if (link) return link
+      if (child.exitCode !== null || Date.now() > until)
+        throw new Error(`no setup link in the log: ${output}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+  return { child, url, output: () => output, exited, setupLink }
 }

@@ -9,20 +9,12 @@ import { Connection } from 'rabbitmq-client'
 import { CLI, call, freePort, NODE_FLAGS, runLoad, startServer, stopServer } from './processes.js'
 import { compare, NOISY_CORES } from './report.js'
 import { CREATE_TITLE_PREFIX, databaseFile, removeCreatedPosts, SUPERUSER, seed } from './seed.js'
+import { number, plinthEnv, until } from './settings.js'
 
 const TARGET = 0.85
 const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 /** The exchange Plinth publishes to; the bench binds a queue of its own to it. */
 const EXCHANGE = 'plinth.events'
-
-function number(name, fallback) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} must be a positive number, got "${raw}"`)
-  return value
-}
 
 const settings = {
   duration: number('BENCH_DURATION', 10),
@@ -33,25 +25,12 @@ const settings = {
   authors: number('BENCH_AUTHORS', 100),
 }
 
-/** As in run.js: nothing of the caller's PLINTH_* settings, rate limits off, a long token. */
-function plinthEnv(extra = {}) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
-  return {
-    ...env,
-    PLINTH_LOG_LEVEL: 'warn',
-    PLINTH_SQLITE_SYNC: 'full',
-    PLINTH_RATE_LIMITS: 'off',
-    PLINTH_TOKEN_TTL: '86400',
-    ...extra,
-  }
-}
-
 async function startPlinth(name, dataDir, extraEnv) {
   const port = await freePort()
   return startServer({
     name,
     args: [...NODE_FLAGS, CLI, 'serve', '--dir', dataDir, '--port', String(port)],
-    env: plinthEnv(extraEnv),
+    env: plinthEnv('full', extraEnv),
     port,
   })
 }
@@ -155,12 +134,6 @@ async function measure(server, token, seeded, dataDir, warmup) {
   const note = other >= NOISY_CORES ? ` (other processes used ${other.toFixed(2)} cores meanwhile)` : ''
   process.stdout.write(`${Math.round(result.requestsPerSecond)} req/s${note}\n`)
   return result
-}
-
-async function until(check, withinMs) {
-  const deadline = Date.now() + withinMs
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-  return check()
 }
 
 async function main() {

@@ -60,7 +60,8 @@ function serveCollection({ name, relation, create }) {
   const relationFilter = new RegExp(`^${relation}\\s*=\\s*"([^"]*)"$`)
   const base = `/api/collections/${name}/records`
 
-  // Plinth answers system fields first, then the collection's own, then collectionName.
+  const collectionId = database.prepare('select id from _collections where name = ?').pluck().get(name)
+  // Plinth answers system fields first, then the collection's own, then collectionId and collectionName.
   const toRecord = (row) => ({
     id: row.id,
     created: row.created,
@@ -68,6 +69,7 @@ function serveCollection({ name, relation, create }) {
     title: row.title,
     [relation]: row[relation],
     views: row.views,
+    collectionId,
     collectionName: name,
   })
 

@@ -1,19 +1,17 @@
 // `npm run bench:jobs`: no-op jobs per second through the job queue, on SQLite and on
 // PostgreSQL (BENCH_POSTGRES_URL, default the local server; skipped when unreachable).
 // Each round enqueues BENCH_JOBS jobs and times the worker until every one has succeeded.
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { openDatabase, runSystemMigrations } from '../dist/db/index.js'
 import { JOBS_TABLE, JobQueue, jobsMigration } from '../dist/jobs/index.js'
+import { freshPostgresSchema } from './settings.js'
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 5000)
 const CONCURRENCY = Number(process.env.BENCH_JOBS_CONCURRENCY ?? 16)
 const ROUNDS = 3
 const TARGET_SQLITE = 1000
-const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 async function measure(settings) {
   const dialect = await openDatabase({ statementTimeoutMs: 60_000, poolSize: 10, ...settings })
@@ -41,25 +39,6 @@ async function measure(settings) {
     return rates.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]
   } finally {
     await dialect.close()
-  }
-}
-
-async function freshPostgresSchema() {
-  const schema = `bench_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: POSTGRES_URL })
-  await admin.connect()
-  await admin.query(`create schema ${schema}`)
-  await admin.end()
-  const url = new URL(POSTGRES_URL)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES_URL })
-      await client.connect()
-      await client.query(`drop schema if exists ${schema} cascade`)
-      await client.end()
-    },
   }
 }
 

@@ -9,6 +9,8 @@ import autocannon from 'autocannon'
 const TICKS_PER_SECOND = 100
 
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'))
+// The processes whose CPU counts as the server's: one server, or every process of a cluster.
+const serverPids = plan.serverPids ?? [plan.serverPid]
 const base = `/api/collections/${plan.collection}/records`
 
 // One counter for all connections: every request asks for the next row, so reads
@@ -32,6 +34,13 @@ const shapes = {
       return request
     },
   }),
+  search: () => ({
+    method: 'GET',
+    setupRequest(request) {
+      request.path = `${base}?search=${encodeURIComponent(pick(plan.searches))}&perPage=20`
+      return request
+    },
+  }),
   create: () => ({
     method: 'POST',
     setupRequest(request) {
@@ -50,6 +59,12 @@ const shapes = {
     method: 'POST',
     path: `/api/collections/${plan.collection}/auth-with-password`,
     body: JSON.stringify(plan.credentials),
+  }),
+  // The same request every time: a file download, or an upload whose body is a ready-made form.
+  fixed: () => ({
+    method: plan.method ?? 'GET',
+    path: plan.path,
+    ...(plan.bodyFile ? { body: readFileSync(plan.bodyFile) } : {}),
   }),
 }
 
@@ -88,15 +103,18 @@ function cpuTimes() {
     .split(/\s+/)
     .slice(1)
     .map(Number)
-  // Fields after the command name, which may itself hold spaces: utime and stime are 14th and 15th.
-  const stat = readFileSync(`/proc/${plan.serverPid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const server = Number(fields[11]) + Number(fields[12])
+  const servers = serverPids.map((pid) => {
+    // Fields after the command name, which may itself hold spaces: utime and stime are 14th and 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  })
   const self = process.cpuUsage()
   return {
     processes: (user + nice + system) / TICKS_PER_SECOND,
     steal: steal / TICKS_PER_SECOND,
-    server: server / TICKS_PER_SECOND,
+    servers,
+    server: servers.reduce((sum, seconds) => sum + seconds, 0),
     self: (self.user + self.system) / 1e6,
     at: performance.now() / 1000,
   }
@@ -108,6 +126,8 @@ function cpuShare(before, after) {
   const cores = (seconds) => Math.round((seconds / wall) * 100) / 100
   return {
     serverCores: cores(delta('server')),
+    // Each of the server's processes (a cluster's nodes and proxy), in the plan's order.
+    perServerCores: after.servers.map((seconds, i) => cores(seconds - before.servers[i])),
     loadGeneratorCores: cores(delta('self')),
     otherCores: cores(Math.max(0, delta('processes') - delta('server') - delta('self'))),
     stealCores: cores(delta('steal')),

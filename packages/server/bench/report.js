@@ -9,6 +9,7 @@ export const TARGETS = {
   create: 0.6,
   'view-owner': 0.55,
   'create-hooks': 0.9,
+  'list-cached': null,
   'list-owner': null,
   'sign-in': null,
   coldStartMs: 1000,
@@ -31,7 +32,7 @@ export function median(values) {
 }
 
 /** The round with the median throughput, so its latencies come from one real run. */
-function medianRound(rounds) {
+export function medianRound(rounds) {
   const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)
   return { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds }
 }

@@ -5,19 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describeMachine, loadAverage } from './machine.js'
-import {
-  CLI,
-  call,
-  FLOOR,
-  freePort,
-  memoryOf,
-  NODE_FLAGS,
-  runLoad,
-  startServer,
-  stopServer,
-} from './processes.js'
+import { CLI, call, FLOOR, freePort, memoryOf, NODE_FLAGS, startServer, stopServer } from './processes.js'
 import { formatProfile, summarizeProfile } from './profile.js'
-import { compare, formatReport, median, NOISY_CORES, TARGETS } from './report.js'
+import { compare, formatReport, median, TARGETS } from './report.js'
+import { bearer, chosenScenarios, listQuery, loadSettings, measure, SCENARIOS, signIn } from './scenarios.js'
 import {
   CREATE_TITLE_PREFIX,
   databaseFile,
@@ -27,123 +18,38 @@ import {
   SUPERUSER,
   seed,
 } from './seed.js'
+import { number, plinthEnv } from './settings.js'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
-
-function number(name, fallback) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} must be a positive number, got "${raw}"`)
-  return value
-}
-
-// `token` names whose bearer token Plinth gets (none: anonymous). `floor: false` marks a
-// scenario measured on Plinth alone.
-const SCENARIOS = [
-  {
-    id: 'view-bearer',
-    kind: 'view',
-    collection: 'posts',
-    token: 'superuser',
-    title: 'read by id, bearer token',
-  },
-  { id: 'view-anonymous', kind: 'view', collection: 'posts', token: null, title: 'read by id, no token' },
-  {
-    id: 'list-bearer',
-    kind: 'list',
-    collection: 'posts',
-    token: 'superuser',
-    title: 'filtered list, bearer token',
-  },
-  { id: 'list-anonymous', kind: 'list', collection: 'posts', token: null, title: 'filtered list, no token' },
-  {
-    id: 'create-bearer',
-    kind: 'create',
-    collection: 'posts',
-    token: 'superuser',
-    title: 'create, bearer token',
-  },
-  { id: 'create-anonymous', kind: 'create', collection: 'posts', token: null, title: 'create, no token' },
-  {
-    id: 'view-owner',
-    kind: 'view',
-    collection: 'notes',
-    token: 'member',
-    title: 'read by id, bearer token, owner rule',
-  },
-  {
-    id: 'list-owner',
-    kind: 'list',
-    collection: 'notes',
-    token: 'member',
-    title: 'filtered list, bearer token, owner rule',
-  },
-  // Against the same build without a project config: what hooks cost when they do nothing.
-  {
-    id: 'create-hooks',
-    kind: 'create',
-    collection: 'posts',
-    token: 'superuser',
-    against: 'plinth',
-    title: 'create with a no-op before- and after-hook, against none',
-  },
-  // Bounded by argon2id by design: reported, with no floor to compare against.
-  {
-    id: 'sign-in',
-    kind: 'sign-in',
-    collection: 'members',
-    token: null,
-    floor: false,
-    title: 'sign-in, password',
-  },
-]
 
 function readSettings() {
   const sync = (process.env.BENCH_SQLITE_SYNC ?? 'full').toLowerCase()
   if (sync !== 'full' && sync !== 'normal') throw new Error('BENCH_SQLITE_SYNC must be full or normal')
-  const only = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim())
-  const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.id) || only.includes(s.kind)) : SCENARIOS
-  if (scenarios.length === 0) throw new Error(`BENCH_SCENARIOS matches none of ${SCENARIOS.map((s) => s.id)}`)
   return {
-    duration: number('BENCH_DURATION', 10),
-    warmup: number('BENCH_WARMUP', 2),
-    connections: number('BENCH_CONNECTIONS', 10),
-    posts: number('BENCH_POSTS', 100_000),
-    authors: number('BENCH_AUTHORS', 100),
-    rounds: number('BENCH_ROUNDS', 3),
+    ...loadSettings(),
     coldStarts: number('BENCH_COLD_STARTS', 5),
     sync,
-    scenarios,
+    scenarios: chosenScenarios(SCENARIOS),
     cpuProfile: process.env.BENCH_CPU_PROF === '1',
   }
 }
 
-/** The environment of a Plinth server: nothing inherited from the caller's PLINTH_* settings. */
-function plinthEnv(settings) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
-  return {
-    ...env,
-    PLINTH_LOG_LEVEL: 'warn',
-    PLINTH_SQLITE_SYNC: settings.sync,
-    // Turns off per-IP limits once they exist: the load comes from one address.
-    PLINTH_RATE_LIMITS: 'off',
-    // Long enough that the token outlives any configured run.
-    PLINTH_TOKEN_TTL: '86400',
-  }
+/** The variants of Plinth a scenario may measure or compare against, by name. */
+const VARIANTS = {
+  hooked: {
+    name: 'Plinth+hooks',
+    args: ['--config', fileURLToPath(new URL('./hooks.config.js', import.meta.url))],
+  },
+  uncached: { name: 'Plinth, cache off', env: { PLINTH_CACHE: 'off' } },
 }
 
-const HOOKS_CONFIG = fileURLToPath(new URL('./hooks.config.js', import.meta.url))
-
-async function startPlinth(dataDir, settings, profileDir, { hooks = false } = {}) {
+async function startPlinth(dataDir, settings, profileDir, variant = { name: 'Plinth' }) {
   const port = await freePort()
   const flags = [...NODE_FLAGS, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])]
-  const project = hooks ? ['--config', HOOKS_CONFIG] : []
   return startServer({
-    name: hooks ? 'Plinth+hooks' : 'Plinth',
-    args: [...flags, CLI, 'serve', '--dir', dataDir, '--port', String(port), ...project],
-    env: plinthEnv(settings),
+    name: variant.name,
+    args: [...flags, CLI, 'serve', '--dir', dataDir, '--port', String(port), ...(variant.args ?? [])],
+    env: plinthEnv(settings.sync, variant.env),
     port,
   })
 }
@@ -158,37 +64,6 @@ async function startFloor(dataDir, settings, profileDir) {
     port,
   })
 }
-
-async function signIn(plinth, collection, { email, password }) {
-  const response = await call(`${plinth.url}/api/collections/${collection}/auth-with-password`, {
-    method: 'POST',
-    body: { identity: email, password },
-  })
-  if (response.status !== 200)
-    throw new Error(`sign-in to ${collection} failed: ${response.status} ${response.text}`)
-  return JSON.parse(response.text).token
-}
-
-const bearer = (token) => ({ authorization: `Bearer ${token}` })
-
-/**
- * The superuser scenarios send the floor the same header, which it ignores, so both parse
- * the same bytes. The owner rule's ratio is against the floor without auth: no token.
- */
-function headersFor(scenario, server, tokens) {
-  if (!scenario.token || (scenario.token === 'member' && server.name === 'floor')) return {}
-  return bearer(tokens[scenario.token])
-}
-
-/** The rows a scenario asks for: every post and author, or the member's own notes. */
-function rowsFor(scenario, seeded) {
-  if (scenario.collection === 'notes')
-    return { relation: 'owner', recordIds: seeded.memberNoteIds, parentIds: [seeded.memberId] }
-  return { relation: 'author', recordIds: seeded.postIds, parentIds: seeded.authorIds }
-}
-
-const listQuery = (relation, id) =>
-  `?filter=${encodeURIComponent(`${relation}="${id}"`)}&sort=-created&perPage=20`
 
 /**
  * The ratio means something only if both servers give the same answer: same records,
@@ -233,37 +108,6 @@ async function compareResponses(plinth, floor, tokens, seeded) {
     JSON.parse(anonymousList.text).totalItems === 0
   const all = view && list && create && ownerView && ownerList && ownerRule
   return { view, list, create, ownerView, ownerList, ownerRule, all }
-}
-
-async function measure(server, scenario, context, warmup) {
-  if (scenario.kind === 'create') removeCreatedPosts(context.dbFile)
-  const plan = join(context.dataDir, `plan-${scenario.id}-${server.name}.json`)
-  writeFileSync(
-    plan,
-    JSON.stringify({
-      url: server.url,
-      serverPid: server.child.pid,
-      kind: scenario.kind,
-      collection: scenario.collection,
-      connections: context.settings.connections,
-      duration: context.settings.duration,
-      warmup,
-      headers: headersFor(
-        scenario,
-        server,
-        server === context.hooked ? context.hookedTokens : context.tokens,
-      ),
-      ...rowsFor(scenario, context.seeded),
-      titlePrefix: CREATE_TITLE_PREFIX,
-      credentials: { identity: MEMBER.email, password: MEMBER.password },
-    }),
-  )
-  process.stdout.write(`  ${scenario.title}: ${server.name}… `)
-  const result = await runLoad(plan)
-  const other = result.cpu.otherCores + result.cpu.stealCores
-  const note = other >= NOISY_CORES ? ` (other processes used ${other.toFixed(2)} cores meanwhile)` : ''
-  process.stdout.write(`${Math.round(result.requestsPerSecond)} req/s${note}\n`)
-  return result
 }
 
 /** One folder per server, emptied, so each holds this run's profile only. */
@@ -322,24 +166,37 @@ async function main() {
     const floor = await startFloor(dataDir, settings, profileDirs.floor)
     servers.push(floor)
 
-    const hooked = settings.scenarios.some((s) => s.against === 'plinth')
-      ? await startPlinth(dataDir, settings, undefined, { hooks: true })
-      : null
-    if (hooked) servers.push(hooked)
-
-    const tokens = {
-      superuser: await signIn(plinth, '_superusers', SUPERUSER),
-      member: await signIn(plinth, 'members', MEMBER),
+    const byName = { plinth, floor }
+    const tokensByServer = new Map([
+      [
+        plinth,
+        {
+          superuser: await signIn(plinth, '_superusers', SUPERUSER),
+          member: await signIn(plinth, 'members', MEMBER),
+        },
+      ],
+    ])
+    const tokens = tokensByServer.get(plinth)
+    const wanted = new Set(settings.scenarios.flatMap((s) => [s.measured, s.reference]))
+    for (const [name, variant] of Object.entries(VARIANTS)) {
+      if (!wanted.has(name)) continue
+      byName[name] = await startPlinth(dataDir, settings, undefined, variant)
+      servers.push(byName[name])
+      // Tokens name the server that issued them (iss), so each variant signs in itself.
+      tokensByServer.set(byName[name], {
+        superuser: await signIn(byName[name], '_superusers', SUPERUSER),
+        member: await signIn(byName[name], 'members', MEMBER),
+      })
     }
-    // Tokens name the server that issued them (iss), so the hooked server signs in itself.
-    const hookedTokens = hooked && { superuser: await signIn(hooked, '_superusers', SUPERUSER) }
     const responsesMatch = await compareResponses(plinth, floor, tokens, seeded)
     removeCreatedPosts(dbFile)
-    const context = { settings, dataDir, dbFile, seeded, tokens, hooked, hookedTokens }
+    const removeCreated = () => removeCreatedPosts(dbFile)
+    const tokensOf = (server) => tokensByServer.get(server) ?? tokens
+    const context = { settings, dataDir, removeCreated, seeded, tokensOf }
     const runScenario = async (scenario) => {
       const alone = scenario.floor === false
-      // A scenario `against: 'plinth'` measures a variant of Plinth against Plinth itself.
-      const [measured, reference] = scenario.against === 'plinth' ? [hooked, plinth] : [plinth, floor]
+      const measured = byName[scenario.measured ?? 'plinth']
+      const reference = byName[scenario.reference ?? 'floor']
       const runs = { plinth: [], floor: [] }
       // Alternating rounds, each side's median kept: a burst of other work on the
       // machine then spoils one round, not the ratio.

@@ -134,9 +134,10 @@ async function seedMembers(plinth, count) {
  * definitions are exactly what the API would make), then bulk-inserts rows with Kysely:
  * going through the records API would spend minutes on 100,000 single-row transactions.
  * Notes get as many rows as posts, spread over as many members as there are authors.
+ * Into SQLite in `dataDir`, or into PostgreSQL at `databaseUrl`.
  */
-export async function seed({ dataDir, posts, authors, sync }) {
-  const config = loadConfig({}, { dataDir, logLevel: 'silent', sqliteSync: sync })
+export async function seed({ dataDir, posts, authors, sync, databaseUrl = null }) {
+  const config = loadConfig({}, { dataDir, databaseUrl, logLevel: 'silent', sqliteSync: sync })
   const plinth = await createCore(config)
   const random = sequence(42)
   try {

@@ -1,0 +1,246 @@
+// `npm run bench:cluster`: one Plinth node against several behind nginx (the shipped
+// deploy/nginx/plinth.conf), all on one PostgreSQL and one Redis, under the core bench's
+// records workload. It reports requests per second, p99, the CPU of every process on the
+// request's path, and what the cluster path costs per request over one node.
+// See docs/benchmarks.md#cluster.
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { describeMachine, loadAverage } from './machine.js'
+import { CLI, freePort, NODE_FLAGS, startServer, stopServer } from './processes.js'
+import { installedProgram, proxySkipReason, startProxy, whenListening } from './proxies.js'
+import { medianRound } from './report.js'
+import { chosenScenarios, loadSettings, measure, SCENARIOS, signIn } from './scenarios.js'
+import { CREATE_TITLE_PREFIX, SUPERUSER, seed } from './seed.js'
+import { freshPostgresSchema, number, plinthEnv } from './settings.js'
+
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
+/** The cluster path may cost this much more CPU per request than one node. */
+const TARGET_OVERHEAD = 0.3
+
+function readSettings() {
+  return {
+    ...loadSettings(),
+    nodes: number('BENCH_CLUSTER_NODES', 3),
+    // The core bench's workload on posts: read by id, filtered list, create, with and without a token.
+    scenarios: chosenScenarios(
+      SCENARIOS.filter((s) => s.collection === 'posts' && !s.measured && !s.reference),
+    ),
+  }
+}
+
+/** A Redis of the bench's own, so its CPU is this run's alone. */
+async function startRedis() {
+  const port = await freePort()
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+  const child = spawn(installedProgram('redis-server'), args, { stdio: 'ignore' })
+  await whenListening(port, child, () => 'redis-server did not start')
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGKILL') }
+}
+
+/** nginx's worker processes: they, not the master, carry the requests. */
+function childrenOf(pid) {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
+}
+
+function skipReason() {
+  try {
+    return (
+      proxySkipReason('nginx') || (installedProgram('redis-server') ? '' : 'redis-server is not installed')
+    )
+  } catch (error) {
+    return error.message
+  }
+}
+
+const cpuMsPerRequest = (run) => (run.cpu.serverCores / run.requestsPerSecond) * 1000
+const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : '-')
+
+const SETUPS = ['single', 'proxied', 'cluster']
+
+function report(results) {
+  const { machine, settings } = results
+  const n = settings.nodes
+  const out = [
+    `Plinth cluster benchmark, ${results.date}`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}`,
+    `Load: ${settings.connections} connections, ${settings.rounds} alternating ${settings.duration} s rounds per setup (median shown); ${settings.posts.toLocaleString('en-US')} posts on PostgreSQL, a Redis of its own`,
+    `Setups: 1 node at its own address; the same node behind nginx; ${n} nodes behind nginx (1 worker each).`,
+    'CPU: the CPU of the nodes, nginx and Redis (not PostgreSQL), in ms per request.',
+    '',
+  ]
+  const header = [
+    'scenario',
+    '1 node req/s',
+    'p99',
+    'CPU',
+    '+nginx req/s',
+    'p99',
+    'CPU',
+    `${n} nodes req/s`,
+    'p99',
+    'CPU',
+    'cores: nodes | nginx | Redis',
+    'nginx path',
+    `${n} nodes`,
+  ]
+  const percent = (value) => `${value >= 0 ? '+' : ''}${fixed(value * 100, 0)} %`
+  const rows = results.scenarios.map((s) => {
+    const cores = s.cluster.cpu.perServerCores
+    return [
+      s.title,
+      ...SETUPS.flatMap((key) => [
+        Math.round(s[key].requestsPerSecond).toLocaleString('en-US'),
+        fixed(s[key].latencyMs.p99, 1),
+        fixed(s[key].cpuMsPerRequest, 3),
+      ]),
+      `${cores
+        .slice(0, n)
+        .map((c) => fixed(c, 2))
+        .join(' ')} | ${fixed(cores[n], 2)} | ${fixed(cores.at(-1), 2)}`,
+      percent(s.overhead.proxied),
+      `${percent(s.overhead.cluster)} ${s.overhead.cluster < TARGET_OVERHEAD ? 'PASS' : 'FAIL'}${s.clean ? '' : ' (errors)'}`,
+    ]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)))
+  const line = (cells) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
+  out.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line))
+  out.push(
+    '',
+    'p99 in ms. The last two columns: CPU per request over one node at its own address.',
+    `Target: ${n} nodes behind nginx cost < ${TARGET_OVERHEAD * 100} % more CPU per request than one node.`,
+  )
+  return out.join('\n')
+}
+
+async function main() {
+  const settings = readSettings()
+  const reason = skipReason()
+  if (reason) return console.log(`Cluster benchmark skipped: ${reason}`)
+  let schema
+  try {
+    schema = await freshPostgresSchema()
+  } catch (error) {
+    return console.log(`Cluster benchmark skipped: PostgreSQL does not answer (${error.message})`)
+  }
+  const machine = describeMachine()
+  const loadBefore = loadAverage()
+  const dataDir = mkdtempSync(join(tmpdir(), 'plinth-bench-cluster-'))
+  const servers = []
+  let redis
+  let nginx
+  let front
+  try {
+    console.log(`Seeding ${settings.posts} posts over ${settings.authors} authors into PostgreSQL…`)
+    const seeded = await seed({
+      dataDir,
+      posts: settings.posts,
+      authors: settings.authors,
+      sync: 'full',
+      databaseUrl: schema.url,
+    })
+    redis = await startRedis()
+    const ports = await Promise.all(Array.from({ length: settings.nodes }, () => freePort()))
+    nginx = await startProxy(
+      'nginx',
+      ports.map((port) => `127.0.0.1:${port}`),
+    )
+    const shared = {
+      PLINTH_DATABASE_URL: schema.url,
+      PLINTH_REDIS_URL: redis.url,
+      PLINTH_REDIS_PREFIX: 'bench:',
+    }
+    const start = async (name, port, extra) =>
+      startServer({
+        name,
+        args: [...NODE_FLAGS, CLI, 'serve', '--dir', dataDir, '--port', String(port)],
+        env: plinthEnv('full', { ...shared, ...extra }),
+        port,
+      })
+    const single = await start('1 node', await freePort(), {})
+    servers.push(single)
+    // The same node behind an nginx of its own: what the proxy's hop adds to a request.
+    front = await startProxy('nginx', [new URL(single.url).host])
+    const nodes = await Promise.all(
+      ports.map((port, i) =>
+        start(`node ${i + 1}`, port, {
+          PLINTH_PUBLIC_URL: nginx.url,
+          PLINTH_TRUSTED_PROXIES: '127.0.0.1',
+          PLINTH_NODE_ID: `node-${i + 1}`,
+        }),
+      ),
+    )
+    servers.push(...nodes)
+    const targets = {
+      single: { name: '1 node', url: single.url, pids: [single.child.pid, redis.pid] },
+      proxied: {
+        name: '1 node + nginx',
+        url: front.url,
+        pids: [single.child.pid, ...childrenOf(front.pid), redis.pid],
+      },
+      cluster: {
+        name: `${settings.nodes} nodes`,
+        url: nginx.url,
+        pids: [...nodes.map((node) => node.child.pid), ...childrenOf(nginx.pid), redis.pid],
+      },
+    }
+    // Tokens name their issuer: each setup signs in through its own address.
+    for (const target of Object.values(targets))
+      target.tokens = { superuser: await signIn(target, '_superusers', SUPERUSER) }
+    const db = new pg.Client({ connectionString: schema.url })
+    await db.connect()
+    const removeCreated = () =>
+      db.query('delete from posts where title like $1', [`${CREATE_TITLE_PREFIX} %`])
+    const scenarios = []
+    for (const scenario of settings.scenarios) {
+      const runs = { single: [], proxied: [], cluster: [] }
+      for (let round = 0; round < settings.rounds; round++) {
+        const warmup = round === 0 ? settings.warmup : 0
+        for (const [key, target] of Object.entries(targets)) {
+          const context = { settings, dataDir, removeCreated, seeded, tokensOf: () => target.tokens }
+          runs[key].push(await measure(target, scenario, context, warmup))
+        }
+      }
+      const medians = Object.fromEntries(SETUPS.map((key) => [key, medianRound(runs[key])]))
+      for (const run of Object.values(medians)) run.cpuMsPerRequest = cpuMsPerRequest(run)
+      const isClean = (run) => run.rounds.every((r) => r.errors === 0 && r.timeouts === 0 && r.non2xx === 0)
+      const over = (key) => medians[key].cpuMsPerRequest / medians.single.cpuMsPerRequest - 1
+      scenarios.push({
+        id: scenario.id,
+        title: scenario.title,
+        ...medians,
+        overhead: { proxied: over('proxied'), cluster: over('cluster') },
+        clean: SETUPS.every((key) => isClean(medians[key])),
+      })
+    }
+    await db.end()
+    const results = {
+      date: new Date().toISOString(),
+      machine,
+      loadAverage: { before: loadBefore, after: loadAverage() },
+      settings: { ...settings, scenarios: settings.scenarios.map((s) => s.id) },
+      targetOverhead: TARGET_OVERHEAD,
+      scenarios,
+    }
+    console.log(`\n${report(results)}`)
+    mkdirSync(RESULTS, { recursive: true })
+    writeFileSync(join(RESULTS, 'cluster.json'), `${JSON.stringify(results, null, 2)}\n`)
+    console.log(`\nSaved ${join(RESULTS, 'cluster.json')}`)
+  } finally {
+    await Promise.all(servers.map(stopServer))
+    await nginx?.stop()
+    await front?.stop()
+    redis?.stop()
+    await schema.drop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exitCode = 1
+})

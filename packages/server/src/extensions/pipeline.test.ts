@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { TestApp } from '../test-support/app.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
+import { until } from '../test-support/job-queues.js'
 import { createProjectApp } from '../test-support/project.js'
 import { CLI } from '../test-support/server-process.js'
 
@@ -94,6 +95,7 @@ describe.each(testDialects)('one pipeline for every writer on %s', (kind) => {
       )
     })
     expect(run.code, run.output).toBe(0)
-    expect(await entries()).toContain('superuser cli-root@example.com')
+    // The server learns of another process's write from the outbox, within a second.
+    await until(async () => (await entries()).includes('superuser cli-root@example.com'), 5_000)
   })
 })

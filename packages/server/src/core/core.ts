@@ -171,7 +171,9 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
     }
     if (config.cluster.replicaUrls.length > 0)
       replicas = await openReadReplicas(dialect, config.cluster.replicaUrls, config)
-    const reads = new ReadRouting(dialect.db, replicas, config.cluster.replicaStickyMs)
+    const reads = new ReadRouting(dialect.db, replicas, config.cluster.replicaStickyMs, {
+      shared: state.kind === 'process' ? null : state,
+    })
     const records = new RecordService(dialect, registry, { log })
     records.onChange(outboxListener(dialect))
     const events = new EventDispatcher(dialect, {

@@ -14,7 +14,7 @@ export const writeStickiness = fp(
   async function writeStickiness(app: FastifyInstance, options: { reads: ReadRouting }) {
     app.addHook('onSend', async function noteWrite(request, reply, payload) {
       const mayHaveWritten = !SAFE_METHODS.has(request.method) && reply.statusCode < 400
-      if (mayHaveWritten && request.caller) options.reads.noteWrite(request.caller)
+      if (mayHaveWritten && request.caller) await options.reads.noteWrite(request.caller)
       return payload
     })
   },

@@ -1,0 +1,108 @@
+import { keepPreviousData, queryOptions } from '@tanstack/react-query'
+import { api, apiText } from './client'
+import { currentSuperuser } from './session'
+import type {
+  CollectionModel,
+  Job,
+  ListPage,
+  MfaStatus,
+  Passkey,
+  RecordModel,
+  RequestLog,
+  Session,
+  Webhook,
+} from './types'
+
+/**
+ * Every query key of the app, in one place: a write invalidates by prefix (for instance
+ * `queryKeys.collections` also covers each collection's records).
+ */
+export const queryKeys = {
+  session: ['session'] as const,
+  collections: ['collections'] as const,
+  records: (collection: string, params: PageParams) =>
+    ['collections', collection, 'records', params] as const,
+  webhooks: ['webhooks'] as const,
+  jobs: (params: PageParams) => ['jobs', params] as const,
+  logs: (params: PageParams) => ['logs', params] as const,
+  metrics: ['metrics'] as const,
+  sessions: ['account', 'sessions'] as const,
+  mfa: ['account', 'mfa'] as const,
+  passkeys: ['account', 'passkeys'] as const,
+}
+
+export interface PageParams {
+  page: number
+  perPage: number
+  sort?: string
+  filter?: string
+}
+
+export const sessionQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.session,
+    queryFn: currentSuperuser,
+    staleTime: Number.POSITIVE_INFINITY,
+  })
+
+export const collectionsQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.collections,
+    queryFn: ({ signal }) => api<ListPage<CollectionModel>>('/api/collections', { signal }),
+  })
+
+export const recordsQuery = (collection: string, params: PageParams) =>
+  queryOptions({
+    queryKey: queryKeys.records(collection, params),
+    queryFn: ({ signal }) =>
+      api<ListPage<RecordModel>>(`/api/collections/${encodeURIComponent(collection)}/records`, {
+        query: { ...params },
+        signal,
+      }),
+    // The table keeps the page it shows while the next one loads, instead of blinking empty.
+    placeholderData: keepPreviousData,
+  })
+
+export const webhooksQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.webhooks,
+    queryFn: ({ signal }) => api<{ items: Webhook[] }>('/api/webhooks', { signal }),
+  })
+
+export const jobsQuery = (params: PageParams) =>
+  queryOptions({
+    queryKey: queryKeys.jobs(params),
+    queryFn: ({ signal }) => api<ListPage<Job>>('/api/jobs', { query: { ...params }, signal }),
+    placeholderData: keepPreviousData,
+  })
+
+export const logsQuery = (params: PageParams) =>
+  queryOptions({
+    queryKey: queryKeys.logs(params),
+    queryFn: ({ signal }) => api<ListPage<RequestLog>>('/api/logs', { query: { ...params }, signal }),
+    placeholderData: keepPreviousData,
+  })
+
+export const metricsQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.metrics,
+    queryFn: ({ signal }) => apiText('/api/metrics', { signal }),
+  })
+
+export const sessionsQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.sessions,
+    queryFn: ({ signal }) => api<ListPage<Session>>('/api/auth/sessions', { signal }),
+  })
+
+export const mfaQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.mfa,
+    queryFn: ({ signal }) => api<MfaStatus>('/api/collections/_superusers/mfa', { signal }),
+  })
+
+export const passkeysQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.passkeys,
+    queryFn: ({ signal }) => api<ListPage<Passkey>>('/api/collections/_superusers/passkeys', { signal }),
+  })

@@ -1,0 +1,92 @@
+/** Shapes of the public API's answers that the app reads (GET /api/openapi.json has them all). */
+
+export interface ListPage<T> {
+  items: T[]
+  page: number
+  perPage: number
+  totalItems: number
+  totalPages: number
+}
+
+export type RecordModel = { id: string; created: string; updated: string } & Record<string, unknown>
+
+export interface FieldDefinition {
+  id?: string
+  name: string
+  type: string
+  required?: boolean
+  hidden?: boolean
+  system?: boolean
+}
+
+export interface CollectionModel {
+  id: string
+  name: string
+  type: 'base' | 'auth' | 'view'
+  system?: boolean
+  fields: FieldDefinition[]
+  listRule: string | null
+  viewRule: string | null
+  createRule: string | null
+  updateRule: string | null
+  deleteRule: string | null
+  updated: string
+}
+
+export interface Webhook {
+  id: string
+  url: string
+  collections: string[]
+  actions: string[]
+  filter: string | null
+  circuit: { state: 'closed' | 'open' | 'half-open'; failures: number; pausedUntil: string | null }
+  created: string
+}
+
+export interface Job {
+  id: string
+  name: string
+  queue: string
+  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'dead'
+  attempts: number
+  maxAttempts: number
+  runAt: string
+  lastError: string | null
+  created: string
+}
+
+export interface RequestLog {
+  id: string
+  created: string
+  method: string
+  url: string
+  status: number
+  duration: number
+  ip: string
+  requestId: string
+}
+
+export interface Session {
+  id: string
+  created: string
+  lastUsed: string
+  expires: string
+  userAgent: string | null
+  ip: string | null
+  current: boolean
+}
+
+export interface MfaStatus {
+  required: boolean
+  enrollmentRequired: boolean
+  totp: boolean
+  recoveryCodesLeft: number
+  passkeys: number
+}
+
+export interface Passkey {
+  id: string
+  name: string
+  created: string
+  lastUsed: string | null
+}

@@ -1,0 +1,149 @@
+import type { QueryClient } from '@tanstack/react-query'
+import {
+  createRootRouteWithContext,
+  createRoute,
+  createRouter,
+  lazyRouteComponent,
+  Outlet,
+  redirect,
+} from '@tanstack/react-router'
+import { sessionQuery } from './api/queries'
+import { NotFound } from './app/not-found'
+import { Shell } from './app/shell'
+
+export interface RouterContext {
+  queryClient: QueryClient
+}
+
+/** `?page=` of a paged list: a whole number above 1, else left out (the first page). */
+export interface PageSearch {
+  page?: number
+}
+
+export function pageSearch(search: Record<string, unknown>): PageSearch {
+  const page = Number(search.page)
+  return Number.isInteger(page) && page > 1 ? { page } : {}
+}
+
+const rootRoute = createRootRouteWithContext<RouterContext>()({
+  component: Outlet,
+  notFoundComponent: NotFound,
+})
+
+// Pages outside the signed-in shell.
+const setupRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: 'setup',
+  component: lazyRouteComponent(() => import('./pages/setup'), 'SetupPage'),
+})
+const signInRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: 'sign-in',
+  validateSearch: (search: Record<string, unknown>): { redirect?: string } =>
+    typeof search.redirect === 'string' && search.redirect.startsWith('/')
+      ? { redirect: search.redirect }
+      : {},
+  component: lazyRouteComponent(() => import('./pages/sign-in'), 'SignInPage'),
+})
+
+/** Every page of the app proper: they need a signed-in superuser. */
+const appRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: '_app',
+  beforeLoad: async ({ context, location }) => {
+    const superuser = await context.queryClient.ensureQueryData(sessionQuery())
+    if (!superuser) throw redirect({ to: '/sign-in', search: { redirect: location.href } })
+    return { superuser }
+  },
+  component: Shell,
+})
+
+const indexRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/',
+  beforeLoad: () => {
+    throw redirect({ to: '/collections' })
+  },
+})
+
+// Every page of the shell is code-split, so the first load carries none of them.
+const collectionsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'collections',
+  component: lazyRouteComponent(() => import('./pages/collections'), 'CollectionsPage'),
+})
+const recordsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'collections/$name/records',
+  validateSearch: pageSearch,
+  component: lazyRouteComponent(() => import('./pages/records'), 'RecordsPage'),
+})
+const usersRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'users',
+  validateSearch: (search: Record<string, unknown>): PageSearch & { collection?: string } => ({
+    ...pageSearch(search),
+    ...(typeof search.collection === 'string' ? { collection: search.collection } : {}),
+  }),
+  component: lazyRouteComponent(() => import('./pages/users'), 'UsersPage'),
+})
+const webhooksRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'webhooks',
+  component: lazyRouteComponent(() => import('./pages/webhooks'), 'WebhooksPage'),
+})
+const jobsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'jobs',
+  validateSearch: pageSearch,
+  component: lazyRouteComponent(() => import('./pages/jobs'), 'JobsPage'),
+})
+const logsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'logs',
+  validateSearch: pageSearch,
+  component: lazyRouteComponent(() => import('./pages/logs'), 'LogsPage'),
+})
+const metricsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'metrics',
+  component: lazyRouteComponent(() => import('./pages/metrics'), 'MetricsPage'),
+})
+const settingsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'settings',
+  component: lazyRouteComponent(() => import('./pages/settings'), 'SettingsPage'),
+})
+
+const routeTree = rootRoute.addChildren([
+  setupRoute,
+  signInRoute,
+  appRoute.addChildren([
+    indexRoute,
+    collectionsRoute,
+    recordsRoute,
+    usersRoute,
+    webhooksRoute,
+    jobsRoute,
+    logsRoute,
+    metricsRoute,
+    settingsRoute,
+  ]),
+])
+
+export function createAppRouter(queryClient: QueryClient) {
+  return createRouter({
+    routeTree,
+    basepath: '/_',
+    context: { queryClient },
+    defaultPreload: 'intent',
+    // Loading states come from the pages' queries; the router waits for nothing else.
+    defaultPreloadStaleTime: 0,
+  })
+}
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>
+  }
+}

@@ -9,6 +9,13 @@ import { EVENT_CURSORS_TABLE } from './outbox.js'
 const PERSIST_EVERY_MS = 1000
 
 /**
+ * How long a node that found the consumer held by another waits before asking again, at
+ * most: every commit wakes every node, and asking on each would cost a write per commit per
+ * node. Short, so a holder that released it on a clean stop is followed within a second.
+ */
+const RECLAIM_AFTER_MS = 1000
+
+/**
  * A durable consumer's place in the outbox, held by one node at a time under a
  * lease: the node that holds it delivers; another takes over when the lease runs
  * out (the holder died), so an event may be delivered twice but never skipped.
@@ -19,6 +26,8 @@ export class DurableCursor {
   #persisted = 0
   #persistedAt = 0
   #exists = false
+  /** Until when another node holds the lease, as far as this one knows: no claim before then. */
+  #heldElsewhereUntil = 0
 
   constructor(
     private readonly db: Kysely<any>,
@@ -32,6 +41,7 @@ export class DurableCursor {
     // Renewed once half the lease is spent, not on every poll.
     if (now < this.#heldUntil - this.leaseMs / 2) return this.#position
     if (now < this.#heldUntil && (await this.#write(now))) return this.#position
+    if (now < this.#heldElsewhereUntil) return null
     if (!this.#exists) {
       await this.db
         .insertInto(EVENT_CURSORS_TABLE)
@@ -50,6 +60,7 @@ export class DurableCursor {
       .executeTakeFirst()
     if (Number(taken.numUpdatedRows) === 0) {
       this.#heldUntil = 0
+      this.#heldElsewhereUntil = now + RECLAIM_AFTER_MS
       return null
     }
     const row = await this.db

@@ -142,6 +142,32 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
     ])
   })
 
+  test('a node that does not hold a durable consumer asks for it once a second, not at every commit', async () => {
+    const first = recorder('audit')
+    t.app.plinth.events.add(first.consumer)
+    await hasCursor('audit')
+    await writeNotes(1, 'held')
+    await until(() => first.seen.length >= 1)
+
+    const node = await secondNode()
+    let claims = 0
+    node.plinth.dialect.onQuery(({ operation, statement }) => {
+      if (operation === 'update' && statement.includes('_event_cursors')) claims++
+    })
+    node.plinth.events.add(recorder('audit').consumer)
+    const startedAt = Date.now()
+    // Each commit of this node wakes its dispatcher.
+    for (let i = 0; i < 40; i++) {
+      await node.plinth.records.create(superuser, 'notes', { text: `woken${i}` })
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    const seconds = (Date.now() - startedAt) / 1000
+    expect(claims).toBeGreaterThanOrEqual(1)
+    // Two durable consumers ask: this one and the webhooks'.
+    expect(claims).toBeLessThanOrEqual(2 * (Math.ceil(seconds) + 1))
+    await until(() => first.seen.length >= 41)
+  })
+
   test('starts a new durable consumer at the newest event rather than replaying the past', async () => {
     await writeNotes(3)
     const { consumer, seen } = recorder('late')

@@ -22,6 +22,7 @@ const layers = [
   ['realtime'],
   ['idempotency'],
   ['openapi'],
+  ['admin'],
   ['extensions'],
   ['backups'],
   ['core'],

@@ -151,8 +151,11 @@ describe.each(testDialects)('superuser sign-in and tokens on %s', (kind) => {
     expect(created.json().record.email).toBe('first@example.com')
     const again = await setup({ ...body, token })
     expect(again.statusCode).toBe(409)
+    // The link opens the admin app, which posts to /api/setup as above.
     const page = await t.request({ method: 'GET', url: '/_/setup', auth: null })
+    expect(page.statusCode).toBe(200)
     expect(page.headers['content-type']).toContain('text/html')
+    expect(page.body).toContain('<div id="root">')
   })
 
   test('an expired setup token is refused', async () => {

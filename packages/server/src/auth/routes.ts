@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
@@ -13,12 +12,11 @@ import {
 } from '../errors/index.js'
 import { requireSuperuser } from '../identity/index.js'
 import type { RecordService } from '../records/index.js'
-import { sendPage } from '../security/index.js'
 import type { AuditLog } from './audit.js'
 import { CSRF_HEADER, type CsrfTokens, REFRESH_COOKIE } from './cookie-mode.js'
 import type { Lockout } from './lockout.js'
 import { upgradePasswordHash } from './password-upgrade.js'
-import { RefreshError, type SessionStore, signedInAt } from './sessions.js'
+import { RefreshError, type SessionStore, sessionView, signedInAt } from './sessions.js'
 import { completeSetup } from './setup.js'
 import type { SignIn } from './sign-in.js'
 import type { SigningKeys } from './signing-keys.js'
@@ -53,19 +51,6 @@ export const setupBody = Type.Object(
   },
   { additionalProperties: false },
 )
-
-const setupPage = readFileSync(new URL('../../public/setup.html', import.meta.url), 'utf8')
-// Script and style (shared with the other pages) are files of their own, so the page's Content-Security-Policy needs no inline exceptions.
-const setupAssets = {
-  'setup.js': {
-    type: 'text/javascript; charset=utf-8',
-    body: readFileSync(new URL('../../public/setup.js', import.meta.url), 'utf8'),
-  },
-  'setup.css': {
-    type: 'text/css; charset=utf-8',
-    body: readFileSync(new URL('../../public/pages.css', import.meta.url), 'utf8'),
-  },
-}
 
 /** `{ refreshToken }` from the body; an empty body leaves it to the cookie (cookie mode). */
 function refreshTokenOf(body: unknown): string | undefined {
@@ -228,14 +213,8 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
   app.get('/api/auth/sessions', async function listSessions(request) {
     const owner = sessionOwner(request)
     const items = (await sessions.list(owner.collectionId, owner.recordId)).map((s) => ({
-      id: s.id,
-      created: s.created,
-      lastUsed: s.last_used,
-      expires: s.expires,
-      userAgent: s.user_agent,
-      ip: s.ip,
+      ...sessionView(s),
       current: s.id === owner.sessionId,
-      impersonated: s.impersonated_by !== null,
     }))
     return { items, page: 1, perPage: items.length, totalItems: items.length, totalPages: 1 }
   })
@@ -285,13 +264,4 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       return reply.code(201).send(await signIn.issue(request, collection, record.id as string, 'setup'))
     },
   )
-
-  for (const [name, asset] of Object.entries(setupAssets))
-    app.get(`/_/${name}`, async function setupAsset(_request, reply) {
-      return reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body)
-    })
-
-  app.get('/_/setup', async function setupForm(_request, reply) {
-    return sendPage(reply, setupPage, 'no-store')
-  })
 }

@@ -188,6 +188,7 @@ export const errorCatalogue = {
   internal: { status: 500, title: 'Internal server error' },
   oauth2_provider_unavailable: { status: 502, title: 'OAuth2 provider unavailable' },
   not_ready: { status: 503, title: 'Service unavailable' },
+  admin_not_built: { status: 503, title: 'Admin app not built' },
 } as const satisfies Record<string, { status: number; title: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue

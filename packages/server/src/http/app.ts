@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import { fastifyCookie } from '@fastify/cookie'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { adminRoutes } from '../admin/index.js'
 import {
   apiKeyRoutes,
   authentication,
@@ -205,6 +206,7 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     appName: config.appName,
   })
+  await app.register(adminRoutes)
   // Last, so a project route that repeats one of Plinth's fails start-up rather than shadowing it.
   await app.register(projectRoutes, {
     routes: core.project.routes ?? [],

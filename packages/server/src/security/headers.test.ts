@@ -1,5 +1,6 @@
 import type { FastifyRequest, LightMyRequestResponse } from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
+import { ADMIN_CSP } from '../admin/index.js'
 import { loadConfig } from '../config/index.js'
 import { createTestApp, type TestApp } from '../test-support/app.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
@@ -73,20 +74,28 @@ describe.each(testDialects)('security headers, CORS and body limits on %s', (kin
 
   test('pages get a strict CSP and load no inline script or style', async (context) => {
     const t = await start(context)
-    for (const url of ['/_/setup', '/api/docs']) {
+    const pages = [
+      ['/_/auth/confirm-verification', PAGE_CSP],
+      ['/api/docs', PAGE_CSP],
+      // The admin app, which also answers the first-run setup link.
+      ['/_/setup', ADMIN_CSP],
+    ]
+    for (const [url, csp] of pages) {
       const page = await t.request({ method: 'GET', url, auth: null })
       expect(page.statusCode, url).toBe(200)
-      expect(page.headers['content-security-policy'], url).toBe(PAGE_CSP)
+      expect(page.headers['content-security-policy'], url).toBe(csp)
       expect(page.body, url).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
       expect(page.body, url).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i)
     }
-    expect(PAGE_CSP).toContain("script-src 'self'")
-    expect(PAGE_CSP).not.toContain('unsafe-inline')
-    const script = await t.request({ method: 'GET', url: '/_/setup.js', auth: null })
+    for (const csp of [PAGE_CSP, ADMIN_CSP]) {
+      expect(csp).toContain("script-src 'self'")
+      expect(csp).not.toContain('unsafe-inline')
+    }
+    const script = await t.request({ method: 'GET', url: '/_/auth/confirm.js', auth: null })
     expect(script.statusCode).toBe(200)
     expect(script.headers['content-type']).toContain('text/javascript')
-    expect(script.body).toContain("fetch('/api/setup'")
-    const style = await t.request({ method: 'GET', url: '/_/setup.css', auth: null })
+    expect(script.body).toContain('fetch(`/api/collections/')
+    const style = await t.request({ method: 'GET', url: '/_/auth/confirm.css', auth: null })
     expect(style.headers['content-type']).toContain('text/css')
   })
 

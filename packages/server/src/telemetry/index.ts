@@ -8,5 +8,5 @@
  * await jobs.enqueue('mail', payload, { traceparent: currentTraceparent() })
  * await runTraced('job mail', job.traceparent, { 'plinth.job.name': 'mail' }, () => handler(job))
  */
-export { currentTraceparent, runTraced } from './propagation.js'
+export { currentTraceparent, outgoingTraceparent, runTraced, type SpanRole } from './propagation.js'
 export { startTracing, type TracedQuery, type Tracing } from './tracing.js'

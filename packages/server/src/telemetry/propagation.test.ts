@@ -123,7 +123,15 @@ describe.each(testDialects)('trace context carried past the request on %s', (kin
       await new Promise((resolve) => setTimeout(resolve, 50))
     const [delivery] = endpoint.received
     const server = await spanWhere((span) => span.name === 'POST /api/collections/:collection/records')
-    expect(delivery?.headers.traceparent).toBe(`00-${TRACE_ID}-${server.spanId}-01`)
+    // The attempt is a client span of the request's trace, and the receiver's parent.
+    const attempt = await spanWhere((span) => span.name === 'deliver webhook')
+    expect(attempt.traceId).toBe(TRACE_ID)
+    expect(attempt.parentSpanId).toBe(server.spanId)
+    expect(attempt.attributes).toMatchObject({
+      'plinth.webhook.id': hook.json().id,
+      'plinth.webhook.attempt': 1,
+    })
+    expect(delivery?.headers.traceparent).toBe(`00-${TRACE_ID}-${attempt.spanId}-01`)
     // The body is what it always was: the trace travels in the header only.
     expect(delivery!.body).not.toContain(TRACE_ID)
   })
@@ -158,6 +166,19 @@ describe.each(['amqp', 'nats', 'mqtt'] as BrokerKind[])('trace context in %s mes
     })
     expect(created.statusCode, created.body).toBe(201)
     await until(() => reader!.unique().length > 0)
-    expect(reader.unique()[0]?.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`))
+    // The publish is a producer span of the request's trace, and the consumer's parent.
+    let publish: ReceivedSpan | undefined
+    await until(async () => {
+      await t!.app.plinth.tracing!.flush()
+      publish = receiver!.spans().find((span) => span.name.startsWith('publish '))
+      return publish !== undefined
+    })
+    const server = receiver.spans().find((span) => span.name === 'POST /api/collections/:collection/records')
+    expect(publish!.traceId).toBe(TRACE_ID)
+    expect(publish!.parentSpanId).toBe(server?.spanId)
+    expect(publish!.attributes['messaging.system']).toBe(
+      { amqp: 'rabbitmq', nats: 'nats', mqtt: 'mqtt' }[broker],
+    )
+    expect(reader.unique()[0]?.traceparent).toBe(`00-${TRACE_ID}-${publish!.spanId}-01`)
   })
 })

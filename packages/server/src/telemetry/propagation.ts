@@ -14,6 +14,18 @@ export function currentTraceparent(): string | null {
   return carrier.traceparent ?? null
 }
 
+/** What a span stands for: work taken from a queue, a message sent, or a request made. */
+export type SpanRole = 'consumer' | 'producer' | 'client'
+
+const KINDS = { consumer: SpanKind.CONSUMER, producer: SpanKind.PRODUCER, client: SpanKind.CLIENT }
+
+export interface TracedOptions<T> {
+  /** `consumer` unless said. */
+  role?: SpanRole
+  /** Why a result that did not throw is still a failure (a webhook answered 500), or null. */
+  failure?(result: T): string | null
+}
+
 /**
  * Runs `work` in a span that continues the trace of `traceparent` (stored when the work was
  * queued); without one, or with one that does not parse, the span starts a trace of its own.
@@ -24,21 +36,33 @@ export function runTraced<T>(
   traceparent: string | null,
   attributes: Record<string, string | number>,
   work: () => Promise<T>,
+  options: TracedOptions<T> = {},
 ): Promise<T> {
   const parent = traceparent ? propagation.extract(context.active(), { traceparent }) : context.active()
-  return trace
-    .getTracer(SCOPE)
-    .startActiveSpan(name, { kind: SpanKind.CONSUMER, attributes }, parent, async (span) => {
-      try {
-        return await work()
-      } catch (error) {
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: error instanceof Error ? error.message : String(error),
-        })
-        throw error
-      } finally {
-        span.end()
-      }
-    })
+  const kind = KINDS[options.role ?? 'consumer']
+  return trace.getTracer(SCOPE).startActiveSpan(name, { kind, attributes }, parent, async (span) => {
+    try {
+      const result = await work()
+      const failure = options.failure?.(result) ?? null
+      if (failure !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: failure })
+      return result
+    } catch (error) {
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      })
+      throw error
+    } finally {
+      span.end()
+    }
+  })
+}
+
+/**
+ * The `traceparent` to send with a message or request made inside {@link runTraced}: the
+ * span's own when this node traces, so the receiver's spans are its children, else the one
+ * stored with the work, so the trace still reaches the receiver.
+ */
+export function outgoingTraceparent(stored: string | null): string | null {
+  return currentTraceparent() ?? stored
 }

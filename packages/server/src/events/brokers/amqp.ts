@@ -9,6 +9,7 @@ import {
   CONFIRM_TIMEOUT_MS,
   CONNECT_WAIT_MS,
   outageLog,
+  publishTraced,
   RECONNECT_MAX_MS,
   within,
 } from './links.js'
@@ -78,18 +79,19 @@ export class AmqpLink {
           'RabbitMQ did not confirm the events in time',
           allConfirmed(
             events.map((event) =>
-              publisher.send(
-                {
-                  exchange: AMQP_EXCHANGE,
-                  routingKey: amqpRoutingKey(event),
-                  messageId: event.id,
-                  type: event.type,
-                  timestamp: Math.floor(event.time / 1000),
-                  durable: true,
-                  // A consumer's spans join the trace of the request that made the change.
-                  ...(event.traceparent ? { headers: { traceparent: event.traceparent } } : {}),
-                },
-                eventBody(event),
+              publishTraced('rabbitmq', amqpRoutingKey(event), event, (traceparent) =>
+                publisher.send(
+                  {
+                    exchange: AMQP_EXCHANGE,
+                    routingKey: amqpRoutingKey(event),
+                    messageId: event.id,
+                    type: event.type,
+                    timestamp: Math.floor(event.time / 1000),
+                    durable: true,
+                    ...(traceparent ? { headers: { traceparent } } : {}),
+                  },
+                  eventBody(event),
+                ),
               ),
             ),
           ),

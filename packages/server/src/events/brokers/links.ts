@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import { outgoingTraceparent, runTraced } from '../../telemetry/index.js'
+import type { StoredEvent } from '../types.js'
 
 export type BrokerLog = Pick<Logger, 'warn' | 'info'>
 
@@ -63,4 +65,28 @@ export async function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 export function backoff(failures: number): number {
   return Math.min(RECONNECT_MAX_MS, 250 * 2 ** Math.min(failures, 10))
+}
+
+/**
+ * Publishes one event in a producer span of the trace of the change it reports, handing the
+ * publish the traceparent to send in the message's headers: a consumer's spans join the trace.
+ */
+export function publishTraced<T>(
+  system: 'rabbitmq' | 'nats' | 'mqtt',
+  destination: string,
+  event: StoredEvent,
+  publish: (traceparent: string | null) => Promise<T>,
+): Promise<T> {
+  const attributes = {
+    'messaging.system': system,
+    'messaging.destination.name': destination,
+    'messaging.message.id': event.id,
+  }
+  return runTraced(
+    `publish ${destination}`,
+    event.traceparent,
+    attributes,
+    () => publish(outgoingTraceparent(event.traceparent)),
+    { role: 'producer' },
+  )
 }

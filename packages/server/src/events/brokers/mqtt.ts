@@ -9,6 +9,7 @@ import {
   CONFIRM_TIMEOUT_MS,
   CONNECT_WAIT_MS,
   outageLog,
+  publishTraced,
   RECONNECT_MAX_MS,
   within,
 } from './links.js'
@@ -68,18 +69,20 @@ export class MqttLink {
           'The MQTT broker did not acknowledge the events in time.',
           allConfirmed(
             events.map((event) =>
-              client.publishAsync(mqttTopic(event), JSON.stringify(eventBody(event)), {
-                qos: 1,
-                properties: {
-                  contentType: 'application/json',
-                  // MQTT 5 user properties are its headers; traceparent lets a consumer join the trace.
-                  userProperties: {
-                    eventId: event.id,
-                    eventType: event.type,
-                    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+              publishTraced('mqtt', mqttTopic(event), event, (traceparent) =>
+                client.publishAsync(mqttTopic(event), JSON.stringify(eventBody(event)), {
+                  qos: 1,
+                  properties: {
+                    contentType: 'application/json',
+                    // MQTT 5 user properties are its headers.
+                    userProperties: {
+                      eventId: event.id,
+                      eventType: event.type,
+                      ...(traceparent ? { traceparent } : {}),
+                    },
                   },
-                },
-              }),
+                }),
+              ),
             ),
           ),
         )

@@ -19,6 +19,7 @@ import {
   CONNECT_WAIT_MS,
   outageLog,
   pause,
+  publishTraced,
   RECONNECT_MAX_MS,
 } from './links.js'
 
@@ -117,11 +118,13 @@ export class NatsLink {
         const js = jetstream(connection)
         await allConfirmed(
           events.map((event) =>
-            js.publish(natsSubject(event), JSON.stringify(eventBody(event)), {
-              msgID: event.id,
-              timeout: PUBLISH_TIMEOUT_MS,
-              ...(event.traceparent ? { headers: traceHeaders(event.traceparent) } : {}),
-            }),
+            publishTraced('nats', natsSubject(event), event, (traceparent) =>
+              js.publish(natsSubject(event), JSON.stringify(eventBody(event)), {
+                msgID: event.id,
+                timeout: PUBLISH_TIMEOUT_MS,
+                ...(traceparent ? { headers: traceHeaders(traceparent) } : {}),
+              }),
+            ),
           ),
         )
       },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { WebhooksConfig } from '../../config/index.js'
 import type { Counter } from '../../metrics/index.js'
+import { outgoingTraceparent, runTraced } from '../../telemetry/index.js'
 import { retryDelay } from './retry-schedule.js'
 import type { WebhookSender } from './sender.js'
 import type { WebhookService } from './service.js'
@@ -131,17 +132,34 @@ export class DeliveryWorker {
   async #attempt(endpoint: WebhookRow, secret: string, row: DeliveryRow): Promise<boolean> {
     const { store } = this.service
     const timestamp = Math.floor(Date.now() / 1000)
-    const result = await this.sender.send(
-      endpoint.url,
-      row.body,
-      {
-        'webhook-id': row.id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signature(secret, row.id, timestamp, row.body),
-        // The receiver's own spans join the trace of the request that made the change.
-        ...(row.trace_parent ? { traceparent: row.trace_parent } : {}),
+    const attributes = {
+      'plinth.webhook.id': endpoint.id,
+      'plinth.webhook.delivery_id': row.id,
+      'plinth.webhook.attempt': Number(row.attempts),
+    }
+    const result = await runTraced(
+      'deliver webhook',
+      row.trace_parent,
+      attributes,
+      () => {
+        const traceparent = outgoingTraceparent(row.trace_parent)
+        return this.sender.send(
+          endpoint.url,
+          row.body,
+          {
+            'webhook-id': row.id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signature(secret, row.id, timestamp, row.body),
+            // The receiver's own spans join the trace of the request that made the change.
+            ...(traceparent ? { traceparent } : {}),
+          },
+          this.#stopping.signal,
+        )
       },
-      this.#stopping.signal,
+      {
+        role: 'client',
+        failure: (sent) => (sent.isDelivered ? null : `answered ${sent.status ?? 'nothing'}`),
+      },
     )
     const now = Date.now()
     const attempts = Number(row.attempts)

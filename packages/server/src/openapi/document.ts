@@ -6,6 +6,11 @@ import { authPaths } from './auth-paths.js'
 import { authRequestSchemas } from './auth-request-schemas.js'
 import { authResponseSchemas } from './auth-response-schemas.js'
 import { authTag } from './auth-scope.js'
+import {
+  collectionImportOperationIds,
+  collectionImportPaths,
+  collectionMigrationSchemas,
+} from './collection-paths.js'
 import { allocateBases } from './component-names.js'
 import { type DocumentContext, type JsonSchema, ref, schemaName } from './document-context.js'
 import { FILES_TAG, fileOperationIds, filePaths } from './file-paths.js'
@@ -27,6 +32,7 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 const fixedComponents = {
   ...sharedSchemas,
   ...fixedSchemas,
+  ...collectionMigrationSchemas,
   ...authRequestSchemas,
   ...authResponseSchemas,
   ...jobSchemas,
@@ -38,6 +44,7 @@ const fixedComponents = {
 const reservedNames = new Set([
   ...Object.keys(fixedComponents),
   ...fixedOperationIds,
+  ...collectionImportOperationIds,
   ...accountOperationIds,
   ...jobOperationIds,
   ...metricsOperationIds,
@@ -92,6 +99,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
   const schemas: Record<string, JsonSchema> = { ...fixedComponents }
   const paths: Record<string, JsonSchema> = {
     ...fixedPaths(),
+    ...collectionImportPaths(TAGS.collections),
     ...accountPaths(),
     ...jobPaths(),
     ...metricsPaths(),

@@ -14,10 +14,11 @@ import {
   mfaRoutes,
   oauth2Routes,
 } from '../auth/index.js'
+import { BackupService, backupsRoutes, type Restart } from '../backups/index.js'
 import { readCaching } from '../cache/index.js'
 import { collectionsRoutes } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
-import { type Core, createCore, setupLinkFor } from '../core/index.js'
+import { type Core, createCore, setupLinkFor, systemMigrations } from '../core/index.js'
 import { PlinthError } from '../errors/index.js'
 import { webhooksRoutes } from '../events/index.js'
 import { projectRoutes } from '../extensions/index.js'
@@ -49,14 +50,20 @@ declare module 'fastify' {
   }
 }
 
+/** What the one running the app offers it. */
+export interface AppOptions {
+  /** Replaces the app with a new one on the same config (`plinth serve`); without it, a backup cannot be restored over HTTP. */
+  restart?: Restart
+}
+
 /**
  * Builds the whole server without listening, so the CLI listens and tests inject.
  * Two apps in one process share nothing.
  */
-export async function createApp(config: PlinthConfig): Promise<FastifyInstance> {
+export async function createApp(config: PlinthConfig, options: AppOptions = {}): Promise<FastifyInstance> {
   const core = await createCore(config)
   try {
-    return await buildHttpApp(core)
+    return await buildHttpApp(core, options)
   } catch (error) {
     await core.close()
     throw error
@@ -71,7 +78,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
 const buildValidator = AjvCompiler()
 
 /** Binds the routes onto a core; closing the app closes the core. */
-async function buildHttpApp(core: Core): Promise<FastifyInstance> {
+async function buildHttpApp(core: Core, options: AppOptions): Promise<FastifyInstance> {
   const { config, dialect, registry, collections, records, auth, box } = core
   const csrf = new CsrfTokens(core.instanceSecret)
   const lifecycle: Lifecycle = { isDraining: false, isClosing: false }
@@ -187,6 +194,12 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   await app.register(logsRoutes, { store: core.requestLogs.store })
   await app.register(filesRoutes, { files: core.files, records, registry, tokens: auth.tokens })
   await app.register(webhooksRoutes, { webhooks: core.webhooks.service })
+  await app.register(backupsRoutes, {
+    backups: new BackupService(config, dialect, systemMigrations(), core.log),
+    tokens: auth.tokens,
+    restart: options.restart ?? null,
+    maxUploadBytes: config.files.maxUploadBytes,
+  })
   await app.register(realtimeRoutes)
   await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })

@@ -6,6 +6,7 @@ import { authPaths } from './auth-paths.js'
 import { authRequestSchemas } from './auth-request-schemas.js'
 import { authResponseSchemas } from './auth-response-schemas.js'
 import { authTag } from './auth-scope.js'
+import { BACKUPS_TAG, backupOperationIds, backupPaths, backupSchemas } from './backup-paths.js'
 import {
   collectionImportOperationIds,
   collectionImportPaths,
@@ -36,6 +37,7 @@ const fixedComponents = {
   ...authRequestSchemas,
   ...authResponseSchemas,
   ...jobSchemas,
+  ...backupSchemas,
   ...logSchemas,
   ...webhookSchemas,
   ...realtimeSchemas,
@@ -47,6 +49,7 @@ const reservedNames = new Set([
   ...collectionImportOperationIds,
   ...accountOperationIds,
   ...jobOperationIds,
+  ...backupOperationIds,
   ...metricsOperationIds,
   ...logOperationIds,
   ...webhookOperationIds,
@@ -102,6 +105,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     ...collectionImportPaths(TAGS.collections),
     ...accountPaths(),
     ...jobPaths(),
+    ...backupPaths(),
     ...metricsPaths(),
     ...logPaths(),
     ...webhookPaths(),
@@ -117,6 +121,10 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.audit, description: 'Security events; superusers only.' },
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
     { name: JOBS_TAG, description: 'The durable job queue; superusers only.' },
+    {
+      name: BACKUPS_TAG,
+      description: 'Archives of the whole instance: make, download, upload, restore; superusers only.',
+    },
     { name: METRICS_TAG, description: 'Prometheus metrics of each node; superusers or the metrics token.' },
     { name: LOGS_TAG, description: 'Requests kept in the database; superusers only.' },
     { name: WEBHOOKS_TAG, description: 'Signed deliveries of record changes to your URLs; superusers only.' },

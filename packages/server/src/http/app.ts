@@ -24,7 +24,7 @@ import { webhooksRoutes } from '../events/index.js'
 import { projectRoutes } from '../extensions/index.js'
 import { filesRoutes } from '../files/index.js'
 import { idempotency } from '../idempotency/index.js'
-import { jobsRoutes } from '../jobs/index.js'
+import { cronsRoutes, jobsRoutes } from '../jobs/index.js'
 import { logsRoutes, requestLogCapture } from '../logs/index.js'
 import { httpMetrics, metricsRoutes } from '../metrics/index.js'
 import { openapiRoutes } from '../openapi/index.js'
@@ -190,6 +190,7 @@ async function buildHttpApp(core: Core, options: AppOptions): Promise<FastifyIns
   await app.register(authRoutes, { csrf, db: dialect.db, records, ...auth })
   await app.register(openapiRoutes, { collections })
   await app.register(jobsRoutes, { jobs: core.jobs })
+  await app.register(cronsRoutes, { jobs: core.jobs })
   await app.register(metricsRoutes, { metrics: core.metrics, token: config.metrics.token })
   await app.register(logsRoutes, { store: core.requestLogs.store })
   await app.register(filesRoutes, { files: core.files, records, registry, tokens: auth.tokens })

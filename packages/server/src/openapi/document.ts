@@ -120,7 +120,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.sessions, description: 'The signed-in caller’s sessions and API keys.' },
     { name: ACCOUNT_TAGS.audit, description: 'Security events; superusers only.' },
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
-    { name: JOBS_TAG, description: 'The durable job queue; superusers only.' },
+    { name: JOBS_TAG, description: 'The durable job queue and its cron schedules; superusers only.' },
     {
       name: BACKUPS_TAG,
       description: 'Archives of the whole instance: make, download, upload, restore; superusers only.',

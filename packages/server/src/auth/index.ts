@@ -20,6 +20,7 @@ export {
 } from './cookie-mode.js'
 export {
   AUTH_TOKENS_TABLE,
+  composeMail,
   confirmEmailChangeBody,
   emailAddressBody,
   emailChangeBody,

@@ -190,6 +190,7 @@ export const errorCatalogue = {
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
   oauth2_provider_unavailable: { status: 502, title: 'OAuth2 provider unavailable' },
+  mail_failed: { status: 502, title: 'Mail server did not take the mail' },
   not_ready: { status: 503, title: 'Service unavailable' },
   admin_not_built: { status: 503, title: 'Admin app not built' },
 } as const satisfies Record<string, { status: number; title: string }>

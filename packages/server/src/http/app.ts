@@ -31,6 +31,7 @@ import { openapiRoutes } from '../openapi/index.js'
 import { realtimeRoutes } from '../realtime/index.js'
 import { batchRoutes, recordsRoutes, writeStickiness } from '../records/index.js'
 import { security, securityHeadersFor } from '../security/index.js'
+import { settingsRoutes } from '../settings/index.js'
 import { healthRoutes, type Lifecycle } from './health.js'
 import { refuseNulCharacters } from './nul-character.js'
 import { problemHandling, sendProblem } from './problem.js'
@@ -201,6 +202,7 @@ async function buildHttpApp(core: Core, options: AppOptions): Promise<FastifyIns
     restart: options.restart ?? null,
     maxUploadBytes: config.files.maxUploadBytes,
   })
+  await app.register(settingsRoutes, { config, registry, log: core.log })
   await app.register(realtimeRoutes)
   await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })

@@ -23,6 +23,7 @@ import { REALTIME_TAG, realtimeOperationIds, realtimePaths, realtimeSchemas } fr
 import { recordPaths } from './record-paths.js'
 import { createSchema, listSchema, recordSchema, updateSchema } from './record-schemas.js'
 import { BEARER } from './security-schemes.js'
+import { SETTINGS_TAG, settingsOperationIds, settingsPaths, settingsSchemas } from './settings-paths.js'
 import { sharedComponents, sharedSchemas } from './shared-components.js'
 import { WEBHOOKS_TAG, webhookOperationIds, webhookPaths, webhookSchemas } from './webhook-paths.js'
 
@@ -38,6 +39,7 @@ const fixedComponents = {
   ...authResponseSchemas,
   ...jobSchemas,
   ...backupSchemas,
+  ...settingsSchemas,
   ...logSchemas,
   ...webhookSchemas,
   ...realtimeSchemas,
@@ -50,6 +52,7 @@ const reservedNames = new Set([
   ...accountOperationIds,
   ...jobOperationIds,
   ...backupOperationIds,
+  ...settingsOperationIds,
   ...metricsOperationIds,
   ...logOperationIds,
   ...webhookOperationIds,
@@ -106,6 +109,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     ...accountPaths(),
     ...jobPaths(),
     ...backupPaths(),
+    ...settingsPaths(),
     ...metricsPaths(),
     ...logPaths(),
     ...webhookPaths(),
@@ -121,6 +125,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.audit, description: 'Security events; superusers only.' },
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
     { name: JOBS_TAG, description: 'The durable job queue and its cron schedules; superusers only.' },
+    { name: SETTINGS_TAG, description: 'The configuration in effect, and a test mail; superusers only.' },
     {
       name: BACKUPS_TAG,
       description: 'Archives of the whole instance: make, download, upload, restore; superusers only.',

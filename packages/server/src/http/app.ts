@@ -13,6 +13,7 @@ import {
   impersonationRoutes,
   mfaRoutes,
   oauth2Routes,
+  recordSessionsRoutes,
 } from '../auth/index.js'
 import { BackupService, backupsRoutes, type Restart } from '../backups/index.js'
 import { readCaching } from '../cache/index.js'
@@ -206,6 +207,12 @@ async function buildHttpApp(core: Core, options: AppOptions): Promise<FastifyIns
   await app.register(realtimeRoutes)
   await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })
+  await app.register(recordSessionsRoutes, {
+    records,
+    sessions: auth.sessions,
+    audit: auth.audit,
+    db: dialect.db,
+  })
   await app.register(apiKeyRoutes, { apiKeys: auth.apiKeys, reauthWindow: config.reauthWindow })
   await app.register(mfaRoutes, {
     mfa: auth.mfa,

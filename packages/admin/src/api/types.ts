@@ -17,6 +17,20 @@ export interface FieldDefinition {
   required?: boolean
   hidden?: boolean
   system?: boolean
+  /** The type's options (docs/collections.md): `collection` of a relation, `maxSelect`, `min`, … */
+  [option: string]: unknown
+}
+
+export interface IndexDefinition {
+  id?: string
+  fields: string[]
+  unique?: boolean
+}
+
+export interface SearchOptions {
+  fields: string[]
+  language?: string
+  fuzzy?: boolean
 }
 
 export interface CollectionModel {
@@ -30,6 +44,10 @@ export interface CollectionModel {
   createRule: string | null
   updateRule: string | null
   deleteRule: string | null
+  indexes?: IndexDefinition[]
+  search?: SearchOptions | null
+  viewQuery?: string
+  options?: Record<string, unknown>
   updated: string
 }
 

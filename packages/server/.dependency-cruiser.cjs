@@ -24,7 +24,7 @@ const layers = [
   ['openapi'],
   ['admin'],
   ['extensions'],
-  ['backups', 'settings'],
+  ['backups'],
   ['core'],
   ['imports'],
   ['http'],

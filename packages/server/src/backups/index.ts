@@ -18,6 +18,4 @@ export {
 export { type BackupDestination, openDestination } from './destinations.js'
 export type { Manifest } from './manifest.js'
 export { type RestoreResult, restoreBackup } from './restore.js'
-export { backupsRoutes } from './routes.js'
 export { BACKUP_JOB, scheduleBackups } from './schedule.js'
-export { type BackupInfo, BackupService, type Restart } from './service.js'

@@ -1,1 +1,1 @@
-export { type AppOptions, createApp, type Plinth } from './app.js'
+export { createApp, type Plinth } from './app.js'

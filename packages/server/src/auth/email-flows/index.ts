@@ -7,7 +7,6 @@
  */
 export { AUTH_TOKENS_TABLE } from './auth-tokens.js'
 export { emailTokensMigration } from './migration.js'
-export { composeMail } from './postbox.js'
 export {
   confirmEmailChangeBody,
   type EmailFlowsRoutesOptions,

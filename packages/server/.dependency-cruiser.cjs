@@ -24,7 +24,7 @@ const layers = [
   ['openapi'],
   ['admin'],
   ['extensions'],
-  ['backups'],
+  ['backups', 'settings'],
   ['core'],
   ['imports'],
   ['http'],

@@ -72,6 +72,16 @@ const collectionsRoute = createRoute({
   path: 'collections',
   component: lazyRouteComponent(() => import('./pages/collections'), 'CollectionsPage'),
 })
+const newCollectionRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'collections/new',
+  component: lazyRouteComponent(() => import('./pages/collection-editor'), 'NewCollectionPage'),
+})
+const editCollectionRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'collections/$name/edit',
+  component: lazyRouteComponent(() => import('./pages/collection-editor'), 'EditCollectionPage'),
+})
 const recordsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'collections/$name/records',
@@ -121,6 +131,8 @@ const routeTree = rootRoute.addChildren([
   appRoute.addChildren([
     indexRoute,
     collectionsRoute,
+    newCollectionRoute,
+    editCollectionRoute,
     recordsRoute,
     usersRoute,
     webhooksRoute,

@@ -20,6 +20,7 @@ export {
 } from './cookie-mode.js'
 export {
   AUTH_TOKENS_TABLE,
+  composeMail,
   confirmEmailChangeBody,
   emailAddressBody,
   emailChangeBody,
@@ -51,6 +52,7 @@ export {
   providerSettingsInput,
 } from './oauth2/index.js'
 export { accessTokenOf, authentication } from './plugin.js'
+export { recordSessionsRoutes } from './record-sessions.js'
 export { authRoutes, passwordSignIn as passwordSignInBody, setupBody } from './routes.js'
 export { type AuthServices, createAuthServices } from './services.js'
 export { REFRESH_TOKENS_TABLE, SESSIONS_TABLE, SessionStore } from './sessions.js'

@@ -16,7 +16,7 @@ import type { AuditLog } from './audit.js'
 import { CSRF_HEADER, type CsrfTokens, REFRESH_COOKIE } from './cookie-mode.js'
 import type { Lockout } from './lockout.js'
 import { upgradePasswordHash } from './password-upgrade.js'
-import { RefreshError, type SessionStore, signedInAt } from './sessions.js'
+import { RefreshError, type SessionStore, sessionView, signedInAt } from './sessions.js'
 import { completeSetup } from './setup.js'
 import type { SignIn } from './sign-in.js'
 import type { SigningKeys } from './signing-keys.js'
@@ -213,14 +213,8 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
   app.get('/api/auth/sessions', async function listSessions(request) {
     const owner = sessionOwner(request)
     const items = (await sessions.list(owner.collectionId, owner.recordId)).map((s) => ({
-      id: s.id,
-      created: s.created,
-      lastUsed: s.last_used,
-      expires: s.expires,
-      userAgent: s.user_agent,
-      ip: s.ip,
+      ...sessionView(s),
       current: s.id === owner.sessionId,
-      impersonated: s.impersonated_by !== null,
     }))
     return { items, page: 1, perPage: items.length, totalItems: items.length, totalPages: 1 }
   })

@@ -39,6 +39,19 @@ export function signedInAt(session: SessionRow): Date | null {
   return session.impersonated_by === null ? new Date(session.created) : null
 }
 
+/** A session as the API shows it, to its record or to a superuser. */
+export function sessionView(session: SessionRow) {
+  return {
+    id: session.id,
+    created: session.created,
+    lastUsed: session.last_used,
+    expires: session.expires,
+    userAgent: session.user_agent,
+    ip: session.ip,
+    impersonated: session.impersonated_by !== null,
+  }
+}
+
 /** What happened to a refresh token that did not rotate. */
 export type RefreshFailure = 'unknown' | 'reused' | 'ended'
 

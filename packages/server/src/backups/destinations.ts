@@ -13,6 +13,17 @@ export function archiveName(created: string): string {
   return `plinth-backup-${created.replaceAll(':', '-')}.tar.gz`
 }
 
+/** Whether `name` is one Plinth gives archives: the only names the API reads, writes or removes. */
+export function isArchiveName(name: string): boolean {
+  return ARCHIVE_NAME.test(name)
+}
+
+/** When the archive of this name was made, as `archiveName` wrote it into the name. */
+export function archiveTime(name: string): string {
+  const time = name.slice('plinth-backup-'.length, -'.tar.gz'.length)
+  return time.replace(/T(\d{2})-(\d{2})-(\d{2})/, 'T$1:$2:$3')
+}
+
 /** Where archives are kept: a folder, or the S3 bucket of the files. */
 export interface BackupDestination {
   /** What names of archives follow, for messages: the folder, or s3://bucket/backups/. */
@@ -23,6 +34,10 @@ export interface BackupDestination {
   write(name: string, body: Readable): Promise<string>
   /** The archives there, oldest first. */
   list(): Promise<string[]>
+  /** An archive's bytes; rejects with a code of `ENOENT` when there is none of that name. */
+  read(name: string): Promise<Readable>
+  /** An archive's size in bytes, or null when there is none of that name. */
+  size(name: string): Promise<number | null>
   remove(names: readonly string[]): Promise<void>
   close(): Promise<void>
 }
@@ -66,6 +81,8 @@ function storageDestination(
         .filter((name) => ARCHIVE_NAME.test(name))
         .sort()
     },
+    read: (name) => storage.read(`${prefix}${name}`),
+    size: async (name) => (await storage.stat(`${prefix}${name}`))?.size ?? null,
     remove: (names) => storage.delete(names.map((name) => `${prefix}${name}`)),
     close: () => storage.close(),
   }

@@ -18,4 +18,6 @@ export {
 export { type BackupDestination, openDestination } from './destinations.js'
 export type { Manifest } from './manifest.js'
 export { type RestoreResult, restoreBackup } from './restore.js'
+export { backupsRoutes } from './routes.js'
 export { BACKUP_JOB, scheduleBackups } from './schedule.js'
+export { type BackupInfo, BackupService, type Restart } from './service.js'

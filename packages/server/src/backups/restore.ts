@@ -44,15 +44,7 @@ export async function restoreBackup(
   let isDone = false
   try {
     const unpacked = join(staging, 'archive')
-    await mkdir(unpacked)
-    await unpackArchive(file, unpacked)
-    if (!existsSync(join(unpacked, MANIFEST_ENTRY)))
-      throw new Error(`${file} is not a Plinth backup: it has no ${MANIFEST_ENTRY}.`)
-    const manifest = parseManifest(
-      await readFile(join(unpacked, MANIFEST_ENTRY), 'utf8'),
-      systemMigrations.map((migration) => migration.name),
-    )
-    await verifyEntries(unpacked, manifest)
+    const manifest = await unpackChecked(file, unpacked, systemMigrations)
     const isLocalStorage = config.files.s3 === null
     const restoresFiles = manifest.files.included && isLocalStorage
     const replacements: Replacement[] = []
@@ -113,6 +105,27 @@ export async function restoreBackup(
     await rm(staging, { recursive: true, force: true })
     if (!isDone && madeDataDir) await rmdir(config.dataDir).catch(() => {})
   }
+}
+
+/**
+ * Unpacks an archive into `into` (a new folder) and checks it as a restore does: a manifest
+ * this Plinth can read, and every entry there, intact, with nothing added. Answers the manifest.
+ */
+export async function unpackChecked(
+  file: string,
+  into: string,
+  systemMigrations: SystemMigration[],
+): Promise<Manifest> {
+  await mkdir(into)
+  await unpackArchive(file, into)
+  if (!existsSync(join(into, MANIFEST_ENTRY)))
+    throw new Error(`${file} is not a Plinth backup: it has no ${MANIFEST_ENTRY}.`)
+  const manifest = parseManifest(
+    await readFile(join(into, MANIFEST_ENTRY), 'utf8'),
+    systemMigrations.map((migration) => migration.name),
+  )
+  await verifyEntries(into, manifest)
+  return manifest
 }
 
 async function hasFiles(folder: string): Promise<boolean> {

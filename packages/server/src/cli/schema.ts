@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import type { CollectionService, SchemaFile, SchemaStep } from '../collections/index.js'
+import type { SchemaFile } from '../collections/index.js'
 import { PlinthError } from '../errors/index.js'
 import { type DatabaseFlags, databaseOptions, withDatabase } from './options.js'
 
@@ -20,10 +20,10 @@ const importHelp = `${matchingHelp}
 New collections are created first without their relation fields, then every collection
 is updated to its definition, so relations between new collections (even cycles) work.
 
-The whole plan is checked before the first change. Each change is then its own migration
-(see "plinth migrate status"), not one transaction: if the database refuses a change
-(say a unique index over duplicate values), the changes printed before it stay applied
-and the command names the collection that failed, exiting with status 1.
+All the changes run as one migration, in one transaction (see "plinth migrate status";
+"plinth migrate down" undoes the whole import): if the database refuses one of them (say a
+unique index over duplicate values), nothing changes, and the command names the collection
+that failed, exiting with status 1. --dry-run runs them the same way and rolls back.
 `
 
 /** What the schema commands run, loaded only when one of them runs. */
@@ -68,18 +68,20 @@ export function schemaCommands(root: Command): void {
       .option('--dry-run', 'print what would change, as "plinth schema diff" does, and change nothing')
       .addHelpText('after', importHelp),
   ).action(async (path: string, flags: PlanFlags) => {
-    const { planSchemaImport, checkRules, describePlan } = await schemaTools()
+    const { describePlan } = await schemaTools()
     // Read before the database is opened: a file that does not parse changes nothing.
     const file = await readSchemaFile(path)
-    await withDatabase(flags, async ({ dialect, collections }) => {
-      const plan = planSchemaImport(collections.list(), file, {
-        deleteMissing: flags.deleteMissing === true,
-        checkRules: checkRules(dialect),
-      })
+    await withDatabase(flags, async ({ collections }) => {
+      // The same path as PUT /api/collections/import: one migration, all or nothing.
+      const { plan } = await collections
+        .importSchema(file, { deleteMissing: flags.deleteMissing === true, dryRun: flags.dryRun === true })
+        .catch((error: unknown) => {
+          throw new Error(`import stopped. ${oneLine(error)} Nothing was changed.`)
+        })
       if (flags.dryRun) console.log(describePlan(plan))
       else if (plan.steps.length === 0) console.log('Nothing to change.')
       else {
-        await applySteps(collections, plan.steps)
+        for (const step of plan.steps) console.log(step.done)
         console.log(`Imported ${path}: ${plan.steps.length} change${plan.steps.length === 1 ? '' : 's'}.`)
       }
     })
@@ -118,24 +120,6 @@ async function readSchemaFile(path: string): Promise<SchemaFile> {
   }
   const { parseSchemaFile } = await schemaTools()
   return parseSchemaFile(text)
-}
-
-async function applySteps(collections: CollectionService, steps: SchemaStep[]): Promise<void> {
-  const { applySchemaStep, explainStepError } = await schemaTools()
-  let applied = 0
-  for (const step of steps) {
-    try {
-      await applySchemaStep(collections, step)
-    } catch (error) {
-      const kept =
-        applied === 0
-          ? 'Nothing was changed.'
-          : `${applied === 1 ? 'The change' : `The ${applied} changes`} printed above ${applied === 1 ? 'stays' : 'stay'} applied; see "plinth migrate status".`
-      throw new Error(`import stopped. ${oneLine(explainStepError(step, error))} ${kept}`)
-    }
-    console.log(step.done)
-    applied++
-  }
 }
 
 function oneLine(error: unknown): string {

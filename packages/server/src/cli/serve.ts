@@ -2,6 +2,7 @@ import { watch } from 'node:fs'
 import type { Server } from 'node:http'
 import { Server as NetServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import type { Restart } from '../backups/index.js'
 import type { PlinthConfig } from '../config/index.js'
 import { isPrettyLog } from '../core/index.js'
 import { createApp } from '../http/index.js'
@@ -15,12 +16,38 @@ import { createApp } from '../http/index.js'
  * fails to load leaves the running one as it was.
  */
 export async function serve(config: PlinthConfig, options: { dev?: boolean } = {}): Promise<FastifyInstance> {
-  let app = await start(config)
-
   let stopping = false
+  let reloading = Promise.resolve()
+  /**
+   * A restore over HTTP replaces the app: readiness turns 503, in-flight requests finish and
+   * the database closes (so SQLite's file can be swapped and PostgreSQL's load has no writer
+   * of ours beside it), the restore runs, and a new app starts on what it left, as PocketBase
+   * restarts its process. Nothing holds the port meanwhile: clients retry, proxies go elsewhere.
+   */
+  const restart: Restart = (between) => {
+    reloading = reloading
+      .then(async () => {
+        if (stopping) return
+        app.plinth.lifecycle.isDraining = true
+        app.log.info('restarting to restore a backup: finishing in-flight requests')
+        await app.close()
+        await between()
+        try {
+          app = await start(config, restart)
+        } catch (error) {
+          app.log.fatal({ err: error }, 'the server did not start again after the restore')
+          process.exit(1)
+        }
+      })
+      .catch((error) => app.log.error({ err: error }, 'the restart failed'))
+  }
+  let app = await start(config, restart)
+
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
+    // A restore under way finishes first: stopping between its renames would leave half of it.
+    await reloading
     app.plinth.lifecycle.isDraining = true
     app.log.info({ signal }, 'draining: finishing in-flight requests before exit')
     // SIGINT comes from a person at a terminal, who wants the prompt back: no delay.
@@ -44,7 +71,6 @@ export async function serve(config: PlinthConfig, options: { dev?: boolean } = {
 
   if (options.dev && config.projectConfig) {
     const file = config.projectConfig
-    let reloading = Promise.resolve()
     let timer: NodeJS.Timeout | undefined
     // Editors write a file in several steps: wait for them to settle before reloading.
     watch(file, () => {
@@ -54,7 +80,7 @@ export async function serve(config: PlinthConfig, options: { dev?: boolean } = {
           if (stopping) return
           app.log.info({ file }, 'the project config changed: reloading')
           try {
-            const next = await createApp(config)
+            const next = await createApp(config, { restart })
             await app.close()
             await next.listen({ host: config.host, port: config.port })
             app = next
@@ -69,9 +95,9 @@ export async function serve(config: PlinthConfig, options: { dev?: boolean } = {
   return app
 }
 
-async function start(config: PlinthConfig): Promise<FastifyInstance> {
+async function start(config: PlinthConfig, restart: Restart): Promise<FastifyInstance> {
   const startedAt = performance.now()
-  const app = await createApp(config)
+  const app = await createApp(config, { restart })
   try {
     await app.listen({ host: config.host, port: config.port })
   } catch (error) {

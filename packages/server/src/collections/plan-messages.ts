@@ -1,6 +1,8 @@
 import { PlinthError } from '../errors/index.js'
+import { diffDefinitions } from './schema-diff.js'
 import type { Json } from './schema-file.js'
 import type { CollectionChange, SchemaPlan, SchemaStep } from './schema-plan.js'
+import type { CollectionDefinition } from './types.js'
 
 /** Names the step in a service error and turns `fields.3.max` into `fields.title.max`. */
 export function explainStepError(step: SchemaStep, error: unknown): unknown {
@@ -44,4 +46,20 @@ export function describePlan(plan: SchemaPlan): string {
       `? collection ${c.name} (not in the file; deleted only with --delete-missing)`,
   }
   return plan.changes.flatMap((c) => [heads[c.kind](c), ...c.details.map((d) => `  ${d}`)]).join('\n')
+}
+
+/** A change to one collection as `describePlan` lists it: what it becomes, with field- and rule-level lines. */
+export function describeChange(
+  before: CollectionDefinition | null,
+  after: CollectionDefinition | null,
+): CollectionChange {
+  if (!after) return { kind: 'delete', name: before!.name, details: [] }
+  const details = diffDefinitions(before, after)
+  if (!before) return { kind: 'create', name: after.name, details }
+  return {
+    kind: 'update',
+    name: after.name,
+    ...(before.name !== after.name ? { previousName: before.name } : {}),
+    details,
+  }
 }

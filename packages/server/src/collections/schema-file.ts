@@ -83,6 +83,11 @@ export function parseSchemaFile(text: string): SchemaFile {
   } catch (error) {
     throw new BadRequestError(`The schema file is not valid JSON: ${(error as Error).message}.`)
   }
+  return readSchemaFile(root)
+}
+
+/** Checks the shape of a schema file already parsed from JSON (an API body); throws a 400 naming every problem. */
+export function readSchemaFile(root: unknown): SchemaFile {
   const errors: FieldErrors = {}
   const problem = (at: string, message: string) => {
     errors[at] ??= { code: 'invalid_schema', message }

@@ -3,10 +3,13 @@ import type { CompiledQuery, Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Dialect } from '../db/index.js'
 import { BadRequestError, NotFoundError, PlinthError, ValidationError } from '../errors/index.js'
+import { type Change, type Compute, creating, deleting, updating } from './collection-changes.js'
 import { createView, dropView } from './ddl.js'
-import { applyCollectionPatch, type DefinitionEnvironment, parseNewCollection } from './definition.js'
 import { planChange } from './migration-plan.js'
+import { explainStepError } from './plan-messages.js'
 import type { CollectionRegistry } from './registry.js'
+import type { SchemaFile } from './schema-file.js'
+import { planSchemaImport, type SchemaPlan, type SchemaStep } from './schema-plan.js'
 import { fillOf } from './search-plan.js'
 import {
   bumpSchemaVersion,
@@ -22,12 +25,7 @@ import {
   writeDefinition,
 } from './store.js'
 import { type CollectionDefinition, type FieldDefinition, isView } from './types.js'
-import {
-  databaseMessage,
-  refusedViewQuery,
-  refuseRelationsToViews,
-  refuseWhileViewsRead,
-} from './view-checks.js'
+import { databaseMessage, refusedViewQuery, refuseRelationsToViews } from './view-checks.js'
 import { dependentViews, sourcesOf } from './view-dependencies.js'
 import { viewFieldsFrom } from './view-fields.js'
 
@@ -56,12 +54,19 @@ export type FieldsDropListener = (
   fields: FieldDefinition[],
 ) => Promise<void>
 
-interface Change {
+/** A migration as run (or, in a dry run, as it would run): each change, and the statements both ways. */
+export interface CollectionMigration {
   name: string
-  before: CollectionDefinition | null
-  after: CollectionDefinition | null
-  /** Other definitions that only change as JSON (relation targets after a rename). */
-  rewrites: Array<[CollectionDefinition, CollectionDefinition]>
+  changes: Array<{ before: CollectionDefinition | null; after: CollectionDefinition | null }>
+  up: StoredStatement[]
+  down: StoredStatement[]
+}
+
+/** Thrown out of a dry run's transaction so that it rolls back, carrying what it did. */
+class RolledBack extends Error {
+  constructor(readonly migration: CollectionMigration) {
+    super('dry run')
+  }
 }
 
 /**
@@ -154,83 +159,64 @@ export class CollectionService {
   }
 
   async create(input: unknown): Promise<CollectionDefinition> {
-    const change = await this.apply((world) => {
-      const name = (input as { name?: unknown })?.name
-      const id = (input as { id?: unknown })?.id
-      if (typeof id === 'string' && world.some((c) => c.id === id))
-        throw new ValidationError({ id: { code: 'duplicate', message: `a collection with id ${id} exists` } })
-      if (typeof name === 'string' && world.some((c) => c.name.toLowerCase() === name.toLowerCase()))
-        throw new ValidationError({
-          name: { code: 'duplicate', message: `a collection named ${name} exists` },
-        })
-      const after = parseNewCollection(input, environment(world, typeof name === 'string' ? name : null))
-      return { name: `create ${after.name}`, before: null, after, rewrites: [] }
-    })
-    return this.get(change.after!.name)
+    const migration = await this.run([{ compute: creating(input) }])
+    return this.get(migration.changes[0]!.after!.name)
   }
 
   async update(name: string, input: unknown): Promise<CollectionDefinition> {
-    const change = await this.apply((world) => {
-      const before = world.find((c) => c.name === name)
-      if (!before) throw new NotFoundError('collection')
-      const newName = (input as { name?: unknown })?.name
-      if (
-        typeof newName === 'string' &&
-        newName !== name &&
-        world.some((c) => c.id !== before.id && c.name.toLowerCase() === newName.toLowerCase())
-      )
-        throw new ValidationError({
-          name: { code: 'duplicate', message: `a collection named ${newName} exists` },
-        })
-      const after = applyCollectionPatch(
-        before,
-        input,
-        environment(world, typeof newName === 'string' ? newName : name, name),
-      )
-      const rewrites: Change['rewrites'] = []
-      if (after.name !== before.name) refuseWhileViewsRead(world, name, 'renamed')
-      if (after.name !== before.name) {
-        for (const other of world) {
-          const source = other.id === before.id ? after : other
-          if (!source.fields.some((f) => f.type === 'relation' && f.collection === before.name)) continue
-          const rewritten = {
-            ...source,
-            fields: source.fields.map((f) =>
-              f.type === 'relation' && f.collection === before.name ? { ...f, collection: after.name } : f,
-            ),
-          }
-          if (other.id === before.id) Object.assign(after, { fields: rewritten.fields })
-          else rewrites.push([other, rewritten])
-        }
-      }
-      return { name: `update ${name}`, before, after, rewrites }
-    })
-    return this.get(change.after!.name)
+    const migration = await this.run([{ compute: updating(name, input) }])
+    return this.get(migration.changes[0]!.after!.name)
   }
 
   async delete(name: string): Promise<void> {
-    await this.apply((world) => {
-      const before = world.find((c) => c.name === name)
-      if (!before) throw new NotFoundError('collection')
-      if (before.system) throw new BadRequestError('System collections cannot be deleted.')
-      const users = world.flatMap((c) =>
-        c.id === before.id
-          ? []
-          : c.fields
-              .filter((f) => f.type === 'relation' && f.collection === name)
-              .map((f) => `${c.name}.${f.name}`),
-      )
-      refuseWhileViewsRead(world, name, 'deleted')
-      if (users.length > 0)
-        throw new BadRequestError(
-          `The collection is the target of relations (${users.join(', ')}); remove them first.`,
-          'validation_failed',
-          {
-            name: { code: 'in_use', message: `referenced by ${users.join(', ')}` },
-          },
-        )
-      return { name: `delete ${name}`, before, after: null, rewrites: [] }
+    await this.run([{ compute: deleting(name) }])
+  }
+
+  /** What `create(input)` would run, checked as `create` checks it, with nothing changed. */
+  async previewCreate(input: unknown): Promise<CollectionMigration> {
+    return this.run([{ compute: creating(input) }], { dryRun: true })
+  }
+
+  /** What `update(name, input)` would run, checked as `update` checks it, with nothing changed. */
+  async previewUpdate(name: string, input: unknown): Promise<CollectionMigration> {
+    return this.run([{ compute: updating(name, input) }], { dryRun: true })
+  }
+
+  /**
+   * Makes the collections match a schema file, planned as `plinth schema import` plans it,
+   * as one migration. With `dryRun`, answers what it would do and changes nothing.
+   */
+  async importSchema(
+    file: SchemaFile,
+    options: { deleteMissing?: boolean; dryRun?: boolean } = {},
+  ): Promise<{ plan: SchemaPlan; migration: CollectionMigration }> {
+    const plan = planSchemaImport(this.list(), file, {
+      deleteMissing: options.deleteMissing === true,
+      checkRules: this.checkRules,
     })
+    return { plan, migration: await this.applySteps(plan.steps, { dryRun: options.dryRun }) }
+  }
+
+  /**
+   * Runs the steps of a schema plan as one migration: all of them, or none when one is
+   * refused (its error names the step). With `dryRun`, checks them the same way and rolls back.
+   */
+  async applySteps(
+    steps: readonly SchemaStep[],
+    options: { dryRun?: boolean } = {},
+  ): Promise<CollectionMigration> {
+    return this.run(
+      steps.map((step) => ({
+        compute:
+          step.action === 'create'
+            ? creating(step.input)
+            : step.action === 'update'
+              ? updating(step.collection, step.input)
+              : deleting(step.collection),
+        explain: (error: unknown) => explainStepError(step, error),
+      })),
+      options,
+    )
   }
 
   /** Creates a built-in collection, without recording a reversible migration. */
@@ -275,83 +261,127 @@ export class CollectionService {
     return applied
   }
 
-  private async apply(compute: (world: CollectionDefinition[]) => Change): Promise<Change> {
-    const change = await this.dialect.schemaChange(async (trx) => {
-      // Read inside the lock: another node may have changed the schema since we loaded it.
-      const world = await readDefinitions(trx)
-      const change = compute(world)
-      const replaced = new Map(change.rewrites.map(([b, a]) => [b.id, a]))
-      if (change.before) replaced.set(change.before.id, change.after!)
-      const worldAfter = world.flatMap((c) =>
-        replaced.has(c.id) ? (replaced.get(c.id) ? [replaced.get(c.id)!] : []) : [c],
-      )
-      if (!change.before && change.after) worldAfter.push(change.after)
-      if (change.after) refuseRelationsToViews(change.after, worldAfter)
-
-      const own = planChange(this.dialect, change.before, change.after, worldAfter)
-      const ownDown = planChange(this.dialect, change.after, change.before, world)
-      // The views reading a changed collection are dropped around the change and made again, so
-      // a table rebuilt or altered under them is read afresh, and a change that breaks one is refused.
-      const dependents =
-        change.before && change.after && own.length > 0
-          ? dependentViews(worldAfter, change.after.name).filter((v) => v.id !== change.before!.id)
-          : []
-      const dropDependents = [...dependents].reverse().map((v) => dropView(this.dialect, v.name))
-      await runStatements(trx, dropDependents)
-      try {
-        await this.runPlanned(trx, own)
-      } catch (error) {
-        throw change.after && isView(change.after) ? refusedViewQuery(error) : this.explain(error)
-      }
-      if (change.after && isView(change.after)) {
-        const view = change.after
-        const columns = await this.dialect.viewColumns(trx, view.name).catch((error) => {
-          throw refusedViewQuery(error)
-        })
-        view.fields = viewFieldsFrom(columns, view, sourcesOf(view, worldAfter))
-      }
-      for (const view of dependents) {
-        try {
-          await runStatements(trx, [createView(this.dialect, view)])
-          // SQLite resolves a view's names when it is read, not when it is created.
-          await this.dialect.viewColumns(trx, view.name)
-        } catch (error) {
-          throw new BadRequestError(
-            `The change breaks the view ${view.name}: ${databaseMessage(error)}. Change or delete the view first.`,
-            'validation_failed',
-            { name: { code: 'in_use', message: `read by the view ${view.name}` } },
-          )
+  /**
+   * Runs the changes in one transaction under the schema lock, recorded as one migration
+   * whose down statements undo them in reverse order. A dry run does all the same work,
+   * so the database itself checks the change, and then rolls it back.
+   */
+  private async run(
+    changes: ReadonlyArray<{ compute: Compute; explain?: (error: unknown) => unknown }>,
+    options: { dryRun?: boolean } = {},
+  ): Promise<CollectionMigration> {
+    const migration = await this.dialect
+      .schemaChange(async (trx) => {
+        const done: Array<Pick<Change, 'before' | 'after'>> = []
+        const up: CompiledQuery[] = []
+        const down: CompiledQuery[] = []
+        const names: string[] = []
+        for (const { compute, explain } of changes) {
+          try {
+            const applied = await this.applyOne(trx, compute)
+            done.push({ before: applied.change.before, after: applied.change.after })
+            names.push(applied.change.name)
+            up.push(...applied.up)
+            down.unshift(...applied.down)
+          } catch (error) {
+            throw explain ? explain(error) : error
+          }
         }
-      }
-      this.checkRules(change.after, worldAfter, world)
-
-      const definitions = [
-        ...writeDefinition(this.dialect, change.before, change.after),
-        ...change.rewrites.flatMap(([b, a]) => writeDefinition(this.dialect, b, a)),
-      ]
-      await runStatements(trx, definitions)
-      const recreate = dependents.map((v) => createView(this.dialect, v))
-      const up = [...dropDependents, ...own, ...recreate, ...definitions]
-      const down = [
-        ...dropDependents,
-        ...ownDown,
-        ...recreate,
-        ...writeDefinition(this.dialect, change.after, change.before),
-        ...change.rewrites.flatMap(([b, a]) => writeDefinition(this.dialect, a, b)),
-      ]
-      await this.dropped(trx, world, worldAfter)
-      await recordMigration(trx, {
-        id: randomUUID(),
-        name: change.name,
-        up: toStored(up),
-        down: toStored(down),
-        applied: new Date().toISOString(),
+        const migration: CollectionMigration = {
+          name: names.join('; '),
+          changes: done,
+          up: toStored(up),
+          down: toStored(down),
+        }
+        if (options.dryRun) throw new RolledBack(migration)
+        if (done.length === 0) return migration
+        await recordMigration(trx, {
+          id: randomUUID(),
+          name: migration.name,
+          up: migration.up,
+          down: migration.down,
+          applied: new Date().toISOString(),
+        })
+        await bumpSchemaVersion(trx)
+        return migration
       })
-      await bumpSchemaVersion(trx)
-      return change
-    })
-    await this.loadChanged()
-    return change
+      .catch((error) => {
+        if (error instanceof RolledBack) return error.migration
+        throw error
+      })
+    if (!options.dryRun && migration.changes.length > 0) await this.loadChanged()
+    return migration
+  }
+
+  /** One change inside the migration's transaction: its statements run, its definitions written. */
+  private async applyOne(
+    trx: Kysely<any>,
+    compute: Compute,
+  ): Promise<{ change: Change; up: CompiledQuery[]; down: CompiledQuery[] }> {
+    // Read inside the lock: another node may have changed the schema since we loaded it.
+    const world = await readDefinitions(trx)
+    const change = compute(world)
+    const replaced = new Map(change.rewrites.map(([b, a]) => [b.id, a]))
+    if (change.before) replaced.set(change.before.id, change.after!)
+    const worldAfter = world.flatMap((c) =>
+      replaced.has(c.id) ? (replaced.get(c.id) ? [replaced.get(c.id)!] : []) : [c],
+    )
+    if (!change.before && change.after) worldAfter.push(change.after)
+    if (change.after) refuseRelationsToViews(change.after, worldAfter)
+
+    const own = planChange(this.dialect, change.before, change.after, worldAfter)
+    const ownDown = planChange(this.dialect, change.after, change.before, world)
+    // The views reading a changed collection are dropped around the change and made again, so
+    // a table rebuilt or altered under them is read afresh, and a change that breaks one is refused.
+    const dependents =
+      change.before && change.after && own.length > 0
+        ? dependentViews(worldAfter, change.after.name).filter((v) => v.id !== change.before!.id)
+        : []
+    const dropDependents = [...dependents].reverse().map((v) => dropView(this.dialect, v.name))
+    await runStatements(trx, dropDependents)
+    try {
+      await this.runPlanned(trx, own)
+    } catch (error) {
+      throw change.after && isView(change.after) ? refusedViewQuery(error) : this.explain(error)
+    }
+    if (change.after && isView(change.after)) {
+      const view = change.after
+      const columns = await this.dialect.viewColumns(trx, view.name).catch((error) => {
+        throw refusedViewQuery(error)
+      })
+      view.fields = viewFieldsFrom(columns, view, sourcesOf(view, worldAfter))
+    }
+    for (const view of dependents) {
+      try {
+        await runStatements(trx, [createView(this.dialect, view)])
+        // SQLite resolves a view's names when it is read, not when it is created.
+        await this.dialect.viewColumns(trx, view.name)
+      } catch (error) {
+        throw new BadRequestError(
+          `The change breaks the view ${view.name}: ${databaseMessage(error)}. Change or delete the view first.`,
+          'validation_failed',
+          { name: { code: 'in_use', message: `read by the view ${view.name}` } },
+        )
+      }
+    }
+    this.checkRules(change.after, worldAfter, world)
+
+    const definitions = [
+      ...writeDefinition(this.dialect, change.before, change.after),
+      ...change.rewrites.flatMap(([b, a]) => writeDefinition(this.dialect, b, a)),
+    ]
+    await runStatements(trx, definitions)
+    const recreate = dependents.map((v) => createView(this.dialect, v))
+    const up = [...dropDependents, ...own, ...recreate, ...definitions]
+    const down = [
+      ...dropDependents,
+      ...ownDown,
+      ...recreate,
+      ...writeDefinition(this.dialect, change.after, change.before),
+      ...change.rewrites.flatMap(([b, a]) => writeDefinition(this.dialect, a, b)),
+    ]
+    await this.dropped(trx, world, worldAfter)
+    return { change, up, down }
   }
 
   /** Runs a change's statements as planned, filling new search indexes in steps that the log follows. */
@@ -427,14 +457,4 @@ export class CollectionService {
       })
     return error
   }
-}
-
-function environment(
-  world: CollectionDefinition[],
-  name: string | null,
-  previousName?: string,
-): DefinitionEnvironment {
-  const names = new Set(world.map((c) => c.name).filter((n) => n !== previousName))
-  if (name) names.add(name)
-  return { collectionExists: (n) => names.has(n), now: new Date().toISOString() }
 }

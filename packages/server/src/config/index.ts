@@ -13,4 +13,5 @@ export {
 export { ConfigError } from './env-values.js'
 export type { FilesConfig, S3Config } from './files-config.js'
 export type { TracesConfig } from './observability-config.js'
+export { effectiveSettings, type SecretSetting, type Settings } from './settings.js'
 export { plinthVersion } from './version.js'

@@ -13,23 +13,26 @@ import {
   impersonationRoutes,
   mfaRoutes,
   oauth2Routes,
+  recordSessionsRoutes,
 } from '../auth/index.js'
+import { BackupService, backupsRoutes, type Restart } from '../backups/index.js'
 import { readCaching } from '../cache/index.js'
 import { collectionsRoutes } from '../collections/index.js'
 import type { PlinthConfig } from '../config/index.js'
-import { type Core, createCore, setupLinkFor } from '../core/index.js'
+import { type Core, createCore, setupLinkFor, systemMigrations } from '../core/index.js'
 import { PlinthError } from '../errors/index.js'
 import { webhooksRoutes } from '../events/index.js'
 import { projectRoutes } from '../extensions/index.js'
 import { filesRoutes } from '../files/index.js'
 import { idempotency } from '../idempotency/index.js'
-import { jobsRoutes } from '../jobs/index.js'
+import { cronsRoutes, jobsRoutes } from '../jobs/index.js'
 import { logsRoutes, requestLogCapture } from '../logs/index.js'
 import { httpMetrics, metricsRoutes } from '../metrics/index.js'
 import { openapiRoutes } from '../openapi/index.js'
 import { realtimeRoutes } from '../realtime/index.js'
 import { batchRoutes, recordsRoutes, writeStickiness } from '../records/index.js'
 import { security, securityHeadersFor } from '../security/index.js'
+import { settingsRoutes } from '../settings/index.js'
 import { healthRoutes, type Lifecycle } from './health.js'
 import { refuseNulCharacters } from './nul-character.js'
 import { problemHandling, sendProblem } from './problem.js'
@@ -49,14 +52,20 @@ declare module 'fastify' {
   }
 }
 
+/** What the one running the app offers it. */
+export interface AppOptions {
+  /** Replaces the app with a new one on the same config (`plinth serve`); without it, a backup cannot be restored over HTTP. */
+  restart?: Restart
+}
+
 /**
  * Builds the whole server without listening, so the CLI listens and tests inject.
  * Two apps in one process share nothing.
  */
-export async function createApp(config: PlinthConfig): Promise<FastifyInstance> {
+export async function createApp(config: PlinthConfig, options: AppOptions = {}): Promise<FastifyInstance> {
   const core = await createCore(config)
   try {
-    return await buildHttpApp(core)
+    return await buildHttpApp(core, options)
   } catch (error) {
     await core.close()
     throw error
@@ -71,7 +80,7 @@ export async function createApp(config: PlinthConfig): Promise<FastifyInstance> 
 const buildValidator = AjvCompiler()
 
 /** Binds the routes onto a core; closing the app closes the core. */
-async function buildHttpApp(core: Core): Promise<FastifyInstance> {
+async function buildHttpApp(core: Core, options: AppOptions): Promise<FastifyInstance> {
   const { config, dialect, registry, collections, records, auth, box } = core
   const csrf = new CsrfTokens(core.instanceSecret)
   const lifecycle: Lifecycle = { isDraining: false, isClosing: false }
@@ -183,13 +192,27 @@ async function buildHttpApp(core: Core): Promise<FastifyInstance> {
   await app.register(authRoutes, { csrf, db: dialect.db, records, ...auth })
   await app.register(openapiRoutes, { collections })
   await app.register(jobsRoutes, { jobs: core.jobs })
+  await app.register(cronsRoutes, { jobs: core.jobs })
   await app.register(metricsRoutes, { metrics: core.metrics, token: config.metrics.token })
   await app.register(logsRoutes, { store: core.requestLogs.store })
   await app.register(filesRoutes, { files: core.files, records, registry, tokens: auth.tokens })
   await app.register(webhooksRoutes, { webhooks: core.webhooks.service })
+  await app.register(backupsRoutes, {
+    backups: new BackupService(config, dialect, systemMigrations(), core.log),
+    tokens: auth.tokens,
+    restart: options.restart ?? null,
+    maxUploadBytes: config.files.maxUploadBytes,
+  })
+  await app.register(settingsRoutes, { config, registry, log: core.log })
   await app.register(realtimeRoutes)
   await app.register(oauth2Routes, { dialect, box, records, signIn: auth.signIn, audit: auth.audit })
   await app.register(impersonationRoutes, { records, ...auth })
+  await app.register(recordSessionsRoutes, {
+    records,
+    sessions: auth.sessions,
+    audit: auth.audit,
+    db: dialect.db,
+  })
   await app.register(apiKeyRoutes, { apiKeys: auth.apiKeys, reauthWindow: config.reauthWindow })
   await app.register(mfaRoutes, {
     mfa: auth.mfa,

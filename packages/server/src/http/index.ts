@@ -1,1 +1,1 @@
-export { createApp, type Plinth } from './app.js'
+export { type AppOptions, createApp, type Plinth } from './app.js'

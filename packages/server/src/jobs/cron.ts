@@ -1,7 +1,13 @@
 import { Cron } from 'croner'
 import { type Kysely, sql } from 'kysely'
 import { CRON_TABLE } from './migration.js'
-import type { CronEntry } from './types.js'
+import { type JobRow, toJob } from './store.js'
+import type { CronEntry, CronSchedule } from './types.js'
+
+/** The unique key of the job a tick enqueues: one job per entry and tick, whichever node claimed it. */
+export function tickKey(name: string, tick: number): string {
+  return `cron:${name}:${new Date(tick).toISOString()}`
+}
 
 /** Wakes up at each tick of each entry and hands the tick to `fire`. */
 export class CronTimers {
@@ -26,6 +32,12 @@ export class CronTimers {
 
   start(): void {
     for (const { entry, cron } of this.#entries) this.#arm(entry, cron, this.now())
+  }
+
+  /** The entries, each with the time of its next tick (null when none comes). */
+  list(): Array<{ entry: CronEntry; next: number | null }> {
+    const now = new Date(this.now())
+    return this.#entries.map(({ entry, cron }) => ({ entry, next: cron.nextRun(now)?.getTime() ?? null }))
   }
 
   stop(): void {
@@ -68,4 +80,36 @@ export async function claimTick(db: Kysely<any>, name: string, tick: number): Pr
     .returning('name')
     .execute()
   return rows.length > 0
+}
+
+/**
+ * The entries as the API shows them: the last tick any node claimed (from `_cron`) and the
+ * job it enqueued, found by its unique key; null once that job was pruned.
+ */
+export async function describeSchedules(
+  db: Kysely<any>,
+  listed: Array<{ entry: CronEntry; next: number | null }>,
+  jobsByKey: (keys: string[]) => Promise<JobRow[]>,
+): Promise<CronSchedule[]> {
+  const names = listed.map(({ entry }) => entry.name)
+  const rows =
+    names.length === 0
+      ? []
+      : await db.selectFrom(CRON_TABLE).select(['name', 'last_tick']).where('name', 'in', names).execute()
+  const ticks = new Map(rows.map((row) => [row.name as string, Number(row.last_tick)]))
+  const jobs = await jobsByKey([...ticks].map(([name, tick]) => tickKey(name, tick)))
+  const byKey = new Map(jobs.map((row) => [row.unique_key, toJob(row)]))
+  const iso = (time: number | null | undefined) => (time == null ? null : new Date(time).toISOString())
+  return listed.map(({ entry, next }) => {
+    const last = ticks.get(entry.name)
+    return {
+      id: entry.name,
+      expression: entry.schedule,
+      timezone: entry.timezone ?? 'Etc/UTC',
+      job: entry.job,
+      nextRun: iso(next),
+      lastRun: iso(last),
+      lastJob: last === undefined ? null : (byKey.get(tickKey(entry.name, last)) ?? null),
+    }
+  })
 }

@@ -9,12 +9,15 @@
  * jobs.start()
  * await jobs.enqueue('sendReceipt', { orderId }, { delay: 60_000 }, trx)
  */
+
+export { cronsRoutes } from './cron-routes.js'
 export { CRON_TABLE, JOBS_TABLE, jobsMigration, jobsTraceMigration } from './migration.js'
 export { JobQueue } from './queue.js'
 export { jobsRoutes } from './routes.js'
 export { JOB_SORT_FIELDS } from './store.js'
 export {
   type CronEntry,
+  type CronSchedule,
   type EnqueueOptions,
   type HandlerOptions,
   JOB_STATES,

@@ -3,10 +3,11 @@ import type { Kysely } from 'kysely'
 import type { Dialect } from '../db/index.js'
 import { currentTraceparent, runTraced } from '../telemetry/index.js'
 import { retryDelay } from './backoff.js'
-import { CronTimers, claimTick } from './cron.js'
+import { CronTimers, claimTick, describeSchedules, tickKey } from './cron.js'
 import { type JobRow, JobStore, toJob } from './store.js'
 import type {
   CronEntry,
+  CronSchedule,
   EnqueueOptions,
   HandlerOptions,
   Job,
@@ -148,6 +149,19 @@ export class JobQueue<Context extends object = object> {
     if (this.#isStarted) this.#cron.start()
   }
 
+  /** Each cron entry with its next tick, its last one and the outcome of the job that tick enqueued. */
+  schedules(): Promise<CronSchedule[]> {
+    return describeSchedules(this.#dialect.db, this.#cron.list(), (keys) => this.#store.byUniqueKeys(keys))
+  }
+
+  /** Enqueues an entry's job now, beside its schedule; answers the job, or null when no entry has the name. */
+  async runSchedule(name: string): Promise<Job | null> {
+    const entry = this.#cron.list().find((listed) => listed.entry.name === name)?.entry
+    if (!entry) return null
+    const id = await this.enqueue(entry.job, entry.payload ?? null)
+    return id ? this.get(id) : null
+  }
+
   start(): void {
     if (this.#isStarted) return
     this.#isStarted = true
@@ -223,12 +237,7 @@ export class JobQueue<Context extends object = object> {
     try {
       await this.#dialect.transaction(async (trx) => {
         if (!(await claimTick(trx, entry.name, tick))) return
-        await this.enqueue(
-          entry.job,
-          entry.payload ?? null,
-          { uniqueKey: `cron:${entry.name}:${new Date(tick).toISOString()}` },
-          trx,
-        )
+        await this.enqueue(entry.job, entry.payload ?? null, { uniqueKey: tickKey(entry.name, tick) }, trx)
       })
     } catch (error) {
       this.#options.log.error({ err: error, cron: entry.name }, 'enqueuing a cron job failed')

@@ -261,6 +261,16 @@ export class JobStore {
     }
   }
 
+  /** The jobs holding these unique keys, pending or not. */
+  async byUniqueKeys(keys: string[]): Promise<JobRow[]> {
+    if (keys.length === 0) return []
+    return (await this.db
+      .selectFrom(JOBS_TABLE)
+      .selectAll()
+      .where('unique_key', 'in', keys)
+      .execute()) as JobRow[]
+  }
+
   async get(id: string): Promise<JobRow | undefined> {
     return (await this.db.selectFrom(JOBS_TABLE).selectAll().where('id', '=', id).executeTakeFirst()) as
       | JobRow

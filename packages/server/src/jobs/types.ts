@@ -71,6 +71,21 @@ export interface CronEntry {
   timezone?: string
 }
 
+/** A cron entry as the API shows it. */
+export interface CronSchedule {
+  /** The entry's name. */
+  id: string
+  expression: string
+  timezone: string
+  /** The name of the job each tick enqueues. */
+  job: string
+  nextRun: string | null
+  /** The newest tick claimed by any node; null before the first. */
+  lastRun: string | null
+  /** The job that tick enqueued, with its outcome; null before the first tick or once it was pruned. */
+  lastJob: Job | null
+}
+
 /** The few methods of a pino logger the queue uses (Fastify's `app.log` is one). */
 export interface JobLog {
   warn(object: object, message: string): void

@@ -51,6 +51,45 @@ function sessionPaths(scope: AuthScope, collection: string): Record<string, Json
         responses: { 200: ok('The enabled ways to sign in.', ref('AuthMethods')) },
       }),
     },
+    [`${prefix}/records/{id}/sessions`]: {
+      parameters: [ref('RecordId', 'parameters')],
+      get: authOperation(scope, 'get', 'listRecordSessions', {
+        summary: `List the open sessions of a ${collection} record (superusers only)`,
+        description:
+          'The record’s own list is `GET /api/auth/sessions`. A record the caller cannot view answers 404.',
+        security: signedIn('get'),
+        responses: { 200: ok('The open sessions.', ref('RecordSessionList')) },
+        problems: [400, 403, 404],
+      }),
+      delete: authOperation(scope, 'delete', 'revokeRecordSessions', {
+        summary: `End every session of a ${collection} record (superusers only)`,
+        description:
+          'Their refresh tokens stop working; access tokens end with their short lifetime. Audited as `session_revoked` with the superuser as actor. Takes no body.',
+        security: signedIn('delete'),
+        responses: { 204: { description: 'Ended.' } },
+        problems: [403, 404],
+      }),
+    },
+    [`${prefix}/records/{id}/sessions/{sessionId}`]: {
+      parameters: [
+        ref('RecordId', 'parameters'),
+        {
+          name: 'sessionId',
+          in: 'path',
+          required: true,
+          description: 'The id of the session.',
+          schema: { type: 'string', format: 'uuid' },
+        },
+      ],
+      delete: authOperation(scope, 'delete', 'revokeRecordSession', {
+        summary: `End one session of a ${collection} record (superusers only)`,
+        description:
+          'Audited as `session_revoked` with the superuser as actor. A session of another record answers 404.',
+        security: signedIn('delete'),
+        responses: { 204: { description: 'Ended.' } },
+        problems: [400, 403, 404],
+      }),
+    },
     [`${prefix}/impersonate/{id}`]: {
       parameters: [ref('RecordId', 'parameters')],
       post: authOperation(scope, 'post', 'impersonate', {

@@ -42,6 +42,17 @@ function webAuthnOptions(description: string, credentials: string): JsonSchema {
 }
 
 /** What the auth endpoints answer, by component name. */
+/** A session as its record and superusers see it. */
+const sessionProperties = {
+  id: { type: 'string', format: 'uuid' },
+  created: dateTime,
+  lastUsed: dateTime,
+  expires: dateTime,
+  userAgent: nullable('string'),
+  ip: nullable('string'),
+  impersonated: { type: 'boolean', description: 'Opened by a superuser acting as the record.' },
+}
+
 export const authResponseSchemas: Record<string, JsonSchema> = {
   AuthRecord: {
     type: 'object',
@@ -219,18 +230,21 @@ export const authResponseSchemas: Record<string, JsonSchema> = {
   Session: {
     type: 'object',
     properties: {
-      id: { type: 'string', format: 'uuid' },
-      created: dateTime,
-      lastUsed: dateTime,
-      expires: dateTime,
-      userAgent: nullable('string'),
-      ip: nullable('string'),
+      ...sessionProperties,
       current: { type: 'boolean', description: 'The session of this request.' },
-      impersonated: { type: 'boolean', description: 'Opened by a superuser acting as the record.' },
     },
-    required: ['id', 'created', 'lastUsed', 'expires', 'userAgent', 'ip', 'current', 'impersonated'],
+    required: [...Object.keys(sessionProperties), 'current'],
   },
   SessionList: wholeList('Session', "The caller's open sessions."),
+  RecordSession: {
+    type: 'object',
+    properties: {
+      ...sessionProperties,
+      impersonatedBy: { ...nullable('string'), description: 'The id of that superuser.' },
+    },
+    required: [...Object.keys(sessionProperties), 'impersonatedBy'],
+  },
+  RecordSessionList: wholeList('RecordSession', "The record's open sessions."),
   ApiKey: {
     type: 'object',
     properties: {

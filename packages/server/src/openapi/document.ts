@@ -6,6 +6,12 @@ import { authPaths } from './auth-paths.js'
 import { authRequestSchemas } from './auth-request-schemas.js'
 import { authResponseSchemas } from './auth-response-schemas.js'
 import { authTag } from './auth-scope.js'
+import { BACKUPS_TAG, backupOperationIds, backupPaths, backupSchemas } from './backup-paths.js'
+import {
+  collectionImportOperationIds,
+  collectionImportPaths,
+  collectionMigrationSchemas,
+} from './collection-paths.js'
 import { allocateBases } from './component-names.js'
 import { type DocumentContext, type JsonSchema, ref, schemaName } from './document-context.js'
 import { FILES_TAG, fileOperationIds, filePaths } from './file-paths.js'
@@ -17,6 +23,7 @@ import { REALTIME_TAG, realtimeOperationIds, realtimePaths, realtimeSchemas } fr
 import { recordPaths } from './record-paths.js'
 import { createSchema, listSchema, recordSchema, updateSchema } from './record-schemas.js'
 import { BEARER } from './security-schemes.js'
+import { SETTINGS_TAG, settingsOperationIds, settingsPaths, settingsSchemas } from './settings-paths.js'
 import { sharedComponents, sharedSchemas } from './shared-components.js'
 import { WEBHOOKS_TAG, webhookOperationIds, webhookPaths, webhookSchemas } from './webhook-paths.js'
 
@@ -27,9 +34,12 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 const fixedComponents = {
   ...sharedSchemas,
   ...fixedSchemas,
+  ...collectionMigrationSchemas,
   ...authRequestSchemas,
   ...authResponseSchemas,
   ...jobSchemas,
+  ...backupSchemas,
+  ...settingsSchemas,
   ...logSchemas,
   ...webhookSchemas,
   ...realtimeSchemas,
@@ -38,8 +48,11 @@ const fixedComponents = {
 const reservedNames = new Set([
   ...Object.keys(fixedComponents),
   ...fixedOperationIds,
+  ...collectionImportOperationIds,
   ...accountOperationIds,
   ...jobOperationIds,
+  ...backupOperationIds,
+  ...settingsOperationIds,
   ...metricsOperationIds,
   ...logOperationIds,
   ...webhookOperationIds,
@@ -92,8 +105,11 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
   const schemas: Record<string, JsonSchema> = { ...fixedComponents }
   const paths: Record<string, JsonSchema> = {
     ...fixedPaths(),
+    ...collectionImportPaths(TAGS.collections),
     ...accountPaths(),
     ...jobPaths(),
+    ...backupPaths(),
+    ...settingsPaths(),
     ...metricsPaths(),
     ...logPaths(),
     ...webhookPaths(),
@@ -108,7 +124,12 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     { name: ACCOUNT_TAGS.sessions, description: 'The signed-in caller’s sessions and API keys.' },
     { name: ACCOUNT_TAGS.audit, description: 'Security events; superusers only.' },
     { name: ACCOUNT_TAGS.keys, description: 'The public keys of access tokens, for other services.' },
-    { name: JOBS_TAG, description: 'The durable job queue; superusers only.' },
+    { name: JOBS_TAG, description: 'The durable job queue and its cron schedules; superusers only.' },
+    { name: SETTINGS_TAG, description: 'The configuration in effect, and a test mail; superusers only.' },
+    {
+      name: BACKUPS_TAG,
+      description: 'Archives of the whole instance: make, download, upload, restore; superusers only.',
+    },
     { name: METRICS_TAG, description: 'Prometheus metrics of each node; superusers or the metrics token.' },
     { name: LOGS_TAG, description: 'Requests kept in the database; superusers only.' },
     { name: WEBHOOKS_TAG, description: 'Signed deliveries of record changes to your URLs; superusers only.' },

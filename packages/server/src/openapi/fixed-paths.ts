@@ -2,6 +2,7 @@ import { fieldTypes, MAX_SEARCH_FIELDS, ruleNames } from '../collections/index.j
 import { searchLanguages } from '../db/index.js'
 import { MAX_BATCH_REQUESTS } from '../records/index.js'
 import { authResult } from './auth-scope.js'
+import { dryRunParameter } from './collection-paths.js'
 import { type JsonSchema, ref } from './document-context.js'
 import { dateTime } from './operations.js'
 import { anonymous, signedIn } from './security-schemes.js'
@@ -239,6 +240,7 @@ export const fixedOperationIds = [
 /** Endpoints whose shape does not depend on the collections. */
 export function fixedPaths(): Record<string, JsonSchema> {
   const definition = ref('CollectionDefinition')
+  const migration = ref('CollectionMigration')
   return {
     '/api/health': {
       get: {
@@ -277,9 +279,10 @@ export function fixedPaths(): Record<string, JsonSchema> {
         summary: 'Create a collection (runs a migration)',
         tags: [TAGS.collections],
         security: signedIn('post'),
-        parameters: [idempotencyKey],
+        parameters: [dryRunParameter, idempotencyKey],
         requestBody: { required: true, content: jsonContent(ref('CollectionDefinitionCreate')) },
         responses: {
+          200: { description: 'With `dryRun`: the migration it would run.', content: jsonContent(migration) },
           201: {
             description: 'The created definition.',
             headers: { Location: ref('Location', 'headers') },
@@ -306,10 +309,13 @@ export function fixedPaths(): Record<string, JsonSchema> {
         summary: 'Change a collection (runs a migration; on failure nothing changes)',
         tags: [TAGS.collections],
         security: signedIn('patch'),
-        parameters: [idempotencyKey],
+        parameters: [dryRunParameter, idempotencyKey],
         requestBody: { required: true, content: jsonContent(ref('CollectionDefinitionUpdate')) },
         responses: {
-          200: { description: 'The changed definition.', content: jsonContent(definition) },
+          200: {
+            description: 'The changed definition; with `dryRun`, the migration it would run.',
+            content: jsonContent({ oneOf: [definition, migration] }),
+          },
           ...problems(400, 401, 403, 404, ...writeProblems),
         },
       },

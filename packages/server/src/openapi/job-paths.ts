@@ -16,7 +16,7 @@ import { signedIn } from './security-schemes.js'
 export const JOBS_TAG = 'Jobs'
 
 /** Operation ids of these endpoints; collections must not take them. */
-export const jobOperationIds = ['listJobs', 'viewJob', 'retryJob', 'deleteJob']
+export const jobOperationIds = ['listJobs', 'viewJob', 'retryJob', 'deleteJob', 'listCrons', 'runCron']
 
 export const jobSchemas: Record<string, JsonSchema> = {
   Job: {
@@ -61,6 +61,26 @@ export const jobSchemas: Record<string, JsonSchema> = {
     ],
   },
   JobList: pageOf(ref('Job')),
+  CronSchedule: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', description: 'The name of the cron entry.' },
+      expression: { type: 'string', description: 'Five fields, or six with seconds.' },
+      timezone: { type: 'string', description: 'The IANA time zone the expression is read in.' },
+      job: { type: 'string', description: 'The job each tick enqueues.' },
+      nextRun: { ...nullableDateTime, description: 'The next tick; null when none comes.' },
+      lastRun: {
+        ...nullableDateTime,
+        description: 'The newest tick any node claimed; null before the first.',
+      },
+      lastJob: {
+        oneOf: [ref('Job'), { type: 'null' }],
+        description:
+          'The job that tick enqueued, with its outcome; null before the first tick or once pruned.',
+      },
+    },
+    required: ['id', 'expression', 'timezone', 'job', 'nextRun', 'lastRun', 'lastJob'],
+  },
 }
 
 const jobId = uuidPathParameter('id', 'The id of the job.')
@@ -107,6 +127,35 @@ export function jobPaths(): Record<string, JsonSchema> {
         security: signedIn('delete'),
         responses: { 204: { description: 'Deleted.' } },
         problems: [403, 404],
+      }),
+    },
+    '/api/crons': {
+      get: operation('get', 'listCrons', tags, {
+        summary: 'List cron schedules',
+        description: `${SUPERUSERS_ONLY} Every schedule of this node (the project's and Plinth's own), with its next and last tick and the outcome of the job the last tick enqueued.`,
+        security: signedIn('get'),
+        responses: { 200: ok('The schedules.', { type: 'array', items: ref('CronSchedule') }) },
+        problems: [400, 403],
+      }),
+    },
+    '/api/crons/{id}': {
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'The name of the cron entry.',
+          schema: { type: 'string', maxLength: 200 },
+        },
+      ],
+      post: operation('post', 'runCron', tags, {
+        summary: 'Run a schedule now',
+        description: `${SUPERUSERS_ONLY} Enqueues the entry's job with its payload, beside the schedule (its last run stays as it was). Takes no body.`,
+        security: signedIn('post'),
+        responses: {
+          201: { ...ok('The job, queued.', ref('Job')), headers: { Location: ref('Location', 'headers') } },
+        },
+        problems: [400, 403, 404],
       }),
     },
     '/api/jobs/{id}/retry': {

@@ -7,6 +7,7 @@
  */
 export { AUTH_TOKENS_TABLE } from './auth-tokens.js'
 export { emailTokensMigration } from './migration.js'
+export { composeMail } from './postbox.js'
 export {
   confirmEmailChangeBody,
   type EmailFlowsRoutesOptions,

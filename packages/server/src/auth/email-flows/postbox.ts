@@ -14,6 +14,31 @@ export interface PostboxLog {
 }
 
 /**
+ * A flow's mail to `to`, from the collection's template of that kind (or the default), with
+ * the placeholders filled; throws when the collection's template option is malformed.
+ *
+ * @example composeMail({ appName, publicUrl }, users, 'otp', 'ada@example.com', { CODE: '123456' })
+ */
+export function composeMail(
+  settings: PostboxSettings,
+  collection: CollectionDefinition,
+  kind: MailKind,
+  to: string,
+  values: Partial<Pick<Placeholders, 'LINK' | 'TOKEN' | 'CODE' | 'EMAIL'>>,
+): MailMessage {
+  const mail = renderTemplate(templateFor(collection, kind), {
+    APP_NAME: settings.appName,
+    APP_URL: settings.publicUrl,
+    LINK: '',
+    TOKEN: '',
+    CODE: '',
+    EMAIL: to,
+    ...values,
+  })
+  return { to, ...mail }
+}
+
+/**
  * Composes the flows' mails and sends them off the request path: an answer never
  * waits for the mail server, so a known address is not slower to answer than an
  * unknown one, and a slow or failing server only shows in the log.
@@ -34,16 +59,7 @@ export class Postbox {
     to: string,
     values: Partial<Pick<Placeholders, 'LINK' | 'TOKEN' | 'CODE' | 'EMAIL'>>,
   ): MailMessage {
-    const mail = renderTemplate(templateFor(collection, kind), {
-      APP_NAME: this.settings.appName,
-      APP_URL: this.settings.publicUrl,
-      LINK: '',
-      TOKEN: '',
-      CODE: '',
-      EMAIL: to,
-      ...values,
-    })
-    return { to, ...mail }
+    return composeMail(this.settings, collection, kind, to, values)
   }
 
   post(message: MailMessage, kind: MailKind): void {

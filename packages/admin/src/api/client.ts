@@ -13,7 +13,7 @@ type Query = Record<string, string | number | boolean | undefined>
 export interface RequestOptions {
   method?: Method
   query?: Query
-  /** Sent as JSON. */
+  /** Sent as JSON, or as it is when it is `FormData` (a multipart upload). */
   body?: unknown
   signal?: AbortSignal
   /** Sign-in and refresh requests ask for the tokens as cookies. */
@@ -42,14 +42,19 @@ function urlOf(path: string, query: Query | undefined): string {
 async function send(path: string, options: RequestOptions): Promise<Response> {
   const method = options.method ?? 'GET'
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' }
-  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  const multipart = options.body instanceof FormData
+  if (options.body !== undefined && !multipart) headers['content-type'] = 'application/json'
   if (options.asksForCookies) headers[AUTH_MODE_HEADER] = 'cookie'
   const csrf = csrfToken()
   if (!SAFE_METHODS.has(method) && csrf) headers[CSRF_HEADER] = csrf
   return fetch(urlOf(path, options.query), {
     method,
     headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: multipart
+      ? (options.body as FormData)
+      : options.body === undefined
+        ? undefined
+        : JSON.stringify(options.body),
     credentials: 'same-origin',
     signal: options.signal,
   })

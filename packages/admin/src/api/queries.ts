@@ -1,5 +1,6 @@
 import { keepPreviousData, queryOptions } from '@tanstack/react-query'
 import { api, apiText } from './client'
+import { listRecords, type RecordsView } from './records'
 import { currentSuperuser } from './session'
 import type {
   CollectionModel,
@@ -7,7 +8,6 @@ import type {
   ListPage,
   MfaStatus,
   Passkey,
-  RecordModel,
   RequestLog,
   Session,
   Webhook,
@@ -20,8 +20,7 @@ import type {
 export const queryKeys = {
   session: ['session'] as const,
   collections: ['collections'] as const,
-  records: (collection: string, params: PageParams) =>
-    ['collections', collection, 'records', params] as const,
+  records: (collection: string) => ['collections', collection, 'records'] as const,
   webhooks: ['webhooks'] as const,
   jobs: (params: PageParams) => ['jobs', params] as const,
   logs: (params: PageParams) => ['logs', params] as const,
@@ -51,16 +50,19 @@ export const collectionsQuery = () =>
     queryFn: ({ signal }) => api<ListPage<CollectionModel>>('/api/collections', { signal }),
   })
 
-export const recordsQuery = (collection: string, params: PageParams) =>
+/** Pages of the records view are this long; rows are fetched a page at a time as they scroll in. */
+export const RECORDS_PER_PAGE = 100
+
+/**
+ * A page of the records view. Only the first page is counted (the table's length and the
+ * record count); the others send `skipTotal`. A page stays fresh for a while, since realtime
+ * events invalidate what changed.
+ */
+export const recordsPageQuery = (collection: string, view: RecordsView, page: number) =>
   queryOptions({
-    queryKey: queryKeys.records(collection, params),
-    queryFn: ({ signal }) =>
-      api<ListPage<RecordModel>>(`/api/collections/${encodeURIComponent(collection)}/records`, {
-        query: { ...params },
-        signal,
-      }),
-    // The table keeps the page it shows while the next one loads, instead of blinking empty.
-    placeholderData: keepPreviousData,
+    queryKey: [...queryKeys.records(collection), view, page] as const,
+    queryFn: ({ signal }) => listRecords(collection, view, page, RECORDS_PER_PAGE, page === 1, signal),
+    staleTime: 30_000,
   })
 
 export const webhooksQuery = () =>

@@ -2,14 +2,13 @@ import { useQuery } from '@tanstack/react-query'
 import { getRouteApi, Link } from '@tanstack/react-router'
 import { collectionsQuery } from '../api/queries'
 import { PageHeader, QueryView } from '../components/query-view'
-import { RecordsTable } from '../components/records-table'
+import { RecordsView } from '../components/records-view'
 
 const route = getRouteApi('/_app/users')
 
 /** The records of the auth collections: the users who sign in, and the superusers. */
 export function UsersPage() {
   const search = route.useSearch()
-  const navigate = route.useNavigate()
   const collections = useQuery(collectionsQuery())
   return (
     <>
@@ -40,12 +39,7 @@ export function UsersPage() {
                   ))}
                 </ul>
               </nav>
-              <RecordsTable
-                key={chosen.name}
-                collection={chosen}
-                page={search.page ?? 1}
-                onPage={(page) => void navigate({ search: { collection: chosen.name, page } })}
-              />
+              <RecordsView key={chosen.name} collection={chosen} collections={items} />
             </>
           )
         }}

@@ -1,0 +1,164 @@
+import { afterAll, describe, expect, test } from 'vitest'
+import { callApi } from './support/api.js'
+import {
+  accessibilityViolations,
+  type Browser,
+  browserSkipReason,
+  launchBrowser,
+  screenshot,
+  settled,
+} from './support/browser.js'
+import { type PlinthServer, startPlinth } from './support/server.js'
+
+const EMAIL = 'records@example.com'
+const PASSWORD = 'a long records password'
+/** A 2×2 PNG, enough for the server to make a thumbnail of. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
+  'base64',
+)
+
+describe('the admin app, records of a collection', () => {
+  let server: PlinthServer | undefined
+  let browser: Browser | undefined
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+
+  test('add, edit, filter, search, upload, import, see a change live, delete', {
+    timeout: 300_000,
+  }, async (context) => {
+    const skip = browserSkipReason()
+    if (skip) return context.skip(skip)
+    server = await startPlinth()
+    const setupToken = new URL(server.setupLink).hash.replace('#token=', '')
+    const { token } = await callApi<{ token: string }>(server.url, '/api/setup', {
+      token: setupToken,
+      email: EMAIL,
+      password: PASSWORD,
+      passwordConfirm: PASSWORD,
+    })
+    await callApi(
+      server.url,
+      '/api/collections',
+      {
+        name: 'posts',
+        type: 'base',
+        fields: [
+          { name: 'title', type: 'text', required: true },
+          { name: 'views', type: 'number' },
+          { name: 'published', type: 'bool' },
+          { name: 'cover', type: 'file', maxSelect: 1, mimeTypes: ['image/*'] },
+          { name: 'meta', type: 'json' },
+        ],
+        search: { fields: ['title'] },
+      },
+      token,
+    )
+
+    browser = await launchBrowser()
+    const { page } = browser
+    await page.goto(`${server.url}/_/collections/posts/records`)
+    await page.getByRole('textbox', { name: 'Email' }).fill(EMAIL)
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.getByRole('heading', { level: 1, name: 'Records of posts' }).waitFor()
+    await page.getByText('posts has no records yet.').waitFor()
+
+    // A record without its required title: the server's message shows beside the field.
+    await page.getByRole('button', { name: 'New record' }).click()
+    const form = page.getByRole('dialog', { name: 'New record in posts' })
+    await form.getByRole('spinbutton', { name: 'views' }).fill('3')
+    await form.getByRole('button', { name: 'Create record' }).click()
+    await form.getByText(/^title: /).waitFor()
+    expect(await accessibilityViolations(page)).toEqual([])
+    await screenshot(page, 'record-form')
+    await form.getByRole('textbox', { name: 'title (required)' }).fill('First post')
+    await form.getByRole('button', { name: 'Create record' }).click()
+    await form.waitFor({ state: 'detached' })
+    const grid = page.getByRole('grid', { name: 'Records of posts' })
+    await grid.getByRole('gridcell', { name: 'First post' }).waitFor()
+
+    // Inline edit: Enter on a text cell, a new value, Enter again.
+    await grid.getByRole('gridcell', { name: 'First post' }).click()
+    await page.keyboard.press('Enter')
+    const inline = grid.getByRole('textbox', { name: /^title of / })
+    await inline.fill('First post, edited')
+    await inline.press('Enter')
+    await grid.getByRole('gridcell', { name: 'First post, edited' }).waitFor()
+
+    // An image: uploaded through the form, then shown as a thumbnail.
+    const id = (await grid.getByRole('row').nth(1).getByRole('button').textContent()) ?? ''
+    await grid.getByRole('button', { name: id }).click()
+    const edit = page.getByRole('dialog', { name: `Edit record ${id}` })
+    await edit.getByLabel('cover').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: PNG })
+    await edit.getByRole('button', { name: 'Save record' }).click()
+    await edit.waitFor({ state: 'detached' })
+    await grid.getByRole('button', { name: id }).click()
+    const thumbnail = edit.getByRole('img', { name: /^Thumbnail of cover/ })
+    await thumbnail.waitFor()
+    await expect
+      .poll(() => thumbnail.evaluate((img: HTMLImageElement) => img.naturalWidth))
+      .toBeGreaterThan(0)
+    expect(await thumbnail.getAttribute('src')).toContain('thumb=100x100')
+    await edit.getByRole('button', { name: 'Cancel' }).click()
+
+    // Import: the second row lacks its title and is reported; the others are created.
+    await page.getByLabel('Import CSV or JSON').setInputFiles({
+      name: 'posts.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'title,views,published\r\nImported one,10,true\r\n,11,false\r\n"Imported, two",12,true\r\n',
+      ),
+    })
+    const rejected = page.getByRole('table', { name: 'Rejected rows' })
+    await rejected.waitFor()
+    expect(await rejected.getByRole('row').nth(1).textContent()).toMatch(/^2title/)
+    await page.getByRole('status').filter({ hasText: '3 records' }).waitFor()
+
+    // Filter: a bad one shows the server's message beside the box, a good one narrows the table.
+    const filter = page.getByRole('textbox', { name: 'Filter' })
+    await filter.fill('views >')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await expect.poll(() => filter.getAttribute('aria-invalid')).toBe('true')
+    await filter.fill('views > 10')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^1 record$/ })
+      .waitFor()
+    await grid.getByRole('gridcell', { name: 'Imported, two' }).waitFor()
+
+    // Search, through the collection's search index.
+    await filter.fill('')
+    await page.getByRole('searchbox', { name: 'Search' }).fill('imported')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^2 records$/ })
+      .waitFor()
+    await page.getByRole('searchbox', { name: 'Search' }).fill('')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^3 records$/ })
+      .waitFor()
+
+    // Live: a record created by a script appears without a reload.
+    await callApi(server.url, '/api/collections/posts/records', { title: 'Made elsewhere', views: 1 }, token)
+    await grid.getByRole('gridcell', { name: 'Made elsewhere' }).waitFor()
+    await settled(page)
+    expect(await accessibilityViolations(page)).toEqual([])
+    await screenshot(page, 'records')
+
+    // Bulk delete of two selected rows, through a batch.
+    await grid.getByRole('checkbox').nth(0).check()
+    await grid.getByRole('checkbox').nth(1).check()
+    await page.getByRole('button', { name: 'Delete selected (2)' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^2 records$/ })
+      .waitFor()
+  })
+})

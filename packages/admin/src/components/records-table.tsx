@@ -7,7 +7,7 @@ import {
   type VisibilityState,
 } from '@tanstack/react-table'
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react'
+import { type KeyboardEvent, memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { describeError } from '../api/problem'
 import { queryKeys, RECORDS_PER_PAGE, recordsPageQuery } from '../api/queries'
 import { type RecordsView, saveRecord } from '../api/records'
@@ -126,9 +126,11 @@ export function RecordsTable({
     manualSorting: true,
     manualPagination: true,
   })
-  const shown = table
-    .getVisibleLeafColumns()
-    .map((column) => fields.find((field) => field.name === column.id)!)
+  const leafColumns = table.getVisibleLeafColumns()
+  const shown = useMemo(
+    () => leafColumns.map((column) => fields.find((field) => field.name === column.id)!),
+    [leafColumns, fields],
+  )
 
   const [active, setActive] = useState({ row: 0, col: 0 })
   const [editing, setEditing] = useState<{ id: string; field: string } | null>(null)
@@ -143,12 +145,17 @@ export function RecordsTable({
     virtualizer.scrollToIndex(next.row)
     setActive(next)
   }
-  const toggle = (id: string) => {
-    const next = { ...selection }
+  // Stable callbacks let rows that did not change skip rendering; they read the latest selection.
+  const latest = useRef({ selection, onSelection })
+  latest.current = { selection, onSelection }
+  const toggle = useCallback((id: string) => {
+    const next = { ...latest.current.selection }
     if (next[id]) delete next[id]
     else next[id] = true
-    onSelection(next)
-  }
+    latest.current.onSelection(next)
+  }, [])
+  const focusCell = useCallback((row: number, col: number) => setActive({ row, col }), [])
+  const editDone = useCallback(() => setEditing(null), [])
   const onKeyDown = (event: KeyboardEvent<HTMLTableSectionElement>) => {
     if (editing) return
     const page = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 0) / ROW_HEIGHT) - 1)
@@ -225,59 +232,21 @@ export function RecordsTable({
           {padTop > 0 && <tr className="spacer" style={{ height: padTop }} />}
           {items.map((item) => {
             const record = rowAt(item.index)
-            const cellProps = (col: number) => ({
-              'data-cell': `${item.index}:${col}`,
-              tabIndex: active.row === item.index && active.col === col ? 0 : -1,
-              onFocus: () => setActive({ row: item.index, col }),
-            })
-            if (!record)
-              return (
-                <tr key={item.key} aria-rowindex={item.index + 2} style={{ height: ROW_HEIGHT }}>
-                  <td {...cellProps(0)} colSpan={shown.length + 1} className="loading-row">
-                    Loading…
-                  </td>
-                </tr>
-              )
             return (
-              <tr
+              <Row
                 key={item.key}
-                aria-rowindex={item.index + 2}
-                aria-selected={Boolean(selection[record.id])}
-                style={{ height: ROW_HEIGHT }}
-              >
-                <td {...cellProps(0)} className="select-cell">
-                  <input
-                    type="checkbox"
-                    tabIndex={-1}
-                    aria-label={`Select ${record.id}`}
-                    checked={Boolean(selection[record.id])}
-                    onChange={() => toggle(record.id)}
-                  />
-                </td>
-                {shown.map((field, at) => (
-                  <td key={field.name} {...cellProps(at + 1)} onDoubleClick={() => onOpen(record)}>
-                    {editing?.id === record.id && editing.field === field.name ? (
-                      <InlineEdit
-                        collection={collection.name}
-                        record={record}
-                        field={field}
-                        onDone={() => setEditing(null)}
-                      />
-                    ) : field.name === 'id' ? (
-                      <button
-                        type="button"
-                        className="link-button"
-                        tabIndex={-1}
-                        onClick={() => onOpen(record)}
-                      >
-                        {record.id}
-                      </button>
-                    ) : (
-                      cellText(record[field.name])
-                    )}
-                  </td>
-                ))}
-              </tr>
+                index={item.index}
+                record={record}
+                shown={shown}
+                collection={collection.name}
+                selected={record ? Boolean(selection[record.id]) : false}
+                activeCol={active.row === item.index ? active.col : -1}
+                editingField={record && editing?.id === record.id ? editing.field : null}
+                onFocusCell={focusCell}
+                onToggle={toggle}
+                onOpen={onOpen}
+                onEditDone={editDone}
+              />
             )
           })}
           {padBottom > 0 && <tr className="spacer" style={{ height: padBottom }} />}
@@ -286,6 +255,79 @@ export function RecordsTable({
     </div>
   )
 }
+
+interface RowProps {
+  index: number
+  record: RecordModel | undefined
+  shown: FieldDefinition[]
+  collection: string
+  selected: boolean
+  /** The column of the cell that takes Tab into the grid, when it is in this row; else -1. */
+  activeCol: number
+  editingField: string | null
+  onFocusCell: (row: number, col: number) => void
+  onToggle: (id: string) => void
+  onOpen: (record: RecordModel) => void
+  onEditDone: () => void
+}
+
+/**
+ * One row, drawn again only when its own props change: while the table scrolls, only rows
+ * coming into view render, which keeps each frame short.
+ */
+const Row = memo(function Row({
+  index,
+  record,
+  shown,
+  collection,
+  selected,
+  activeCol,
+  editingField,
+  onFocusCell,
+  onToggle,
+  onOpen,
+  onEditDone,
+}: RowProps) {
+  const cellProps = (col: number) => ({
+    'data-cell': `${index}:${col}`,
+    tabIndex: activeCol === col ? 0 : -1,
+    onFocus: () => onFocusCell(index, col),
+  })
+  if (!record)
+    return (
+      <tr aria-rowindex={index + 2} style={{ height: ROW_HEIGHT }}>
+        <td {...cellProps(0)} colSpan={shown.length + 1} className="loading-row">
+          Loading…
+        </td>
+      </tr>
+    )
+  return (
+    <tr aria-rowindex={index + 2} aria-selected={selected} style={{ height: ROW_HEIGHT }}>
+      <td {...cellProps(0)} className="select-cell">
+        <input
+          type="checkbox"
+          tabIndex={-1}
+          aria-label={`Select ${record.id}`}
+          checked={selected}
+          onChange={() => onToggle(record.id)}
+        />
+      </td>
+      {shown.map((field, at) => (
+        <td key={field.name} {...cellProps(at + 1)} onDoubleClick={() => onOpen(record)}>
+          {editingField === field.name ? (
+            <InlineEdit collection={collection} record={record} field={field} onDone={onEditDone} />
+          ) : field.name === 'id' ? (
+            <button type="button" className="link-button" tabIndex={-1} onClick={() => onOpen(record)}>
+              {record.id}
+            </button>
+          ) : (
+            cellText(record[field.name])
+          )}
+        </td>
+      ))}
+    </tr>
+  )
+})
 
 /** A cell's value edited in place: Enter saves it with a PATCH, Escape leaves it as it was. */
 function InlineEdit({

@@ -102,6 +102,11 @@ const webhooksRoute = createRoute({
   path: 'webhooks',
   component: lazyRouteComponent(() => import('./pages/webhooks'), 'WebhooksPage'),
 })
+const webhookRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'webhooks/$id',
+  component: lazyRouteComponent(() => import('./pages/webhook'), 'WebhookPage'),
+})
 const jobsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'jobs',
@@ -136,6 +141,7 @@ const routeTree = rootRoute.addChildren([
     recordsRoute,
     usersRoute,
     webhooksRoute,
+    webhookRoute,
     jobsRoute,
     logsRoute,
     metricsRoute,

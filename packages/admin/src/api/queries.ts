@@ -4,13 +4,16 @@ import { listRecords, type RecordsView } from './records'
 import { currentSuperuser } from './session'
 import type {
   CollectionModel,
+  DeliveryState,
   Job,
   ListPage,
   MfaStatus,
   Passkey,
+  RecordModel,
   RequestLog,
   Session,
   Webhook,
+  WebhookDelivery,
 } from './types'
 
 /**
@@ -22,7 +25,7 @@ export const queryKeys = {
   collections: ['collections'] as const,
   records: (collection: string) => ['collections', collection, 'records'] as const,
   webhooks: ['webhooks'] as const,
-  jobs: (params: PageParams) => ['jobs', params] as const,
+  jobs: (params: JobParams) => ['jobs', params] as const,
   logs: (params: PageParams) => ['logs', params] as const,
   metrics: ['metrics'] as const,
   sessions: ['account', 'sessions'] as const,
@@ -71,7 +74,11 @@ export const webhooksQuery = () =>
     queryFn: ({ signal }) => api<{ items: Webhook[] }>('/api/webhooks', { signal }),
   })
 
-export const jobsQuery = (params: PageParams) =>
+export interface JobParams extends PageParams {
+  state?: Job['state']
+}
+
+export const jobsQuery = (params: JobParams) =>
   queryOptions({
     queryKey: queryKeys.jobs(params),
     queryFn: ({ signal }) => api<ListPage<Job>>('/api/jobs', { query: { ...params }, signal }),
@@ -107,4 +114,20 @@ export const passkeysQuery = () =>
   queryOptions({
     queryKey: queryKeys.passkeys,
     queryFn: ({ signal }) => api<ListPage<Passkey>>('/api/collections/_superusers/passkeys', { signal }),
+  })
+
+/** Keys of the operations pages; writes there invalidate by these prefixes. */
+export const operationKeys = {
+  deliveries: (webhookId: string) => ['webhooks', webhookId, 'deliveries'] as const,
+}
+
+export const deliveriesQuery = (webhookId: string, params: PageParams & { state?: DeliveryState }) =>
+  queryOptions({
+    queryKey: [...operationKeys.deliveries(webhookId), params] as const,
+    queryFn: ({ signal }) =>
+      api<ListPage<WebhookDelivery>>(`/api/webhooks/${encodeURIComponent(webhookId)}/deliveries`, {
+        query: { page: params.page, perPage: params.perPage, state: params.state },
+        signal,
+      }),
+    placeholderData: keepPreviousData,
   })

@@ -108,3 +108,23 @@ export interface Passkey {
   created: string
   lastUsed: string | null
 }
+
+export type DeliveryState = 'pending' | 'sending' | 'failed' | 'succeeded' | 'dead'
+
+export interface WebhookDelivery {
+  id: string
+  webhookId: string
+  eventId: string
+  type: 'record.created' | 'record.updated' | 'record.deleted'
+  collection: string
+  recordId: string
+  state: DeliveryState
+  attempts: number
+  nextAttempt: string | null
+  responseStatus: number | null
+  durationMs: number | null
+  lastError: string | null
+  created: string
+  updated: string
+  finished: string | null
+}

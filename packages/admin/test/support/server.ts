@@ -47,16 +47,17 @@ async function until<T>(
 
 /**
  * A real Plinth on a free port of 127.0.0.1 with a data folder of its own (SQLite), started
- * the way a user starts it. Nothing of the surrounding shell's PLINTH_* settings reaches it.
+ * the way a user starts it. Nothing of the surrounding shell's PLINTH_* settings reaches it;
+ * `settings` are the test's own.
  */
-export async function startPlinth(): Promise<PlinthServer> {
+export async function startPlinth(settings: Record<string, string> = {}): Promise<PlinthServer> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'plinth-admin-e2e-'))
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
   const child = spawn(
     process.execPath,
     [...NODE_FLAGS, BIN, 'serve', '--port', String(port), '--dir', dataDir],
-    { env: { ...env, PLINTH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...env, PLINTH_LOG_LEVEL: 'info', ...settings }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let log = ''
   child.stdout?.on('data', (chunk) => {

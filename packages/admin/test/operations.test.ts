@@ -1,0 +1,151 @@
+import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import { createServer as createNetServer } from 'node:net'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { checkPage, openSection, setUpSuperuser, signIn, until } from './support/admin.js'
+import { callApi } from './support/api.js'
+import { type Browser, browserSkipReason, launchBrowser } from './support/browser.js'
+import { type PlinthServer, startPlinth } from './support/server.js'
+
+const EMAIL = 'ops@example.com'
+const PASSWORD = 'a long operations password'
+const MEMBER = 'member@example.com'
+const MEMBER_PASSWORD = 'a long member password'
+
+/** A port nothing listens on, so mail to it fails at once and its job is left failed. */
+async function closedPort(): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return typeof address === 'object' && address ? address.port : 0
+}
+
+/** An HTTP receiver for webhooks that answers 204 and keeps the headers of each call. */
+async function startReceiver(): Promise<{ url: string; calls: IncomingHttpHeaders[]; server: Server }> {
+  const calls: IncomingHttpHeaders[] = []
+  const server = createHttpServer((request, response) => {
+    request.resume()
+    request.on('end', () => {
+      calls.push(request.headers)
+      response.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return { url: `http://127.0.0.1:${port}/hook`, calls, server }
+}
+
+const skip = browserSkipReason()
+
+describe.skipIf(skip)('the admin app, operations', () => {
+  let server: PlinthServer
+  let browser: Browser
+  let receiver: Awaited<ReturnType<typeof startReceiver>>
+  let superuserToken: string
+
+  beforeAll(async () => {
+    receiver = await startReceiver()
+    server = await startPlinth({
+      PLINTH_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      PLINTH_SMTP_URL: `smtp://127.0.0.1:${await closedPort()}`,
+    })
+    superuserToken = await setUpSuperuser(server, EMAIL, PASSWORD)
+    // Prepared by script, as any client of the API would: a member whose reset mail cannot be
+    // sent, and a collection whose changes the webhook sends.
+    await callApi(
+      server.url,
+      '/api/collections',
+      { name: 'members', type: 'auth', createRule: '' },
+      superuserToken,
+    )
+    await callApi(server.url, '/api/collections/members/records', {
+      email: MEMBER,
+      password: MEMBER_PASSWORD,
+      passwordConfirm: MEMBER_PASSWORD,
+    })
+    // Answered 204 whether or not the address is known, so it is sent without callApi.
+    await fetch(`${server.url}/api/collections/members/request-password-reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: MEMBER }),
+    })
+    await callApi(
+      server.url,
+      '/api/collections',
+      { name: 'notes', fields: [{ name: 'title', type: 'text' }] },
+      superuserToken,
+    )
+    browser = await launchBrowser()
+    await signIn(browser.page, server, EMAIL, PASSWORD)
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+    receiver?.server.close()
+  })
+
+  test('a mail job that failed is listed by state and retried', { timeout: 120_000 }, async () => {
+    const { page } = browser
+    await openSection(page, 'Jobs')
+    await page.getByRole('combobox', { name: 'State' }).selectOption('failed')
+    const retry = page.getByRole('button', { name: /^Retry job mail\.send / })
+    await until('a failed mail job', async () => {
+      if ((await retry.count()) > 0) return true
+      await page.getByRole('combobox', { name: 'State' }).selectOption('dead')
+      await page.getByRole('combobox', { name: 'State' }).selectOption('failed')
+      return false
+    })
+    await checkPage(page, 'jobs')
+    const retried = page.waitForResponse((r) => r.url().endsWith('/retry') && r.request().method() === 'POST')
+    await retry.first().click()
+    expect((await retried).status()).toBe(200)
+  })
+
+  test('a webhook is added, its delivery logged, and sent again', { timeout: 120_000 }, async () => {
+    const { page } = browser
+    await openSection(page, 'Webhooks')
+    await page.getByRole('button', { name: 'Add a webhook' }).click()
+    const form = page.getByRole('form', { name: 'New webhook' })
+    await form.getByRole('textbox', { name: 'URL' }).fill('ftp://example.com/nope')
+    await form.getByRole('checkbox', { name: 'notes' }).check()
+    await form.getByRole('button', { name: 'Add the webhook' }).click()
+    await form.getByText(/^URL: /).waitFor()
+    await checkPage(page, 'webhooks-new')
+
+    await form.getByRole('textbox', { name: 'URL' }).fill(receiver.url)
+    await form.getByRole('button', { name: 'Add the webhook' }).click()
+    expect(await page.getByRole('textbox', { name: 'Signing secret' }).inputValue()).toMatch(/^whsec_/)
+    await page.getByRole('button', { name: 'Done' }).click()
+    await checkPage(page, 'webhooks')
+
+    await callApi(server.url, '/api/collections/notes/records', { title: 'hello' }, superuserToken)
+    await page.getByRole('link', { name: receiver.url }).click()
+    await page.getByRole('heading', { level: 1, name: `Webhook to ${receiver.url}` }).waitFor()
+    const deliveries = page.getByRole('table', { name: 'Deliveries' })
+    await deliveries.getByRole('cell', { name: 'succeeded' }).waitFor()
+    expect(receiver.calls).toHaveLength(1)
+    await page.getByRole('combobox', { name: 'State' }).selectOption('succeeded')
+    await checkPage(page, 'webhook-deliveries')
+
+    await deliveries.getByRole('button', { name: /^Send delivery .* again$/ }).click()
+    await until('the delivery sent again', () => receiver.calls.length === 2)
+    expect(receiver.calls[1]?.['webhook-id']).toBe(receiver.calls[0]?.['webhook-id'])
+  })
+
+  test('the metrics page charts rates and latency from /api/metrics', { timeout: 60_000 }, async () => {
+    const { page } = browser
+    await openSection(page, 'Metrics')
+    const requests = page.getByRole('img', { name: /^Requests:/ })
+    await requests.waitFor()
+    // The first point needs two readings, five seconds apart.
+    await until(
+      'a point on the chart',
+      async () => !(await requests.getAttribute('aria-label'))?.includes('no data'),
+      30_000,
+    )
+    expect(await page.getByRole('img', { name: /^Latency: p50 .* ms, p99 .* ms$/ }).count()).toBe(1)
+    await checkPage(page, 'metrics')
+  })
+})

@@ -97,6 +97,11 @@ const usersRoute = createRoute({
   }),
   component: lazyRouteComponent(() => import('./pages/users'), 'UsersPage'),
 })
+const userRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'users/$collection/$id',
+  component: lazyRouteComponent(() => import('./pages/user'), 'UserPage'),
+})
 const webhooksRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'webhooks',
@@ -140,6 +145,7 @@ const routeTree = rootRoute.addChildren([
     editCollectionRoute,
     recordsRoute,
     usersRoute,
+    userRoute,
     webhooksRoute,
     webhookRoute,
     jobsRoute,

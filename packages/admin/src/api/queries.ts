@@ -10,6 +10,7 @@ import type {
   MfaStatus,
   Passkey,
   RecordModel,
+  RecordSession,
   RequestLog,
   Session,
   Webhook,
@@ -116,10 +117,42 @@ export const passkeysQuery = () =>
     queryFn: ({ signal }) => api<ListPage<Passkey>>('/api/collections/_superusers/passkeys', { signal }),
   })
 
-/** Keys of the operations pages; writes there invalidate by these prefixes. */
+/** Keys of the users and operations pages; writes there invalidate by these prefixes. */
 export const operationKeys = {
+  users: (collection: string) => ['users', collection] as const,
+  user: (collection: string, id: string) => ['users', collection, 'one', id] as const,
+  userSessions: (collection: string, id: string) => ['users', collection, 'sessions', id] as const,
   deliveries: (webhookId: string) => ['webhooks', webhookId, 'deliveries'] as const,
 }
+
+const collectionPath = (collection: string) => `/api/collections/${encodeURIComponent(collection)}`
+
+export const usersQuery = (collection: string, params: PageParams) =>
+  queryOptions({
+    queryKey: [...operationKeys.users(collection), params] as const,
+    queryFn: ({ signal }) =>
+      api<ListPage<RecordModel>>(`${collectionPath(collection)}/records`, { query: { ...params }, signal }),
+    placeholderData: keepPreviousData,
+  })
+
+export const userQuery = (collection: string, id: string) =>
+  queryOptions({
+    queryKey: operationKeys.user(collection, id),
+    queryFn: ({ signal }) =>
+      api<RecordModel>(`${collectionPath(collection)}/records/${encodeURIComponent(id)}`, { signal }),
+  })
+
+export const userSessionsQuery = (collection: string, id: string) =>
+  queryOptions({
+    queryKey: operationKeys.userSessions(collection, id),
+    queryFn: ({ signal }) =>
+      api<ListPage<RecordSession>>(
+        `${collectionPath(collection)}/records/${encodeURIComponent(id)}/sessions`,
+        {
+          signal,
+        },
+      ),
+  })
 
 export const deliveriesQuery = (webhookId: string, params: PageParams & { state?: DeliveryState }) =>
   queryOptions({

@@ -128,3 +128,15 @@ export interface WebhookDelivery {
   updated: string
   finished: string | null
 }
+
+/** A session of any auth record, as a superuser sees it. */
+export interface RecordSession {
+  id: string
+  created: string
+  lastUsed: string
+  expires: string
+  userAgent: string | null
+  ip: string | null
+  impersonated: boolean
+  impersonatedBy: string | null
+}

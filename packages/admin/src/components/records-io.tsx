@@ -6,6 +6,11 @@ import type { RecordsView } from '../api/records'
 import type { CollectionModel } from '../api/types'
 import { exportRecords, importRecords, type Rejection, readImport } from './records-transfer'
 
+function rejectedRows(rejections: Rejection[]): string {
+  const count = new Set(rejections.map((r) => r.row)).size
+  return count === 1 ? '1 row was' : `${count} rows were`
+}
+
 /** Import of a CSV or JSON file, with a progress bar and the rows the server refused. */
 export function ImportPanel({ collection }: { collection: CollectionModel }) {
   const queryClient = useQueryClient()
@@ -60,7 +65,7 @@ export function ImportPanel({ collection }: { collection: CollectionModel }) {
           <p>
             {rejections.length === 0
               ? 'Every row was imported.'
-              : `${new Set(rejections.map((r) => r.row)).size} rows were rejected; the others were imported.`}
+              : `${rejectedRows(rejections)} rejected; the others were imported.`}
           </p>
           {rejections.length > 0 && (
             <table>

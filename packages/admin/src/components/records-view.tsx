@@ -5,6 +5,7 @@ import { describeError } from '../api/problem'
 import { queryKeys, recordsPageQuery } from '../api/queries'
 import { deleteRecords, subscribeToRecords, type RecordsView as View } from '../api/records'
 import type { CollectionModel, RecordModel } from '../api/types'
+import { FilterInput } from './filter-input'
 import { RecordForm } from './record-form'
 import { ExportPanel, ImportPanel } from './records-io'
 import { RecordsTable, tableFields, useColumnVisibility } from './records-table'
@@ -46,7 +47,7 @@ export function RecordsView({
   const [selection, setSelection] = useState<RowSelectionState>({})
   const [open, setOpen] = useState<RecordModel | 'new' | null>(null)
   const queryClient = useQueryClient()
-  const filterId = useId()
+  const searchId = useId()
   useLiveRecords(collection.name)
   const firstPage = useQuery({
     ...recordsPageQuery(collection.name, view, 1),
@@ -108,28 +109,20 @@ export function RecordsView({
         </p>
       )}
       <form className="records-filter" onSubmit={apply} aria-label={`Filter ${collection.name}`}>
-        <div className="field">
-          <label htmlFor={filterId}>Filter</label>
-          <input
-            id={filterId}
-            className="code"
-            value={draft.filter}
-            placeholder={'title ~ "plinth" && created > "2024-01-01"'}
-            aria-invalid={filterError ? true : undefined}
-            aria-describedby={filterError ? `${filterId}-error` : undefined}
-            onChange={(event) => setDraft({ ...draft, filter: event.target.value })}
-          />
-          {filterError && (
-            <p className="field-error" id={`${filterId}-error`}>
-              {filterError}
-            </p>
-          )}
-        </div>
+        <FilterInput
+          label="Filter"
+          value={draft.filter}
+          onChange={(filter) => setDraft({ ...draft, filter })}
+          schema={{ collection, collections }}
+          error={filterError ?? undefined}
+          placeholder={'title ~ "plinth" && created > "2024-01-01"'}
+          onSubmit={() => setView({ ...view, ...draft })}
+        />
         {collection.search && (
           <div className="field">
-            <label htmlFor={`${filterId}-search`}>Search</label>
+            <label htmlFor={`${searchId}-search`}>Search</label>
             <input
-              id={`${filterId}-search`}
+              id={`${searchId}-search`}
               type="search"
               value={draft.search}
               onChange={(event) => setDraft({ ...draft, search: event.target.value })}

@@ -1,4 +1,4 @@
-import { type KeyboardEvent, useId, useRef, useState } from 'react'
+import { type KeyboardEvent, useId, useLayoutEffect, useRef, useState } from 'react'
 import { type Completion, complete, type FilterSchema, tokenize } from './filter-syntax'
 
 export interface FilterInputProps {
@@ -40,6 +40,14 @@ export function FilterInput({
   const textarea = useRef<HTMLTextAreaElement>(null)
   const layer = useRef<HTMLPreElement>(null)
   const [completion, setCompletion] = useState<Completion>(closed)
+  // Where the caret goes once an accepted suggestion is rendered; set in the same commit, so keys
+  // typed straight after land after the suggestion.
+  const caret = useRef<number | null>(null)
+  useLayoutEffect(() => {
+    if (caret.current === null) return
+    textarea.current?.setSelectionRange(caret.current, caret.current)
+    caret.current = null
+  })
   const [active, setActive] = useState(0)
   const open = completion.suggestions.length > 0
   const listId = `${id}-suggestions`
@@ -59,7 +67,7 @@ export function FilterInput({
     // A path ending in a dot goes on: offer what follows it straight away.
     if (suggestion.endsWith('.')) suggest(next, cursor)
     else setCompletion(closed)
-    requestAnimationFrame(() => textarea.current?.setSelectionRange(cursor, cursor))
+    caret.current = cursor
   }
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import type { Page } from 'playwright-core'
 import { afterAll, describe, expect, test } from 'vitest'
 import {
@@ -129,6 +130,13 @@ describe('the admin app, collections', () => {
       .getByRole('group', { name: 'Field title', exact: true })
       .getByRole('textbox', { name: 'Name' })
       .fill('headline')
+    // The dry run shows the migration the change would run, and changes nothing yet.
+    await page.getByRole('button', { name: 'Check and preview' }).click()
+    const preview = page.getByRole('region', { name: 'Migration preview' })
+    await preview.getByText('Change posts').waitFor()
+    await expect(preview.textContent()).resolves.toMatch(/title.*headline/)
+    await expect(accessibilityViolations(page)).resolves.toEqual([])
+    await screenshot(page, 'collection-editor-preview')
     await page.getByRole('button', { name: 'Save changes' }).click()
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
     await page.getByRole('group', { name: 'Field headline', exact: true }).waitFor()
@@ -142,6 +150,30 @@ describe('the admin app, collections', () => {
     await expect(row.getByRole('cell').allTextContents()).resolves.toContain('author.name != ""')
     await expect(accessibilityViolations(page)).resolves.toEqual([])
     await screenshot(page, 'collections-list')
+
+    // Export, then import the file with one collection more: previewed first, then applied.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export schema' }).click(),
+    ])
+    expect(download.suggestedFilename()).toBe('plinth-collections.json')
+    const exported = JSON.parse(await readFile((await download.path())!, 'utf8')) as {
+      collections: unknown[]
+    }
+    expect(exported.collections.map((c) => (c as { name: string }).name)).toContain('posts')
+    exported.collections.push({ name: 'tags', type: 'base', fields: [{ name: 'label', type: 'text' }] })
+    await page.getByLabel('Schema file (JSON)').setInputFiles({
+      name: 'schema.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(exported)),
+    })
+    const plan = page.getByRole('region', { name: 'What the import would do' })
+    await plan.getByText('Create tags').waitFor()
+    await expect(accessibilityViolations(page)).resolves.toEqual([])
+    await screenshot(page, 'collections-import-preview')
+    await page.getByRole('button', { name: 'Apply the import' }).click()
+    await page.getByRole('status').filter({ hasText: 'Imported' }).waitFor()
+    await page.getByRole('link', { name: 'tags', exact: true }).first().waitFor()
 
     const answer = await page.evaluate(async () => (await fetch('/api/collections/posts')).json())
     const fields = (answer as { fields: { name: string; type: string; [key: string]: unknown }[] }).fields

@@ -8,6 +8,7 @@ import type { CollectionModel, IndexDefinition, SearchOptions } from '../api/typ
 import { IndexesEditor, SearchEditor } from '../components/collection-options'
 import { definitionOf, draftOf, type FieldDraft, FieldEditor, fieldTypes } from '../components/field-editor'
 import { Field, FormError } from '../components/form'
+import { type MigrationPreview, MigrationPreviewView } from '../components/migration-preview'
 import { PageHeader, QueryView } from '../components/query-view'
 import { type Rules, RulesEditor, ruleNames } from '../components/rules-editor'
 import { Empty } from '../components/status'
@@ -113,31 +114,40 @@ function CollectionForm({ all, collection }: { all: CollectionModel[]; collectio
   const navigate = useNavigate()
   const creating = collection === undefined
   const [draft, setDraft] = useState(() => draftFrom(collection))
-  const [saved, setSaved] = useState(false)
+  const [status, setStatus] = useState('')
+  const [preview, setPreview] = useState<MigrationPreview>()
   const change = (patch: Partial<Draft>) => {
-    setSaved(false)
+    setStatus('')
+    setPreview(undefined)
     setDraft((current) => ({ ...current, ...patch }))
   }
 
+  const path = creating ? '/api/collections' : `/api/collections/${encodeURIComponent(collection.name)}`
+  // One mutation for both, so the errors shown are always those of the last answer.
   const save = useMutation({
-    mutationFn: () =>
-      creating
-        ? api<CollectionModel>('/api/collections', { method: 'POST', body: bodyOf(draft, true) })
-        : api<CollectionModel>(`/api/collections/${encodeURIComponent(collection.name)}`, {
-            method: 'PATCH',
-            body: bodyOf(draft, false),
-          }),
-    onSuccess: async (result) => {
+    mutationFn: (dryRun: boolean) =>
+      api<CollectionModel | MigrationPreview>(path, {
+        method: creating ? 'POST' : 'PATCH',
+        body: bodyOf(draft, creating),
+        ...(dryRun ? { query: { dryRun: '1' } } : {}),
+      }),
+    onSuccess: async (result, dryRun) => {
+      if (dryRun) {
+        setPreview(result as MigrationPreview)
+        return
+      }
+      const saved = result as CollectionModel
       await queryClient.invalidateQueries({ queryKey: queryKeys.collections })
-      setSaved(true)
-      if (creating || result.name !== collection.name)
-        await navigate({ to: '/collections/$name/edit', params: { name: result.name } })
+      setStatus('Saved.')
+      if (creating || saved.name !== collection.name)
+        await navigate({ to: '/collections/$name/edit', params: { name: saved.name } })
     },
   })
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
-    save.mutate()
+    setPreview(undefined)
+    save.mutate(false)
   }
 
   const view = draft.type === 'view'
@@ -210,9 +220,13 @@ function CollectionForm({ all, collection }: { all: CollectionModel[]; collectio
           <button type="submit" className="primary" disabled={save.isPending}>
             {creating ? 'Create collection' : 'Save changes'}
           </button>
-          <p role="status">{saved && !save.isPending ? 'Saved.' : ''}</p>
+          <button type="button" disabled={save.isPending} onClick={() => save.mutate(true)}>
+            Check and preview
+          </button>
+          <p role="status">{save.isPending ? '' : preview ? 'The server accepts this change.' : status}</p>
         </div>
       </form>
+      {preview && <MigrationPreviewView preview={preview} title="Migration preview" />}
       {collection && !collection.system && <DeleteCollection name={collection.name} />}
     </>
   )

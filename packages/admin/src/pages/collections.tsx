@@ -7,6 +7,7 @@ import type { CollectionModel, ListPage } from '../api/types'
 import { DataTable, When } from '../components/data-table'
 import { FormError } from '../components/form'
 import { PageHeader, QueryView } from '../components/query-view'
+import { SchemaImport } from '../components/schema-import'
 import { Empty } from '../components/status'
 
 const ruleLabel = (rule: string | null) => (rule === null ? 'superusers' : rule === '' ? 'everyone' : rule)
@@ -62,6 +63,7 @@ export function CollectionsPage() {
           )
         }
       </QueryView>
+      <SchemaImport />
     </>
   )
 }

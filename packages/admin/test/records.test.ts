@@ -51,6 +51,9 @@ describe('the admin app, records of a collection', () => {
           { name: 'published', type: 'bool' },
           { name: 'cover', type: 'file', maxSelect: 1, mimeTypes: ['image/*'] },
           { name: 'meta', type: 'json' },
+          { name: 'kind', type: 'select', values: ['news', 'essay'], maxSelect: 1 },
+          { name: 'due', type: 'date' },
+          { name: 'body', type: 'editor' },
         ],
         search: { fields: ['title'] },
       },
@@ -75,13 +78,38 @@ describe('the admin app, records of a collection', () => {
     expect(await accessibilityViolations(page)).toEqual([])
     await screenshot(page, 'record-form')
     await form.getByRole('textbox', { name: 'title (required)' }).fill('First post')
+    await form.getByRole('combobox', { name: 'kind' }).selectOption('essay')
+    await form.getByLabel('due').fill('2026-05-01T10:30')
+    await form.getByRole('textbox', { name: 'meta' }).fill('{"tags": [')
+    expect(await form.getByRole('button', { name: 'Create record' }).isDisabled()).toBe(true)
+    await form.getByRole('textbox', { name: 'meta' }).fill('{"tags": ["a"]}')
+    await form.getByRole('textbox', { name: 'body' }).click()
+    await page.keyboard.type('Plain and ')
+    await form.getByRole('button', { name: 'Bold' }).click()
+    await page.keyboard.type('bold')
     await form.getByRole('button', { name: 'Create record' }).click()
     await form.waitFor({ state: 'detached' })
+    const created = await callApi<{ items: Record<string, unknown>[] }>(
+      server.url,
+      '/api/collections/posts/records',
+      undefined,
+      token,
+    )
+    expect(created.items[0]).toMatchObject({
+      title: 'First post',
+      views: 3,
+      kind: 'essay',
+      due: '2026-05-01T10:30:00.000Z',
+      meta: { tags: ['a'] },
+      body: 'Plain and <b>bold</b>',
+    })
     const grid = page.getByRole('grid', { name: 'Records of posts' })
     await grid.getByRole('gridcell', { name: 'First post' }).waitFor()
 
-    // Inline edit: Enter on a text cell, a new value, Enter again.
-    await grid.getByRole('gridcell', { name: 'First post' }).click()
+    // Keyboard: arrows move between cells, Enter on a text cell edits it in place, Enter saves.
+    await grid.getByRole('gridcell', { name: '3', exact: true }).click()
+    await page.keyboard.press('ArrowLeft')
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('First post')
     await page.keyboard.press('Enter')
     const inline = grid.getByRole('textbox', { name: /^title of / })
     await inline.fill('First post, edited')
@@ -151,6 +179,10 @@ describe('the admin app, records of a collection', () => {
     await settled(page)
     expect(await accessibilityViolations(page)).toEqual([])
     await screenshot(page, 'records')
+    await page.getByRole('button', { name: 'Dark theme' }).click()
+    await page.setViewportSize({ width: 768, height: 1024 })
+    expect(await accessibilityViolations(page)).toEqual([])
+    await screenshot(page, 'records-dark-tablet')
 
     // Bulk delete of two selected rows, through a batch.
     await grid.getByRole('checkbox').nth(0).check()

@@ -35,7 +35,7 @@ export function ImportPanel({ collection }: { collection: CollectionModel }) {
   }
   const busy = progress !== null && progress.done < progress.total && rejections === null && error === null
   return (
-    <section className="records-io" aria-label="Import">
+    <section className="records-io records-import" aria-label="Import">
       <label>
         Import CSV or JSON
         <input

@@ -139,6 +139,14 @@ describe('the admin app, collections', () => {
     await screenshot(page, 'collection-editor-preview')
     await page.getByRole('button', { name: 'Save changes' }).click()
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+
+    // The editor in the dark theme, at a tablet's width.
+    await page.getByRole('button', { name: 'Dark theme' }).click()
+    await page.setViewportSize({ width: 768, height: 1024 })
+    await expect(accessibilityViolations(page)).resolves.toEqual([])
+    await screenshot(page, 'collection-editor-dark-tablet')
+    await page.getByRole('button', { name: 'Dark theme' }).click()
+    await page.setViewportSize({ width: 1280, height: 800 })
     await page.getByRole('group', { name: 'Field headline', exact: true }).waitFor()
 
     await page

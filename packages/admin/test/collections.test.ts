@@ -149,6 +149,19 @@ describe('the admin app, collections', () => {
     await page.setViewportSize({ width: 1280, height: 800 })
     await page.getByRole('group', { name: 'Field headline', exact: true }).waitFor()
 
+    // A field added and saved gets its id from the answer, so renaming it next is a rename too.
+    await addField(page, 'summary', 'text')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+    await page
+      .getByRole('group', { name: 'Field summary', exact: true })
+      .getByRole('textbox', { name: 'Name' })
+      .fill('abstract')
+    await page.getByRole('button', { name: 'Check and preview' }).click()
+    await expect(preview.textContent()).resolves.toMatch(/summary → abstract \(renamed\)/)
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+
     await page
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Collections', exact: true })

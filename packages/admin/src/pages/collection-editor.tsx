@@ -137,6 +137,8 @@ function CollectionForm({ all, collection }: { all: CollectionModel[]; collectio
         return
       }
       const saved = result as CollectionModel
+      // The answer gives new fields their ids: without them a later rename would be a drop and an add.
+      setDraft(draftFrom(saved))
       await queryClient.invalidateQueries({ queryKey: queryKeys.collections })
       setStatus('Saved.')
       if (creating || saved.name !== collection.name)

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
 import { callApi } from './support/api.js'
 import {
@@ -42,6 +43,18 @@ describe('the admin app, records of a collection', () => {
     await callApi(
       server.url,
       '/api/collections',
+      { name: 'tags', type: 'base', fields: [{ name: 'name', type: 'text' }] },
+      token,
+    )
+    const tag = await callApi<{ id: string }>(
+      server.url,
+      '/api/collections/tags/records',
+      { name: 'urgent' },
+      token,
+    )
+    await callApi(
+      server.url,
+      '/api/collections',
       {
         name: 'posts',
         type: 'base',
@@ -54,6 +67,7 @@ describe('the admin app, records of a collection', () => {
           { name: 'kind', type: 'select', values: ['news', 'essay'], maxSelect: 1 },
           { name: 'due', type: 'date' },
           { name: 'body', type: 'editor' },
+          { name: 'tag', type: 'relation', collection: 'tags', maxSelect: 1 },
         ],
         search: { fields: ['title'] },
       },
@@ -121,6 +135,8 @@ describe('the admin app, records of a collection', () => {
     await grid.getByRole('button', { name: id }).click()
     const edit = page.getByRole('dialog', { name: `Edit record ${id}` })
     await edit.getByLabel('cover').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: PNG })
+    await edit.getByRole('searchbox', { name: 'Find in tags' }).fill('urg')
+    await edit.getByRole('button', { name: `Choose ${tag.id}` }).click()
     await edit.getByRole('button', { name: 'Save record' }).click()
     await edit.waitFor({ state: 'detached' })
     await grid.getByRole('button', { name: id }).click()
@@ -130,7 +146,17 @@ describe('the admin app, records of a collection', () => {
       .poll(() => thumbnail.evaluate((img: HTMLImageElement) => img.naturalWidth))
       .toBeGreaterThan(0)
     expect(await thumbnail.getAttribute('src')).toContain('thumb=100x100')
-    await edit.getByRole('button', { name: 'Cancel' }).click()
+    // Removing the file sends `cover-` with its name.
+    await edit.getByRole('button', { name: /^Remove cover/ }).click()
+    await edit.getByRole('button', { name: 'Save record' }).click()
+    await edit.waitFor({ state: 'detached' })
+    const saved = await callApi<Record<string, unknown>>(
+      server.url,
+      `/api/collections/posts/records/${id}`,
+      undefined,
+      token,
+    )
+    expect(saved).toMatchObject({ tag: tag.id, cover: '' })
 
     // Import: the second row lacks its title and is reported; the others are created.
     await page.getByLabel('Import CSV or JSON').setInputFiles({
@@ -179,6 +205,16 @@ describe('the admin app, records of a collection', () => {
     await settled(page)
     expect(await accessibilityViolations(page)).toEqual([])
     await screenshot(page, 'records')
+
+    // Export of the current filter (none): every record, as CSV.
+    const download = page.waitForEvent('download')
+    await page.getByRole('button', { name: 'Export CSV' }).click()
+    const csv = readFileSync((await (await download).path())!, 'utf8')
+      .trim()
+      .split('\r\n')
+    expect(csv).toHaveLength(5)
+    expect(csv[0]).toContain('title')
+    expect(csv.some((line) => line.includes('"Imported, two"'))).toBe(true)
     await page.getByRole('button', { name: 'Dark theme' }).click()
     await page.setViewportSize({ width: 768, height: 1024 })
     expect(await accessibilityViolations(page)).toEqual([])

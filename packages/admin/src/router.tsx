@@ -129,6 +129,11 @@ const metricsRoute = createRoute({
   path: 'metrics',
   component: lazyRouteComponent(() => import('./pages/metrics'), 'MetricsPage'),
 })
+const auditRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'audit',
+  component: lazyRouteComponent(() => import('./pages/audit'), 'AuditPage'),
+})
 const settingsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'settings',
@@ -151,6 +156,7 @@ const routeTree = rootRoute.addChildren([
     jobsRoute,
     logsRoute,
     metricsRoute,
+    auditRoute,
     settingsRoute,
   ]),
 ])

@@ -134,6 +134,51 @@ describe.skipIf(skip)('the admin app, operations', () => {
     expect(receiver.calls[1]?.['webhook-id']).toBe(receiver.calls[0]?.['webhook-id'])
   })
 
+  test('a cron schedule runs now, beside its schedule', { timeout: 60_000 }, async () => {
+    const { page } = browser
+    await openSection(page, 'Jobs')
+    const schedules = page.getByRole('table', { name: 'Schedules' })
+    await schedules.getByRole('cell', { name: 'plinth.logs.prune' }).first().waitFor()
+    const entry = (await schedules.getByRole('row').nth(1).getByRole('cell').first().textContent()) as string
+    await schedules.getByRole('button', { name: `Run ${entry} now` }).click()
+    await schedules
+      .getByRole('status')
+      .filter({ hasText: /^Queued as job / })
+      .waitFor()
+    await checkPage(page, 'jobs-schedules')
+  })
+
+  test('request logs are filtered, charted and shown one by one', { timeout: 60_000 }, async () => {
+    const { page } = browser
+    await openSection(page, 'Logs')
+    await page.getByRole('textbox', { name: 'Filter' }).fill('status >=')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.getByRole('alert').waitFor()
+    await page.getByRole('textbox', { name: 'Filter' }).fill('url ~ "/api/webhooks"')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    const logs = page.getByRole('table', { name: 'Request logs' })
+    await logs
+      .getByRole('button', { name: /^Details of POST \/api\/webhooks / })
+      .first()
+      .click()
+    await page.getByRole('heading', { level: 2, name: 'POST /api/webhooks' }).first().waitFor()
+    await checkPage(page, 'request-logs')
+  })
+
+  test('a test mail that the mail server refuses says why, beside the form', {
+    timeout: 60_000,
+  }, async () => {
+    const { page } = browser
+    await openSection(page, 'Settings')
+    const form = page.getByRole('form', { name: 'Send a test mail' })
+    await form.getByRole('textbox', { name: 'To' }).fill('someone@example.com')
+    await form.getByRole('button', { name: 'Send a test mail' }).click()
+    await form.getByRole('alert').waitFor()
+    await page.getByText('mail', { exact: true }).click()
+    await page.getByText('set (hidden)').first().waitFor()
+    await checkPage(page, 'settings')
+  })
+
   test('the metrics page charts rates and latency from /api/metrics', { timeout: 60_000 }, async () => {
     const { page } = browser
     await openSection(page, 'Metrics')

@@ -107,5 +107,15 @@ describe.skipIf(skip)('the admin app, users', () => {
 
     await page.getByRole('button', { name: 'Send a password-reset mail' }).click()
     await page.getByRole('status').filter({ hasText: 'A password-reset mail is on its way' }).waitFor()
+
+    await openSection(page, 'Audit log')
+    await page.getByRole('combobox', { name: 'Event' }).selectOption('impersonation')
+    await page.getByRole('textbox', { name: 'Record id' }).fill(memberId)
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page
+      .getByRole('table', { name: 'Audit log' })
+      .getByRole('cell', { name: 'impersonation' })
+      .waitFor()
+    await checkPage(page, 'audit-log')
   })
 })

@@ -3,16 +3,20 @@ import { api, apiText } from './client'
 import { listRecords, type RecordsView } from './records'
 import { currentSuperuser } from './session'
 import type {
+  AuditEntry,
   CollectionModel,
+  CronEntry,
   DeliveryState,
   Job,
   ListPage,
+  LogStats,
   MfaStatus,
   Passkey,
   RecordModel,
   RecordSession,
   RequestLog,
   Session,
+  Settings,
   Webhook,
   WebhookDelivery,
 } from './types'
@@ -117,12 +121,16 @@ export const passkeysQuery = () =>
     queryFn: ({ signal }) => api<ListPage<Passkey>>('/api/collections/_superusers/passkeys', { signal }),
   })
 
-/** Keys of the users and operations pages; writes there invalidate by these prefixes. */
+/** Keys of the users, operations and audit pages; writes there invalidate by these prefixes. */
 export const operationKeys = {
   users: (collection: string) => ['users', collection] as const,
   user: (collection: string, id: string) => ['users', collection, 'one', id] as const,
   userSessions: (collection: string, id: string) => ['users', collection, 'sessions', id] as const,
   deliveries: (webhookId: string) => ['webhooks', webhookId, 'deliveries'] as const,
+  audit: ['audit'] as const,
+  logStats: ['logs', 'stats'] as const,
+  crons: ['crons'] as const,
+  settings: ['settings'] as const,
 }
 
 const collectionPath = (collection: string) => `/api/collections/${encodeURIComponent(collection)}`
@@ -163,4 +171,31 @@ export const deliveriesQuery = (webhookId: string, params: PageParams & { state?
         signal,
       }),
     placeholderData: keepPreviousData,
+  })
+
+export const auditQuery = (params: { page: number; perPage: number; event?: string; recordId?: string }) =>
+  queryOptions({
+    queryKey: [...operationKeys.audit, params] as const,
+    queryFn: ({ signal }) => api<ListPage<AuditEntry>>('/api/audit', { query: { ...params }, signal }),
+    placeholderData: keepPreviousData,
+  })
+
+export const logStatsQuery = (filter: string | undefined) =>
+  queryOptions({
+    queryKey: [...operationKeys.logStats, filter] as const,
+    queryFn: ({ signal }) =>
+      api<LogStats>('/api/logs/stats', { query: { interval: 'minute', filter }, signal }),
+    placeholderData: keepPreviousData,
+  })
+
+export const cronsQuery = () =>
+  queryOptions({
+    queryKey: operationKeys.crons,
+    queryFn: ({ signal }) => api<CronEntry[]>('/api/crons', { signal }),
+  })
+
+export const settingsQuery = () =>
+  queryOptions({
+    queryKey: operationKeys.settings,
+    queryFn: ({ signal }) => api<Settings>('/api/settings', { signal }),
   })

@@ -140,3 +140,32 @@ export interface RecordSession {
   impersonated: boolean
   impersonatedBy: string | null
 }
+
+export interface AuditEntry {
+  id: string
+  at: string
+  event: string
+  collectionId: string | null
+  recordId: string | null
+  actor: string | null
+  ip: string | null
+  detail: Record<string, unknown>
+}
+
+export interface LogStats {
+  interval: 'minute' | 'hour'
+  items: { time: string; requests: number; rows: number; serverErrors: number }[]
+}
+
+export interface CronEntry {
+  id: string
+  expression: string
+  timezone: string
+  job: string
+  nextRun: string | null
+  lastRun: string | null
+  lastJob: Pick<Job, 'id' | 'state' | 'lastError'> | null
+}
+
+/** GET /api/settings: groups of settings; a secret is only `{ isSet }`. */
+export type Settings = Record<string, unknown>

@@ -13,6 +13,7 @@ const sections = [
   { to: '/jobs', label: 'Jobs' },
   { to: '/logs', label: 'Logs' },
   { to: '/metrics', label: 'Metrics' },
+  { to: '/audit', label: 'Audit log' },
   { to: '/settings', label: 'Settings' },
 ] as const
 

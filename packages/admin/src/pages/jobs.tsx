@@ -5,6 +5,7 @@ import { api } from '../api/client'
 import { describeError } from '../api/problem'
 import { jobsQuery } from '../api/queries'
 import type { Job } from '../api/types'
+import { CronSchedules } from '../components/cron-schedules'
 import { DataTable, Pager, When } from '../components/data-table'
 import { PageHeader, QueryView } from '../components/query-view'
 import { Empty } from '../components/status'
@@ -19,7 +20,7 @@ const stateLabel: Record<Job['state'], string> = {
   dead: 'dead (out of attempts)',
 }
 
-/** The job queue: filter by state, retry what failed, delete what is not running. */
+/** The job queue (filter by state, retry what failed, delete what is not running) and the cron schedules. */
 export function JobsPage() {
   const { page = 1 } = route.useSearch()
   const navigate = route.useNavigate()
@@ -82,6 +83,7 @@ export function JobsPage() {
           )
         }
       </QueryView>
+      <CronSchedules />
     </>
   )
 }

@@ -2,10 +2,11 @@ import { useQuery } from '@tanstack/react-query'
 import { mfaQuery, passkeysQuery, sessionsQuery } from '../api/queries'
 import type { Passkey, Session } from '../api/types'
 import { DataTable, When } from '../components/data-table'
+import { EffectiveSettings, TestMail } from '../components/effective-settings'
 import { PageHeader, QueryView } from '../components/query-view'
 import { Empty } from '../components/status'
 
-/** How the signed-in superuser signs in: sessions, second factor and passkeys. */
+/** How the signed-in superuser signs in (sessions, second factor, passkeys), the configuration in effect, and a test mail. */
 export function SettingsPage() {
   const sessions = useQuery(sessionsQuery())
   const mfa = useQuery(mfaQuery())
@@ -67,6 +68,8 @@ export function SettingsPage() {
           )}
         </QueryView>
       </section>
+      <TestMail />
+      <EffectiveSettings />
     </>
   )
 }

@@ -134,6 +134,11 @@ const auditRoute = createRoute({
   path: 'audit',
   component: lazyRouteComponent(() => import('./pages/audit'), 'AuditPage'),
 })
+const backupsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'backups',
+  component: lazyRouteComponent(() => import('./pages/backups'), 'BackupsPage'),
+})
 const settingsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'settings',
@@ -157,6 +162,7 @@ const routeTree = rootRoute.addChildren([
     logsRoute,
     metricsRoute,
     auditRoute,
+    backupsRoute,
     settingsRoute,
   ]),
 ])

@@ -4,6 +4,7 @@ import { listRecords, type RecordsView } from './records'
 import { currentSuperuser } from './session'
 import type {
   AuditEntry,
+  Backup,
   CollectionModel,
   CronEntry,
   DeliveryState,
@@ -131,6 +132,7 @@ export const operationKeys = {
   logStats: ['logs', 'stats'] as const,
   crons: ['crons'] as const,
   settings: ['settings'] as const,
+  backups: ['backups'] as const,
 }
 
 const collectionPath = (collection: string) => `/api/collections/${encodeURIComponent(collection)}`
@@ -198,4 +200,10 @@ export const settingsQuery = () =>
   queryOptions({
     queryKey: operationKeys.settings,
     queryFn: ({ signal }) => api<Settings>('/api/settings', { signal }),
+  })
+
+export const backupsQuery = () =>
+  queryOptions({
+    queryKey: operationKeys.backups,
+    queryFn: ({ signal }) => api<Backup[]>('/api/backups', { signal }),
   })

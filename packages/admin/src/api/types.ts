@@ -169,3 +169,9 @@ export interface CronEntry {
 
 /** GET /api/settings: groups of settings; a secret is only `{ isSet }`. */
 export type Settings = Record<string, unknown>
+
+export interface Backup {
+  name: string
+  size: number
+  created: string
+}

@@ -14,6 +14,7 @@ const sections = [
   { to: '/logs', label: 'Logs' },
   { to: '/metrics', label: 'Metrics' },
   { to: '/audit', label: 'Audit log' },
+  { to: '/backups', label: 'Backups' },
   { to: '/settings', label: 'Settings' },
 ] as const
 

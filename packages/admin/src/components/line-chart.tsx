@@ -38,17 +38,25 @@ export function LineChart({
       <figcaption>{title}</figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`${title}: ${latest.join(', ')}`}>
         <line className="chart-axis" x1={PAD} x2={WIDTH - PAD} y1={HEIGHT - PAD} y2={HEIGHT - PAD} />
-        {lines.map((line) => (
-          <polyline
-            key={line.label}
-            className={line.className}
-            fill="none"
-            points={line.values
-              .map((value, index) => (value === null ? null : `${x(index)},${y(value)}`))
-              .filter(Boolean)
-              .join(' ')}
-          />
-        ))}
+        {lines.map((line) => {
+          const last = line.values.length - 1
+          const lastValue = line.values[last]
+          return (
+            <g key={line.label} className={line.className}>
+              <polyline
+                fill="none"
+                points={line.values
+                  .map((value, index) => (value === null ? null : `${x(index)},${y(value)}`))
+                  .filter(Boolean)
+                  .join(' ')}
+              />
+              {/* The newest point, so that a chart with one point shows it too. */}
+              {lastValue !== null && lastValue !== undefined && (
+                <circle cx={x(last)} cy={y(lastValue)} r={2.5} />
+              )}
+            </g>
+          )
+        })}
       </svg>
       <p className="chart-legend">
         {lines.map((line, index) => (

@@ -48,7 +48,7 @@ export function EffectiveSettings() {
       <QueryView query={settings} what="the configuration">
         {(groups) =>
           Object.entries(groups).map(([name, group]) => (
-            <details key={name}>
+            <details key={name} className="settings-group">
               <summary>{name}</summary>
               <dl className="facts">
                 {entries(group).map(([key, value]) => (

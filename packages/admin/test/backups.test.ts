@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { checkPage, openSection, setUpSuperuser, signIn } from './support/admin.js'
 import { callApi } from './support/api.js'
 import { type Browser, browserSkipReason, launchBrowser } from './support/browser.js'
@@ -9,12 +9,18 @@ const PASSWORD = 'a long backups password'
 
 const skip = browserSkipReason()
 
-describe.skipIf(skip)('the admin app, backups', () => {
+describe('the admin app, backups', () => {
   let server: PlinthServer
   let browser: Browser
   let superuserToken: string
 
+  // Skipped with its reason where Chromium is missing (never under CI=true: that fails).
+  beforeEach((context) => {
+    if (skip) context.skip(skip)
+  })
+
   beforeAll(async () => {
+    if (skip) return
     server = await startPlinth()
     superuserToken = await setUpSuperuser(server, EMAIL, PASSWORD)
     await callApi(

@@ -4,7 +4,7 @@ import { readdir, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { create, extract, type ReadEntry } from 'tar'
+import { create, extract, list, type ReadEntry } from 'tar'
 import { type ArchivedFile, MANIFEST_ENTRY, type Manifest } from './manifest.js'
 
 async function fileDigest(path: string): Promise<ArchivedFile> {
@@ -37,10 +37,13 @@ export function packArchive(root: string, entries: readonly string[]): Readable 
 
 /**
  * Unpacks an archive into `into`. Only plain files and folders come out: a link could point
- * outside the folder. Anything that is not a readable gzipped tar fails here.
+ * outside the folder. Anything that is not a readable gzipped tar fails here, before a file
+ * is written: an extraction that fails midway still has writes in flight, which would race
+ * the caller's cleanup of `into`.
  */
 export async function unpackArchive(file: string, into: string): Promise<void> {
   try {
+    await list({ file, strict: true })
     await extract({
       file,
       cwd: into,

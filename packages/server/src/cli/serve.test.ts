@@ -149,16 +149,20 @@ describe.each(testDialects)('the server process on %s', (kind) => {
   })
 
   test('prints a one-time setup link when no superuser exists', async (context) => {
-    if (kind === 'postgres') context.skip('the setup link does not depend on the database')
+    if (shouldSkip(kind)) context.skip(postgresSkipReason())
     const dataDir = mkdtempSync(join(tmpdir(), 'plinth-setup-'))
+    const postgres = kind === 'postgres' ? await freshPostgresUrl() : null
     deployment = {
-      args: [],
+      args: ['--dir', dataDir, ...(postgres ? ['--database-url', postgres.url] : [])],
       env: {},
       dataDir,
-      databaseUrl: null,
-      cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+      databaseUrl: postgres?.url ?? null,
+      async cleanup() {
+        await postgres?.drop()
+        rmSync(dataDir, { recursive: true, force: true })
+      },
     }
-    server = await startServer(['--dir', dataDir])
+    server = await startServer(deployment.args)
     const link = await server.setupLink()
     const page = await fetch(link.split('#')[0]!)
     expect(page.headers.get('content-type')).toContain('text/html')

@@ -178,8 +178,25 @@ export const authResponseSchemas: Record<string, JsonSchema> = {
         },
       },
       updated: nullable('string', { format: 'date-time', description: 'null until first saved.' }),
+      known: {
+        type: 'array',
+        description:
+          'Every provider name a write accepts, with its defaults; `oidc` also stands for `oidc-<label>`.',
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            displayName: { type: 'string' },
+            kind: { type: 'string', enum: ['oidc', 'oauth2'] },
+            issuer: nullable('string', { description: 'The default issuer; null where one must be set.' }),
+            isIssuerConfigurable: { type: 'boolean' },
+            scopes: { type: 'array', items: { type: 'string' } },
+          },
+          required: ['name', 'displayName', 'kind', 'issuer', 'isIssuerConfigurable', 'scopes'],
+        },
+      },
     },
-    required: ['enabled', 'providers', 'updated'],
+    required: ['enabled', 'providers', 'updated', 'known'],
   },
   MfaStatus: {
     type: 'object',

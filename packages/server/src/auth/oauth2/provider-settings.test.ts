@@ -109,6 +109,16 @@ describe.each(testDialects)('OAuth2 provider settings on %s', (kind) => {
     expect(JSON.stringify(row)).not.toContain(SECRET)
     const read = await t.request({ method: 'GET', url: URL_ })
     expect(read.body).not.toContain(SECRET)
+    // The known providers come along, so an editor offers what a write accepts.
+    const known = read.json().known as { name: string; kind: string; issuer: string | null }[]
+    expect(known.map((provider) => provider.name)).toEqual(
+      expect.arrayContaining(['oidc', 'google', 'microsoft', 'apple', 'gitlab', 'github', 'discord']),
+    )
+    expect(known.find((provider) => provider.name === 'oidc')).toMatchObject({ kind: 'oidc', issuer: null })
+    expect(known.find((provider) => provider.name === 'github')).toMatchObject({
+      kind: 'oauth2',
+      issuer: null,
+    })
     // A later write without the secret keeps the sealed one.
     const again = await put({
       enabled: true,

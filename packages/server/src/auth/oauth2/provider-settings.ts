@@ -4,7 +4,7 @@ import type { CollectionDefinition } from '../../collections/index.js'
 import type { SecretBox } from '../../crypto/index.js'
 import type { Dialect } from '../../db/index.js'
 import { type FieldErrors, ValidationError } from '../../errors/index.js'
-import { type Preset, presetFor } from './presets.js'
+import { type Preset, presetFor, presets } from './presets.js'
 
 export const OAUTH2_PROVIDERS_TABLE = '_oauth2_providers'
 
@@ -163,6 +163,19 @@ export function prepareSettings(
   return { enabled: input.enabled, providers }
 }
 
+/**
+ * The providers Plinth knows, so an editor offers exactly what a write accepts: `oidc` also
+ * stands for `oidc-<label>`, the name of each further generic OpenID Connect provider.
+ */
+const knownProviders = Object.entries(presets).map(([name, preset]) => ({
+  name,
+  displayName: preset.displayName,
+  kind: preset.kind,
+  issuer: preset.kind === 'oidc' ? preset.issuer : null,
+  isIssuerConfigurable: preset.kind === 'oidc' && preset.isIssuerConfigurable,
+  scopes: preset.scopes,
+}))
+
 /** The settings as a superuser sees them: never the secret, only whether one is set. */
 export function publicSettings(settings: ProviderSettings | null) {
   return {
@@ -172,6 +185,7 @@ export function publicSettings(settings: ProviderSettings | null) {
       clientSecretSet: clientSecretSealed !== '',
     })),
     updated: settings?.updated ?? null,
+    known: knownProviders,
   }
 }
 

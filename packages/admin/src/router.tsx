@@ -102,6 +102,11 @@ const userRoute = createRoute({
   path: 'users/$collection/$id',
   component: lazyRouteComponent(() => import('./pages/user'), 'UserPage'),
 })
+const apiKeysRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'api-keys',
+  component: lazyRouteComponent(() => import('./pages/api-keys'), 'ApiKeysPage'),
+})
 const webhooksRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'webhooks',
@@ -156,6 +161,7 @@ const routeTree = rootRoute.addChildren([
     recordsRoute,
     usersRoute,
     userRoute,
+    apiKeysRoute,
     webhooksRoute,
     webhookRoute,
     jobsRoute,

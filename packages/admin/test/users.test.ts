@@ -124,4 +124,126 @@ describe('the admin app, users', () => {
       .waitFor()
     await checkPage(page, 'audit-log')
   })
+
+  test('an auth collection gets sign-in providers and options, each refused in plain words until right', {
+    timeout: 120_000,
+  }, async () => {
+    const { page } = browser
+    await openSection(page, 'Collections')
+    await page.getByRole('link', { name: 'Edit members' }).click()
+    const providers = page.getByRole('form', { name: 'OAuth2 providers' })
+    await providers.getByRole('combobox', { name: 'Provider to add' }).selectOption({ label: 'GitLab' })
+    await providers.getByRole('button', { name: 'Add the provider' }).click()
+    const gitlab = providers.getByRole('group', { name: 'GitLab' })
+    await gitlab.getByRole('textbox', { name: 'Client ID' }).fill('plinth-app')
+    await gitlab.getByLabel('Client secret').fill('a client secret')
+    await gitlab.getByRole('textbox', { name: 'Issuer' }).fill('http://gitlab.example.com')
+    await gitlab.getByRole('textbox', { name: 'Redirect URLs' }).fill('https://app.example.com/cb?next=1')
+    await providers.getByRole('checkbox', { name: 'Let people sign in with these providers' }).check()
+    await providers.getByRole('button', { name: 'Save the providers' }).click()
+    await gitlab.getByText('Issuer: must use https (http only for localhost)').waitFor()
+    await gitlab.getByText('Redirect URLs: must not carry a query, fragment or credentials').waitFor()
+    const unsaved = await callApi<{ providers: unknown[] }>(
+      server.url,
+      '/api/collections/members/oauth2-providers',
+      undefined,
+      superuserToken,
+    )
+    expect(unsaved.providers).toEqual([])
+
+    await gitlab.getByRole('textbox', { name: 'Issuer' }).fill('')
+    await gitlab
+      .getByRole('textbox', { name: 'Redirect URLs' })
+      .fill('https://app.example.com/cb\ncom.example.app:/cb')
+    await providers.getByRole('button', { name: 'Save the providers' }).click()
+    await providers.getByRole('status').filter({ hasText: 'The providers are saved.' }).waitFor()
+    await checkPage(page, 'collection-oauth2')
+    const methods = await callApi<{ oauth2: { enabled: boolean; providers: { name: string }[] } }>(
+      server.url,
+      '/api/collections/members/auth-methods',
+    )
+    expect(methods.oauth2.enabled).toBe(true)
+    expect(methods.oauth2.providers.map((provider) => provider.name)).toEqual(['gitlab'])
+    const saved = await fetch(`${server.url}/api/collections/members/oauth2-providers`, {
+      headers: { authorization: `Bearer ${superuserToken}` },
+    })
+    const body = await saved.text()
+    expect(body).not.toContain('a client secret')
+    expect(JSON.parse(body).providers[0]).toMatchObject({
+      name: 'gitlab',
+      clientSecretSet: true,
+      issuer: null,
+      redirectURLs: ['https://app.example.com/cb', 'com.example.app:/cb'],
+    })
+
+    await page.getByRole('checkbox', { name: 'Only verified users may sign in' }).check()
+    await page.getByRole('spinbutton', { name: 'Minimum length' }).fill('4')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByText('Minimum length: ').waitFor()
+    await page.getByRole('spinbutton', { name: 'Minimum length' }).fill('12')
+    await page.getByRole('checkbox', { name: 'Require a digit' }).check()
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+    const members = await callApi<{ options: Record<string, unknown> }>(
+      server.url,
+      '/api/collections/members',
+      undefined,
+      superuserToken,
+    )
+    expect(members.options).toMatchObject({
+      onlyVerified: true,
+      passwordPolicy: { minLength: 12, requireDigit: true },
+    })
+  })
+
+  test('an API key is made with its scopes, works for them only, and stops when revoked', {
+    timeout: 120_000,
+  }, async () => {
+    const { page } = browser
+    await openSection(page, 'API keys')
+    await page.getByText('No API keys yet.').waitFor()
+    await page.getByRole('button', { name: 'New API key' }).click()
+    const form = page.getByRole('form', { name: 'New API key' })
+    await form.getByRole('textbox', { name: 'Name' }).fill('nightly export')
+    await form.getByLabel('Expires').fill('2001-01-01')
+    await form.getByRole('combobox', { name: 'Collection' }).selectOption('members')
+    await form.getByRole('button', { name: 'Make the key' }).click()
+    // The server's words land beside the field they concern, and no key is made.
+    await form.getByText('Expires: must be in the future').waitFor()
+    await form.getByLabel('Expires').fill('')
+    await form.getByRole('button', { name: 'Add a scope' }).click()
+    const second = form.getByRole('group', { name: 'Scope 2' })
+    await second.getByRole('combobox', { name: 'Collection' }).selectOption('members')
+    await form.getByRole('button', { name: 'Make the key' }).click()
+    await form.getByText('Scope 2: is already named by another scope').waitFor()
+    await form.getByRole('button', { name: 'Remove scope 2' }).click()
+    await form.getByRole('button', { name: 'Make the key' }).click()
+
+    const key = await page.getByRole('textbox', { name: 'API key' }).inputValue()
+    expect(key).toMatch(/^plk_/)
+    await checkPage(page, 'api-key-made')
+    await page.getByRole('button', { name: 'Done' }).click()
+    const keys = page.getByRole('table', { name: 'API keys' })
+    await keys.getByRole('cell', { name: 'members: list, view' }).waitFor()
+    await checkPage(page, 'api-keys')
+
+    const asKey = (path: string, init: RequestInit = {}) =>
+      fetch(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...init.headers } })
+    expect((await asKey('/api/collections/members/records')).status).toBe(200)
+    const write = await asKey('/api/collections/members/records', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: 'scripted@example.com',
+        password: 'a long password',
+        passwordConfirm: 'a long password',
+      }),
+    })
+    expect(write.status).toBe(403)
+
+    page.once('dialog', (dialog) => void dialog.accept())
+    await keys.getByRole('button', { name: 'Revoke nightly export' }).click()
+    await page.getByText('No API keys yet.').waitFor()
+    expect((await asKey('/api/collections/members/records')).status).toBe(401)
+  })
 })

@@ -3,6 +3,7 @@ import { api, apiText } from './client'
 import { listRecords, type RecordsView } from './records'
 import { currentSuperuser } from './session'
 import type {
+  ApiKey,
   AuditEntry,
   Backup,
   CollectionModel,
@@ -12,6 +13,7 @@ import type {
   ListPage,
   LogStats,
   MfaStatus,
+  OAuth2Settings,
   Passkey,
   RecordModel,
   RecordSession,
@@ -30,6 +32,7 @@ export const queryKeys = {
   session: ['session'] as const,
   collections: ['collections'] as const,
   records: (collection: string) => ['collections', collection, 'records'] as const,
+  oauth2: (collection: string) => ['collections', collection, 'oauth2'] as const,
   webhooks: ['webhooks'] as const,
   jobs: (params: JobParams) => ['jobs', params] as const,
   logs: (params: PageParams) => ['logs', params] as const,
@@ -37,6 +40,7 @@ export const queryKeys = {
   sessions: ['account', 'sessions'] as const,
   mfa: ['account', 'mfa'] as const,
   passkeys: ['account', 'passkeys'] as const,
+  apiKeys: ['account', 'api-keys'] as const,
 }
 
 export interface PageParams {
@@ -72,6 +76,13 @@ export const recordsPageQuery = (collection: string, view: RecordsView, page: nu
     queryKey: [...queryKeys.records(collection), view, page] as const,
     queryFn: ({ signal }) => listRecords(collection, view, page, RECORDS_PER_PAGE, page === 1, signal),
     staleTime: 30_000,
+  })
+
+export const oauth2SettingsQuery = (collection: string) =>
+  queryOptions({
+    queryKey: queryKeys.oauth2(collection),
+    queryFn: ({ signal }) =>
+      api<OAuth2Settings>(`/api/collections/${encodeURIComponent(collection)}/oauth2-providers`, { signal }),
   })
 
 export const webhooksQuery = () =>
@@ -120,6 +131,12 @@ export const passkeysQuery = () =>
   queryOptions({
     queryKey: queryKeys.passkeys,
     queryFn: ({ signal }) => api<ListPage<Passkey>>('/api/collections/_superusers/passkeys', { signal }),
+  })
+
+export const apiKeysQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.apiKeys,
+    queryFn: ({ signal }) => api<ListPage<ApiKey>>('/api/auth/api-keys', { signal }),
   })
 
 /** Keys of the users, operations and audit pages; writes there invalidate by these prefixes. */

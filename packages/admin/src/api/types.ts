@@ -102,6 +102,51 @@ export interface MfaStatus {
   passkeys: number
 }
 
+export type RecordOperation = 'list' | 'view' | 'create' | 'update' | 'delete'
+
+/** A collection (or `*`, every one) and what an API key may do there. */
+export interface ApiKeyScope {
+  collection: string
+  operations: RecordOperation[]
+}
+
+/** An API key as its owner lists it; the key itself is only in the answer that made it. */
+export interface ApiKey {
+  id: string
+  name: string
+  prefix: string
+  scopes: ApiKeyScope[]
+  expires: string
+  created: string
+  lastUsed: string | null
+}
+
+/** A provider Plinth knows by name, with its defaults (`oidc` is the generic one). */
+export interface KnownProvider {
+  name: string
+  displayName: string
+  kind: 'oidc' | 'oauth2'
+  issuer: string | null
+  isIssuerConfigurable: boolean
+  scopes: string[]
+}
+
+/** GET|PUT /api/collections/{c}/oauth2-providers: client secrets only as `clientSecretSet`. */
+export interface OAuth2Settings {
+  enabled: boolean
+  providers: {
+    name: string
+    clientId: string
+    clientSecretSet: boolean
+    issuer: string | null
+    displayName: string | null
+    scopes: string[] | null
+    redirectURLs: string[]
+  }[]
+  updated: string | null
+  known: KnownProvider[]
+}
+
 export interface Passkey {
   id: string
   name: string

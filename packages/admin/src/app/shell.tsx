@@ -9,6 +9,7 @@ import { setTheme, useTheme } from './theme'
 const sections = [
   { to: '/collections', label: 'Collections' },
   { to: '/users', label: 'Users' },
+  { to: '/api-keys', label: 'API keys' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/logs', label: 'Logs' },

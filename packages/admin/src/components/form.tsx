@@ -1,32 +1,70 @@
-import { type InputHTMLAttributes, useId } from 'react'
+import { Link, useLocation } from '@tanstack/react-router'
+import { type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes, useId } from 'react'
 import { ApiError, describeError } from '../api/problem'
 
-interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
+interface Labelled {
   label: string
   name: string
   /** The error of the last submit, if any: its message for this field shows under it. */
   error?: unknown
   hint?: string
+  /** Further problem paths whose messages also belong here (`redirectURLs.0` under `redirectURLs`). */
+  alsoFor?: string[]
 }
+
+type FieldProps = Labelled & InputHTMLAttributes<HTMLInputElement>
+type TextAreaFieldProps = Labelled & TextareaHTMLAttributes<HTMLTextAreaElement>
 
 /**
  * A labelled input that shows, next to itself, what the server said about its field
  * (`errors[name]` of a problem+json answer).
  */
-export function Field({ label, name, error, hint, ...input }: FieldProps) {
+export function Field({ label, name, error, hint, alsoFor, ...input }: FieldProps) {
+  return (
+    <Labelled label={label} name={name} error={error} hint={hint} alsoFor={alsoFor}>
+      {(control) => <input name={name} {...control} {...input} />}
+    </Labelled>
+  )
+}
+
+/** A labelled textarea, with the server's message for its field beside it as `Field` has. */
+export function TextAreaField({ label, name, error, hint, alsoFor, ...textarea }: TextAreaFieldProps) {
+  return (
+    <Labelled label={label} name={name} error={error} hint={hint} alsoFor={alsoFor}>
+      {(control) => <textarea name={name} {...control} {...textarea} />}
+    </Labelled>
+  )
+}
+
+interface ControlProps {
+  id: string
+  'aria-invalid': true | undefined
+  'aria-describedby': string | undefined
+}
+
+function Labelled({
+  label,
+  name,
+  error,
+  hint,
+  alsoFor = [],
+  children,
+}: Labelled & { children: (control: ControlProps) => ReactNode }) {
   const id = useId()
-  const message = error instanceof ApiError ? error.fieldMessage(name) : undefined
+  const messages =
+    error instanceof ApiError
+      ? [name, ...alsoFor].map((path) => error.fieldMessage(path)).filter((text) => text !== undefined)
+      : []
+  const message = messages.length > 0 ? messages.join('; ') : undefined
   const described = [hint && `${id}-hint`, message && `${id}-error`].filter(Boolean).join(' ')
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        name={name}
-        aria-invalid={message ? true : undefined}
-        aria-describedby={described || undefined}
-        {...input}
-      />
+      {children({
+        id,
+        'aria-invalid': message ? true : undefined,
+        'aria-describedby': described || undefined,
+      })}
       {hint && (
         <p className="hint" id={`${id}-hint`}>
           {hint}
@@ -54,6 +92,7 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: str
   return (
     <div className="form-error" role="alert">
       <p>{describeError(error)}</p>
+      {error instanceof ApiError && error.code === 'reauthentication_required' && <SignInAgain />}
       {others.length > 0 && (
         <ul>
           {others.map(([name, { message }]) => (
@@ -64,6 +103,19 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: str
         </ul>
       )}
     </div>
+  )
+}
+
+/** Changes to how one signs in want a fresh sign-in; this one comes back here after it. */
+function SignInAgain() {
+  const { href } = useLocation()
+  return (
+    <p>
+      <Link to="/sign-in" search={{ redirect: href }}>
+        Sign in again
+      </Link>{' '}
+      and retry.
+    </p>
   )
 }
 

@@ -5,10 +5,12 @@ import { api } from '../api/client'
 import { ApiError } from '../api/problem'
 import { collectionsQuery, queryKeys } from '../api/queries'
 import type { CollectionModel, IndexDefinition, SearchOptions } from '../api/types'
+import { OPTION_PATHS, type Options, OptionsEditor } from '../components/auth-options'
 import { IndexesEditor, SearchEditor } from '../components/collection-options'
 import { definitionOf, draftOf, type FieldDraft, FieldEditor, fieldTypes } from '../components/field-editor'
 import { Field, FormError } from '../components/form'
 import { type MigrationPreview, MigrationPreviewView } from '../components/migration-preview'
+import { OAuth2Providers } from '../components/oauth2-providers'
 import { PageHeader, QueryView } from '../components/query-view'
 import { type Rules, RulesEditor, ruleNames } from '../components/rules-editor'
 import { Empty } from '../components/status'
@@ -26,8 +28,12 @@ interface Draft {
   rules: Rules
   indexes: IndexDefinition[]
   search: SearchOptions | null
-  /** Indexes and search follow renames on the server when left out, so they go only once touched. */
-  touched: { indexes: boolean; search: boolean }
+  options: Options
+  /**
+   * Indexes, search and options follow renames on the server when left out, so they go only
+   * once touched; options then go whole, as a PATCH replaces them.
+   */
+  touched: { indexes: boolean; search: boolean; options: boolean }
 }
 
 function draftFrom(collection?: CollectionModel): Draft {
@@ -39,7 +45,8 @@ function draftFrom(collection?: CollectionModel): Draft {
     rules: Object.fromEntries(ruleNames.map((rule) => [rule, collection ? collection[rule] : null])) as Rules,
     indexes: collection?.indexes ?? [],
     search: collection?.search ?? null,
-    touched: { indexes: false, search: false },
+    options: collection?.options ?? {},
+    touched: { indexes: false, search: false, options: false },
   }
 }
 
@@ -53,6 +60,7 @@ function bodyOf(draft: Draft, creating: boolean): Record<string, unknown> {
     body.indexes = draft.indexes.map((index) => ({ ...index, fields: index.fields.filter(Boolean) }))
   if (!view && (creating ? draft.search !== null : draft.touched.search))
     body.search = draft.search && { ...draft.search, fields: draft.search.fields.filter(Boolean) }
+  if (!view && draft.touched.options) body.options = draft.options
   return body
 }
 
@@ -66,6 +74,7 @@ const newSystemFields = ['id', 'created', 'updated'].map((name) => ({
 const shownBeside = (draft: Draft) => (key: string) => {
   if (['name', 'type', 'viewQuery', ...ruleNames].includes(key)) return true
   if (/^(indexes\.\d+(\.fields)?|search(\.fields|\.language)?)$/.test(key)) return true
+  if (draft.type !== 'view' && OPTION_PATHS.test(key)) return true
   const [, index, option] = /^fields\.(\d+)(?:\.(\w+))?$/.exec(key) ?? []
   const field = index === undefined ? undefined : draft.fields[Number(index)]
   if (!field) return false
@@ -102,7 +111,14 @@ export function EditCollectionPage() {
         {({ items }) => {
           const collection = items.find((c) => c.name === name)
           if (!collection) return <Empty>{`There is no collection named ${name}.`}</Empty>
-          return <CollectionForm key={collection.id} all={items} collection={collection} />
+          return (
+            <>
+              <CollectionForm key={collection.id} all={items} collection={collection} />
+              {collection.type === 'auth' && !collection.system && (
+                <OAuth2Providers collection={collection.name} />
+              )}
+            </>
+          )
         }}
       </QueryView>
     </>
@@ -206,6 +222,12 @@ function CollectionForm({ all, collection }: { all: CollectionModel[]; collectio
             <SearchEditor
               search={draft.search}
               onChange={(search) => change({ search, touched: { ...draft.touched, search: true } })}
+              error={save.error}
+            />
+            <OptionsEditor
+              type={draft.type}
+              options={draft.options}
+              onChange={(options) => change({ options, touched: { ...draft.touched, options: true } })}
               error={save.error}
             />
           </>

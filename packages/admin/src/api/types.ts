@@ -154,6 +154,12 @@ export interface Passkey {
   lastUsed: string | null
 }
 
+/** A TOTP secret waiting for its first code; `otpauthURL` is what an authenticator app scans. */
+export interface TotpSetup {
+  secret: string
+  otpauthURL: string
+}
+
 export type DeliveryState = 'pending' | 'sending' | 'failed' | 'succeeded' | 'dead'
 
 export interface WebhookDelivery {

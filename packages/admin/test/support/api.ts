@@ -23,10 +23,10 @@ function base32(secret: string): Buffer {
   return Buffer.from(bytes.map((byte) => Number.parseInt(byte, 2)))
 }
 
-/** The six-digit code an authenticator app shows now for the secret (RFC 6238: SHA-1, 30 s). */
-export function totpCode(secret: string): string {
+/** The six-digit code an authenticator app shows for the secret at `at`, now by default (RFC 6238: SHA-1, 30 s). */
+export function totpCode(secret: string, at = Date.now()): string {
   const counter = Buffer.alloc(8)
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)))
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)))
   const hmac = createHmac('sha1', base32(secret)).update(counter).digest()
   const offset = hmac[hmac.length - 1]! & 0xf
   return String((hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0')

@@ -48,16 +48,25 @@ async function until<T>(
 /**
  * A real Plinth on a free port of 127.0.0.1 with a data folder of its own (SQLite), started
  * the way a user starts it. Nothing of the surrounding shell's PLINTH_* settings reaches it;
- * `settings` are the test's own.
+ * `settings` are the test's own, or made from the port when they name it (a public URL).
  */
-export async function startPlinth(settings: Record<string, string> = {}): Promise<PlinthServer> {
+export async function startPlinth(
+  settings: Record<string, string> | ((port: number) => Record<string, string>) = {},
+): Promise<PlinthServer> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'plinth-admin-e2e-'))
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
   const child = spawn(
     process.execPath,
     [...NODE_FLAGS, BIN, 'serve', '--port', String(port), '--dir', dataDir],
-    { env: { ...env, PLINTH_LOG_LEVEL: 'info', ...settings }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: {
+        ...env,
+        PLINTH_LOG_LEVEL: 'info',
+        ...(typeof settings === 'function' ? settings(port) : settings),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   )
   let log = ''
   child.stdout?.on('data', (chunk) => {

@@ -138,6 +138,26 @@ describe('the admin app, operations', () => {
     await deliveries.getByRole('button', { name: /^Send delivery .* again$/ }).click()
     await until('the delivery sent again', () => receiver.calls.length === 2)
     expect(receiver.calls[1]?.['webhook-id']).toBe(receiver.calls[0]?.['webhook-id'])
+
+    // Paused by hand, a change waits in the log as pending and reaches the receiver on resuming.
+    await page.getByRole('button', { name: 'Pause deliveries' }).click()
+    const resume = page.getByRole('button', { name: 'Resume deliveries' })
+    await resume.waitFor()
+    await callApi(server.url, '/api/collections/notes/records', { title: 'while paused' }, superuserToken)
+    await page.getByRole('combobox', { name: 'State' }).selectOption('pending')
+    await deliveries.getByRole('cell', { name: 'pending', exact: true }).waitFor()
+    await deliveries.getByRole('cell', { name: 'when resumed' }).waitFor()
+    expect(receiver.calls).toHaveLength(2)
+    await checkPage(page, 'webhook-paused')
+
+    await openSection(page, 'Webhooks')
+    const webhooks = page.getByRole('table', { name: 'Webhooks' })
+    await webhooks.getByRole('cell', { name: /^paused by hand/ }).waitFor()
+    await webhooks.getByRole('link', { name: receiver.url }).click()
+    await resume.click()
+    await page.getByRole('button', { name: 'Pause deliveries' }).waitFor()
+    await until('the delivery that waited', () => receiver.calls.length === 3)
+    expect(receiver.calls[2]?.['webhook-id']).not.toBe(receiver.calls[0]?.['webhook-id'])
   })
 
   test('a cron schedule runs now, beside its schedule', { timeout: 60_000 }, async () => {

@@ -57,6 +57,8 @@ export interface Webhook {
   collections: string[]
   actions: string[]
   filter: string | null
+  /** Paused by hand: deliveries wait in the log and none is sent until it is resumed. */
+  paused: boolean
   circuit: { state: 'closed' | 'open' | 'half-open'; failures: number; pausedUntil: string | null }
   created: string
 }

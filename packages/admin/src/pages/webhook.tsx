@@ -10,7 +10,7 @@ import { FormError } from '../components/form'
 import { PageHeader, QueryView } from '../components/query-view'
 import { Empty } from '../components/status'
 import { WebhookForm, type WebhookInput } from '../components/webhook-form'
-import { circuitLabel } from './webhooks'
+import { stateLabel } from './webhooks'
 
 const route = getRouteApi('/_app/webhooks/$id')
 const STATES: DeliveryState[] = ['pending', 'sending', 'failed', 'succeeded', 'dead']
@@ -50,6 +50,10 @@ function WebhookDetails({ webhook }: { webhook: Webhook }) {
       setEditing(false)
     },
   })
+  const pause = useMutation({
+    mutationFn: (paused: boolean) => api<Webhook>(path, { method: 'PATCH', body: { paused } }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.webhooks }),
+  })
   const remove = useMutation({
     mutationFn: () => api(path, { method: 'DELETE' }),
     onSuccess: async () => {
@@ -63,6 +67,9 @@ function WebhookDetails({ webhook }: { webhook: Webhook }) {
         <button type="button" aria-expanded={isEditing} onClick={() => setEditing(!isEditing)}>
           Edit the webhook
         </button>
+        <button type="button" disabled={pause.isPending} onClick={() => pause.mutate(!webhook.paused)}>
+          {webhook.paused ? 'Resume deliveries' : 'Pause deliveries'}
+        </button>
         <button
           type="button"
           disabled={remove.isPending}
@@ -74,7 +81,7 @@ function WebhookDetails({ webhook }: { webhook: Webhook }) {
           Delete the webhook
         </button>
       </PageHeader>
-      <FormError error={remove.error} />
+      <FormError error={pause.error ?? remove.error} />
       <dl className="facts">
         <dt>Collections</dt>
         <dd>{webhook.collections.join(', ')}</dd>
@@ -84,7 +91,7 @@ function WebhookDetails({ webhook }: { webhook: Webhook }) {
         <dd>{webhook.filter ? <code>{webhook.filter}</code> : 'none: every change is sent'}</dd>
         <dt>State</dt>
         <dd>
-          {circuitLabel[webhook.circuit.state]}, {webhook.circuit.failures} failures in a row
+          {stateLabel(webhook)}
           {webhook.circuit.pausedUntil && (
             <>
               , paused until <When iso={webhook.circuit.pausedUntil} />
@@ -105,12 +112,12 @@ function WebhookDetails({ webhook }: { webhook: Webhook }) {
           />
         </section>
       )}
-      <Deliveries webhookId={webhook.id} />
+      <Deliveries webhookId={webhook.id} isPaused={webhook.paused} />
     </>
   )
 }
 
-function Deliveries({ webhookId }: { webhookId: string }) {
+function Deliveries({ webhookId, isPaused }: { webhookId: string; isPaused: boolean }) {
   const [state, setState] = useState<DeliveryState | ''>('')
   const [page, setPage] = useState(1)
   const deliveries = useQuery({
@@ -158,7 +165,10 @@ function Deliveries({ webhookId }: { webhookId: string }) {
                   { header: 'Answer', cell: (d) => d.responseStatus ?? '–' },
                   { header: 'Time', cell: (d) => (d.durationMs === null ? '–' : `${d.durationMs} ms`) },
                   { header: 'Last error', cell: (d) => d.lastError ?? '–' },
-                  { header: 'Next attempt', cell: (d) => <When iso={d.nextAttempt} /> },
+                  {
+                    header: 'Next attempt',
+                    cell: (d) => (isPaused && d.nextAttempt ? 'when resumed' : <When iso={d.nextAttempt} />),
+                  },
                   { header: 'Actions', cell: (d) => <SendAgain delivery={d} /> },
                 ]}
               />

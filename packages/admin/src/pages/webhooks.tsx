@@ -17,6 +17,12 @@ export const circuitLabel: Record<Webhook['circuit']['state'], string> = {
   'half-open': 'trying again',
 }
 
+/** A pause by hand comes first: whatever the circuit says, nothing is sent until it is resumed. */
+export function stateLabel(webhook: Webhook): string {
+  const label = webhook.paused ? 'paused by hand' : circuitLabel[webhook.circuit.state]
+  return `${label} (${webhook.circuit.failures} failures in a row)`
+}
+
 /** The registered webhooks, and a form to register one (its signing secret is shown once). */
 export function WebhooksPage() {
   const webhooks = useQuery(webhooksQuery())
@@ -49,10 +55,7 @@ export function WebhooksPage() {
                 { header: 'Collections', cell: (w) => w.collections.join(', ') },
                 { header: 'Actions', cell: (w) => w.actions.join(', ') },
                 { header: 'Filter', cell: (w) => (w.filter ? <code>{w.filter}</code> : '–') },
-                {
-                  header: 'State',
-                  cell: (w) => `${circuitLabel[w.circuit.state]} (${w.circuit.failures} failures in a row)`,
-                },
+                { header: 'State', cell: stateLabel },
                 { header: 'Created', cell: (w) => <When iso={w.created} /> },
               ]}
             />

@@ -26,6 +26,7 @@ import {
   eventsMigration,
   eventsTraceMigration,
   webhooksMigration,
+  webhooksPausedMigration,
 } from '../events/index.js'
 import { filesMigration } from '../files/index.js'
 import { IDEMPOTENCY_TABLE } from '../idempotency/index.js'
@@ -192,5 +193,6 @@ export function systemMigrations(): SystemMigration[] {
     jobsTraceMigration,
     eventsTraceMigration,
     deliveriesTraceMigration,
+    webhooksPausedMigration,
   ]
 }

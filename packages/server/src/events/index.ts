@@ -53,5 +53,6 @@ export {
   WebhookService,
   type Webhooks,
   webhooksMigration,
+  webhooksPausedMigration,
   webhooksRoutes,
 } from './webhooks/index.js'

@@ -48,6 +48,11 @@ const input = {
     maxLength: 4096,
     description: "A filter on the record's own fields (hidden ones included), literals and @now.",
   },
+  paused: {
+    type: 'boolean',
+    description:
+      'Paused by hand: new deliveries are queued as pending and none is sent, nor counted as a failure, until it is set back to false; then they are sent in order. False when left out on create.',
+  },
 }
 
 export const webhookSchemas: Record<string, JsonSchema> = {
@@ -68,7 +73,7 @@ export const webhookSchemas: Record<string, JsonSchema> = {
       created: dateTime,
       updated: dateTime,
     },
-    required: ['id', 'url', 'collections', 'actions', 'filter', 'circuit', 'created', 'updated'],
+    required: ['id', 'url', 'collections', 'actions', 'filter', 'paused', 'circuit', 'created', 'updated'],
   },
   WebhookCreated: {
     allOf: [
@@ -172,8 +177,8 @@ export function webhookPaths(): Record<string, JsonSchema> {
         problems: [400, 403, 404],
       }),
       patch: operation('patch', 'updateWebhook', tags, {
-        summary: 'Change a webhook',
-        description: SUPERUSERS_ONLY,
+        summary: 'Change, pause or resume a webhook',
+        description: `${SUPERUSERS_ONLY} \`{"paused": true}\` alone pauses the endpoint (and \`false\` resumes it) without checking the other fields again.`,
         security: signedIn('patch'),
         body: { schema: ref('WebhookUpdate') },
         responses: { 200: ok('The webhook.', ref('Webhook')) },

@@ -17,6 +17,20 @@ export const deliveriesTraceMigration: SystemMigration = {
   },
 }
 
+/**
+ * An endpoint a superuser paused by hand (1) keeps collecting deliveries but sends none,
+ * whatever its circuit says, until it is resumed. Existing endpoints stay as they were.
+ */
+export const webhooksPausedMigration: SystemMigration = {
+  name: '0113_webhooks_paused',
+  async up(db: Kysely<any>) {
+    await db.schema
+      .alterTable(WEBHOOKS_TABLE)
+      .addColumn('paused', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute()
+  },
+}
+
 export const webhooksMigration: SystemMigration = {
   name: '0071_webhooks',
   async up(db: Kysely<any>) {

@@ -12,7 +12,7 @@ import type { StoredEvent } from '../types.js'
 import { allowList, isRefusedAddress, literalAddress } from './addresses.js'
 import { checkFilterScope } from './filter-scope.js'
 import { newSecret } from './signature.js'
-import { type NewDelivery, toDelivery, toWebhook, WebhookStore } from './store.js'
+import { type NewDelivery, toDelivery, toWebhook, type WebhookRow, WebhookStore } from './store.js'
 import type { Delivery, DeliveryPage, DeliveryState, Webhook, WebhookInput } from './types.js'
 
 /**
@@ -47,6 +47,7 @@ export class WebhookService {
       secret: this.box.seal(secret),
       failures: 0,
       paused_until: null,
+      paused: input.paused ? 1 : 0,
       created: now,
       updated: now,
     }
@@ -64,23 +65,34 @@ export class WebhookService {
     return toWebhook(row, now)
   }
 
+  /**
+   * Changes an endpoint. Pausing or resuming alone leaves the rest unchecked, so an endpoint
+   * whose collection was deleted since can still be paused; resuming wakes the worker, which
+   * sends what waited, in order.
+   */
   async update(id: string, changes: Partial<WebhookInput>, now = Date.now()): Promise<Webhook> {
     const current = await this.get(id, now)
-    const next: WebhookInput = {
-      url: changes.url ?? current.url,
-      collections: changes.collections ?? current.collections,
-      actions: changes.actions ?? current.actions,
-      filter: changes.filter === undefined ? current.filter : changes.filter,
+    const { paused, ...definition } = changes
+    const written: Partial<WebhookRow> = { updated: now }
+    if (paused !== undefined) written.paused = paused ? 1 : 0
+    if (Object.values(definition).some((value) => value !== undefined)) {
+      const next: WebhookInput = {
+        url: definition.url ?? current.url,
+        collections: definition.collections ?? current.collections,
+        actions: definition.actions ?? current.actions,
+        filter: definition.filter === undefined ? current.filter : definition.filter,
+      }
+      this.#check(next)
+      Object.assign(written, {
+        url: next.url,
+        collections: JSON.stringify(next.collections),
+        actions: JSON.stringify(next.actions),
+        filter: normalFilter(next.filter),
+      })
     }
-    this.#check(next)
-    const row = await this.store.updateWebhook(id, {
-      url: next.url,
-      collections: JSON.stringify(next.collections),
-      actions: JSON.stringify(next.actions),
-      filter: normalFilter(next.filter),
-      updated: now,
-    })
+    const row = await this.store.updateWebhook(id, written)
     if (!row) throw new NotFoundError('webhook')
+    if (current.paused && paused === false) this.options.onQueued?.()
     return toWebhook(row, now)
   }
 

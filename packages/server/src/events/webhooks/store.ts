@@ -12,6 +12,8 @@ export interface WebhookRow {
   secret: string
   failures: number
   paused_until: number | string | null
+  /** 1 when a superuser paused the endpoint by hand; the circuit's own pause is `paused_until`. */
+  paused: number
   created: number | string
   updated: number | string
 }
@@ -71,6 +73,7 @@ export function toWebhook(row: WebhookRow, now: number): Webhook {
     collections: JSON.parse(row.collections),
     actions: JSON.parse(row.actions),
     filter: row.filter,
+    paused: Number(row.paused) === 1,
     circuit: {
       state: circuitOf(row, now),
       failures: Number(row.failures),
@@ -174,7 +177,8 @@ export class WebhookStore {
    * event first. A delivery waits while an earlier one of the same record is
    * unfinished, so each record's changes arrive in order. An attempt whose node died
    * (its lease ran out) is taken again. Where writers run concurrently the rows are
-   * locked and locked ones skipped, so two nodes never take the same delivery.
+   * locked and locked ones skipped, so two nodes never take the same delivery. Nothing
+   * is taken once the endpoint is paused by hand, even in the middle of a batch.
    */
   async claim(webhookId: string, limit: number, token: string, now: number, lease: number) {
     let due = this.db
@@ -182,6 +186,14 @@ export class WebhookStore {
       .select('d.id')
       .where('d.webhook_id', '=', webhookId)
       .where((eb) => isDue(eb, now))
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom(`${WEBHOOKS_TABLE} as w`)
+            .select(sql`1`.as('one'))
+            .whereRef('w.id', '=', 'd.webhook_id')
+            .where('w.paused', '=', 0),
+        ),
+      )
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
@@ -243,13 +255,14 @@ export class WebhookStore {
   }
 
   /**
-   * Endpoints with a delivery due now whose circuit is closed, or open with its pause
-   * over; the others wait.
+   * Endpoints not paused by hand with a delivery due now whose circuit is closed, or
+   * open with its pause over; the others wait.
    */
   async deliverable(now: number): Promise<WebhookRow[]> {
     return (await this.db
       .selectFrom(`${WEBHOOKS_TABLE} as w`)
       .selectAll('w')
+      .where('w.paused', '=', 0)
       .where((eb) => eb.or([eb('w.paused_until', 'is', null), eb('w.paused_until', '<=', big(now))]))
       .where(({ exists, selectFrom }) =>
         exists(
@@ -295,7 +308,11 @@ export class WebhookStore {
       .execute()
   }
 
-  /** A failed attempt counts; at `threshold` in a row the endpoint pauses until `pauseUntil` (true then). */
+  /**
+   * A failed attempt counts; at `threshold` in a row the endpoint pauses until `pauseUntil`
+   * (true then). An attempt that was under way when the endpoint was paused by hand does not
+   * count: the endpoint is out of service, so its answers say nothing about its health.
+   */
   async failed(id: string, threshold: number, pauseUntil: number): Promise<boolean> {
     const row = await this.db
       .updateTable(WEBHOOKS_TABLE)
@@ -309,6 +326,7 @@ export class WebhookStore {
           .end(),
       }))
       .where('id', '=', id)
+      .where('paused', '=', 0)
       .returning('paused_until')
       .executeTakeFirst()
     return (

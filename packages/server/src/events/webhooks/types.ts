@@ -17,6 +17,8 @@ export interface Webhook {
   collections: string[]
   actions: EventAction[]
   filter: string | null
+  /** Paused by hand: deliveries are queued and wait, none is sent, until it is resumed. */
+  paused: boolean
   circuit: { state: CircuitState; failures: number; pausedUntil: string | null }
   created: string
   updated: string
@@ -27,6 +29,7 @@ export interface WebhookInput {
   collections: string[]
   actions: EventAction[]
   filter?: string | null
+  paused?: boolean
 }
 
 export interface Delivery {

@@ -14,6 +14,7 @@ const fields = {
     maxItems: 3,
   }),
   filter: Type.Union([Type.String({ maxLength: 4096 }), Type.Null()]),
+  paused: Type.Boolean(),
 }
 const createBody = Type.Object(
   {
@@ -21,6 +22,7 @@ const createBody = Type.Object(
     collections: fields.collections,
     actions: fields.actions,
     filter: Type.Optional(fields.filter),
+    paused: Type.Optional(fields.paused),
   },
   strict,
 )

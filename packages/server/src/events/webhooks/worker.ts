@@ -31,7 +31,8 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000
  * Sends due deliveries, on every node: each is claimed in the database first, so one
  * node sends it. Failures are retried with backoff until `maxAttempts`, then dead.
  * An endpoint that fails `breakerThreshold` times in a row is paused (its deliveries
- * wait, none is dropped) and then probed with one delivery before it resumes.
+ * wait, none is dropped) and then probed with one delivery before it resumes. An
+ * endpoint paused by hand is left alone until it is resumed.
  */
 export class DeliveryWorker {
   readonly #node = randomUUID()

@@ -1,4 +1,4 @@
-import { api } from './client'
+import { api, refreshSession } from './client'
 import { ApiError } from './problem'
 import type { ListPage, RecordModel } from './types'
 
@@ -105,34 +105,81 @@ export const fileUrl = (collection: string, id: string, name: string, thumb?: st
 
 export type RealtimeAction = 'create' | 'update' | 'delete'
 
+/** Longest wait between two attempts to open the stream again. */
+const MAX_RECONNECT_DELAY_MS = 30_000
+
 /**
  * Listens to every change of a collection's records (`GET /api/realtime` and a `<collection>/*`
  * subscription, docs/events.md). The stream and the subscription are authorised by the
  * cookie-mode cookies, the subscription's `POST` also by the CSRF header like any write.
+ *
+ * When the server ends the stream (its access token expired, a shutdown) the browser opens
+ * it again by itself, resuming from the last event, and the subscription's `POST` refreshes
+ * the session on its 401. A stream the server refuses, though, the browser gives up on: that
+ * one is opened anew after a refresh, with a growing pause between failed attempts, and
+ * `onResync` is called once it is back, since changes made in between were not sent.
  * Returns the function that closes the stream.
  */
 export function subscribeToRecords(
   collection: string,
   onChange: (action: RealtimeAction, record: RecordModel) => void,
+  onResync: () => void,
 ): () => void {
   const topic = `${collection}/*`
-  const source = new EventSource('/api/realtime')
-  source.addEventListener('PB_CONNECT', (event) => {
-    const { clientId } = JSON.parse((event as MessageEvent<string>).data) as { clientId: string }
-    api('/api/realtime', { method: 'POST', body: { clientId, subscriptions: [topic] } }).catch(
-      (error: unknown) => {
-        // A closed page's subscription may race its stream's end; nothing is left to tell then.
-        if (!(error instanceof ApiError && error.status === 404))
-          console.warn('realtime subscription failed', error)
-      },
-    )
-  })
-  source.addEventListener(topic, (event) => {
-    const { action, record } = JSON.parse((event as MessageEvent<string>).data) as {
-      action: RealtimeAction
-      record: RecordModel
-    }
-    onChange(action, record)
-  })
-  return () => source.close()
+  let source: EventSource | null = null
+  let isClosed = false
+  let failures = 0
+  let hasBeenOpen = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+
+  const reopen = () => {
+    source?.close()
+    if (isClosed || retry) return
+    const delay = Math.min(MAX_RECONNECT_DELAY_MS, 500 * 2 ** failures++)
+    retry = setTimeout(async () => {
+      retry = undefined
+      // A failed refresh means the session is over; the next request sends the app to sign-in.
+      if (!(await refreshSession())) return
+      if (!isClosed) open()
+    }, delay)
+  }
+
+  const open = () => {
+    const stream = new EventSource('/api/realtime')
+    source = stream
+    stream.addEventListener('PB_CONNECT', (event) => {
+      const { clientId } = JSON.parse((event as MessageEvent<string>).data) as { clientId: string }
+      api('/api/realtime', { method: 'POST', body: { clientId, subscriptions: [topic] } }).then(
+        () => {
+          failures = 0
+          if (hasBeenOpen) onResync()
+          hasBeenOpen = true
+        },
+        (error: unknown) => {
+          // A closed page's subscription may race its stream's end; nothing is left to tell then.
+          if (!(error instanceof ApiError && error.status === 404))
+            console.warn('realtime subscription failed', error)
+        },
+      )
+    })
+    stream.addEventListener(topic, (event) => {
+      const { action, record } = JSON.parse((event as MessageEvent<string>).data) as {
+        action: RealtimeAction
+        record: RecordModel
+      }
+      onChange(action, record)
+    })
+    // A stream the server refused (a proxy's 502 during a deploy, a 401 for a token the
+    // server saw expire first) is one the browser never tries again by itself.
+    stream.addEventListener('error', () => {
+      if (stream.readyState === EventSource.CLOSED) reopen()
+    })
+  }
+
+  open()
+  return () => {
+    isClosed = true
+    clearTimeout(retry)
+    source?.close()
+  }
 }

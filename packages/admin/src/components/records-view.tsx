@@ -11,17 +11,21 @@ import { ExportPanel, ImportPanel } from './records-io'
 import { RecordsTable, tableFields, useColumnVisibility } from './records-table'
 import { Empty, LoadError, Loading } from './status'
 
-/** Changes made elsewhere arrive as realtime events; the pages on screen are fetched again, at most a few times a second. */
+/**
+ * Changes made elsewhere arrive as realtime events; the pages on screen are fetched again, at
+ * most a few times a second, and once more when the stream is back after a break.
+ */
 function useLiveRecords(collection: string) {
   const queryClient = useQueryClient()
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined
-    const close = subscribeToRecords(collection, () => {
+    const refetch = () => {
       timer ??= setTimeout(() => {
         timer = undefined
         void queryClient.invalidateQueries({ queryKey: queryKeys.records(collection) })
       }, 250)
-    })
+    }
+    const close = subscribeToRecords(collection, refetch, refetch)
     return () => {
       clearTimeout(timer)
       close()

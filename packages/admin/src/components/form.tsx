@@ -1,6 +1,8 @@
-import { Link, useLocation } from '@tanstack/react-router'
-import { type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes, useId } from 'react'
+import { useQueryClient } from '@tanstack/react-query'
+import { useLocation, useNavigate } from '@tanstack/react-router'
+import { type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes, useId, useState } from 'react'
 import { ApiError, describeError } from '../api/problem'
+import { signOut } from '../api/session'
 
 interface Labelled {
   label: string
@@ -106,14 +108,30 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: str
   )
 }
 
-/** Changes to how one signs in want a fresh sign-in; this one comes back here after it. */
+/**
+ * Changes to how one signs in want a fresh sign-in. The stale session is ended first, so it
+ * does not linger beside the new one, and the sign-in comes back here after.
+ */
 function SignInAgain() {
   const { href } = useLocation()
+  const navigate = useNavigate()
+  const queryClient = useQueryClient()
+  const [isLeaving, setLeaving] = useState(false)
   return (
     <p>
-      <Link to="/sign-in" search={{ redirect: href }}>
+      <button
+        type="button"
+        disabled={isLeaving}
+        onClick={async () => {
+          setLeaving(true)
+          // Whatever the server answers, the next step is a new sign-in.
+          await signOut().catch(() => undefined)
+          queryClient.clear()
+          await navigate({ to: '/sign-in', search: { redirect: href } })
+        }}
+      >
         Sign in again
-      </Link>{' '}
+      </button>{' '}
       and retry.
     </p>
   )

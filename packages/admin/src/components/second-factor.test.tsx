@@ -89,8 +89,10 @@ describe('changing a second factor with a stale session', () => {
     expect(calls).toContain(`POST ${SUPERUSERS}/mfa/totp/setup`)
     expect(screen.queryByRole('textbox', { name: 'Secret' })).toBeNull()
 
-    fireEvent.click(within(alert).getByRole('link', { name: 'Sign in again' }))
+    fireEvent.click(within(alert).getByRole('button', { name: 'Sign in again' }))
     await screen.findByRole('heading', { name: 'Sign in to Plinth' })
+    // The stale session ends rather than lingering beside the new one.
+    expect(calls).toContain(`POST ${SUPERUSERS}/auth-logout`)
     expect(router.state.location.pathname).toBe('/sign-in')
     expect(router.state.location.search).toEqual({ redirect: '/settings' })
   })
@@ -104,7 +106,7 @@ describe('changing a second factor with a stale session', () => {
 
     const alert = await within(table).findByRole('alert')
     expect(alert.textContent).toContain(STALE.detail)
-    expect(within(alert).getByRole('link', { name: 'Sign in again' })).toBeTruthy()
+    expect(within(alert).getByRole('button', { name: 'Sign in again' })).toBeTruthy()
     expect(calls).toContain(`DELETE ${SUPERUSERS}/passkeys/pk1`)
     await waitFor(() => expect(within(table).getByRole('cell', { name: 'Work laptop' })).toBeTruthy())
   })

@@ -7,7 +7,9 @@ import {
   Outlet,
   redirect,
 } from '@tanstack/react-router'
+import { AUDIT_EVENTS, JOB_STATES } from './api/operation-filters'
 import { sessionQuery } from './api/queries'
+import type { Job } from './api/types'
 import { NotFound } from './app/not-found'
 import { Shell } from './app/shell'
 
@@ -20,9 +22,48 @@ export interface PageSearch {
   page?: number
 }
 
+// The router lays a route's validated search over the raw one, so a value found invalid is
+// set to undefined explicitly: a key merely left out would keep the raw value.
 export function pageSearch(search: Record<string, unknown>): PageSearch {
   const page = Number(search.page)
-  return Number.isInteger(page) && page > 1 ? { page } : {}
+  return { page: Number.isInteger(page) && page > 1 ? page : undefined }
+}
+
+/** A text of a filter box: trimmed, and left out when empty or not text at all. */
+function textSearch(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
+}
+
+/** `/jobs`: `?state=` one of the job states; any other value is dropped. */
+export interface JobsSearch extends PageSearch {
+  state?: Job['state']
+}
+
+export function jobsSearch(search: Record<string, unknown>): JobsSearch {
+  return { ...pageSearch(search), state: JOB_STATES.find((one) => one === search.state) }
+}
+
+/** `/logs`: `?filter=` in the records' language; the server judges it, and says what is wrong. */
+export interface LogsSearch extends PageSearch {
+  filter?: string
+}
+
+export function logsSearch(search: Record<string, unknown>): LogsSearch {
+  return { ...pageSearch(search), filter: textSearch(search.filter) }
+}
+
+/** `/audit`: `?event=` one of the audit events, `?recordId=` any id. */
+export interface AuditSearch extends PageSearch {
+  event?: string
+  recordId?: string
+}
+
+export function auditSearch(search: Record<string, unknown>): AuditSearch {
+  return {
+    ...pageSearch(search),
+    event: AUDIT_EVENTS.find((one) => one === search.event),
+    recordId: textSearch(search.recordId),
+  }
 }
 
 const rootRoute = createRootRouteWithContext<RouterContext>()({
@@ -120,13 +161,13 @@ const webhookRoute = createRoute({
 const jobsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'jobs',
-  validateSearch: pageSearch,
+  validateSearch: jobsSearch,
   component: lazyRouteComponent(() => import('./pages/jobs'), 'JobsPage'),
 })
 const logsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'logs',
-  validateSearch: pageSearch,
+  validateSearch: logsSearch,
   component: lazyRouteComponent(() => import('./pages/logs'), 'LogsPage'),
 })
 const metricsRoute = createRoute({
@@ -137,6 +178,7 @@ const metricsRoute = createRoute({
 const auditRoute = createRoute({
   getParentRoute: () => appRoute,
   path: 'audit',
+  validateSearch: auditSearch,
   component: lazyRouteComponent(() => import('./pages/audit'), 'AuditPage'),
 })
 const backupsRoute = createRoute({

@@ -104,6 +104,11 @@ describe('the admin app, operations', () => {
       return false
     })
     await checkPage(page, 'jobs')
+    // The state is in the address: a reload, or the link shared, shows the same list.
+    expect(new URL(page.url()).searchParams.get('state')).toBe('failed')
+    await page.reload()
+    expect(await page.getByRole('combobox', { name: 'State' }).inputValue()).toBe('failed')
+    await retry.first().waitFor()
     const retried = page.waitForResponse((r) => r.url().endsWith('/retry') && r.request().method() === 'POST')
     await retry.first().click()
     expect((await retried).status()).toBe(200)
@@ -176,19 +181,58 @@ describe('the admin app, operations', () => {
 
   test('request logs are filtered, charted and shown one by one', { timeout: 60_000 }, async () => {
     const { page } = browser
-    await openSection(page, 'Logs')
-    await page.getByRole('textbox', { name: 'Filter' }).fill('status >=')
+    // A second page, as a shared link may name; a new filter starts again at the first.
+    await page.goto(`${server.url}/_/logs?page=2`)
+    const filter = page.getByRole('textbox', { name: 'Filter' })
+    await filter.fill('status >=')
     await page.getByRole('button', { name: 'Apply' }).click()
     await page.getByRole('alert').waitFor()
-    await page.getByRole('textbox', { name: 'Filter' }).fill('url ~ "/api/webhooks"')
+    expect(new URL(page.url()).searchParams.has('page')).toBe(false)
+    await filter.fill('url ~ "/api/webhooks"')
     await page.getByRole('button', { name: 'Apply' }).click()
     const logs = page.getByRole('table', { name: 'Request logs' })
-    await logs
-      .getByRole('button', { name: /^Details of POST \/api\/webhooks / })
-      .first()
-      .click()
+    const webhookPost = logs.getByRole('button', { name: /^Details of POST \/api\/webhooks / }).first()
+    await webhookPost.click()
     await page.getByRole('heading', { level: 2, name: 'POST /api/webhooks' }).first().waitFor()
     await checkPage(page, 'request-logs')
+
+    await page.reload()
+    expect(await filter.inputValue()).toBe('url ~ "/api/webhooks"')
+    await webhookPost.waitFor()
+    await page.goBack()
+    await expect.poll(() => filter.inputValue()).toBe('status >=')
+    await page.getByRole('alert').waitFor()
+    await page.goForward()
+    await webhookPost.waitFor()
+    await expect.poll(() => filter.inputValue()).toBe('url ~ "/api/webhooks"')
+  })
+
+  test('the audit log keeps its filters in the address, through a reload and back', {
+    timeout: 60_000,
+  }, async () => {
+    const { page } = browser
+    // A value the app does not know is dropped: every event is listed.
+    await page.goto(`${server.url}/_/audit?event=no_such_event`)
+    const event = page.getByRole('combobox', { name: 'Event' })
+    const recordId = page.getByRole('textbox', { name: 'Record id' })
+    const audit = page.getByRole('table', { name: 'Audit log' })
+    await audit.getByRole('cell', { name: 'sign in', exact: true }).first().waitFor()
+    expect(await event.inputValue()).toBe('')
+
+    await event.selectOption('sign_in')
+    await recordId.fill('0190a6e4-0000-7000-8000-000000000000')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.getByText('No events match.').waitFor()
+    await page.reload()
+    expect(await event.inputValue()).toBe('sign_in')
+    expect(await recordId.inputValue()).toBe('0190a6e4-0000-7000-8000-000000000000')
+    await page.getByText('No events match.').waitFor()
+
+    await page.goBack()
+    await expect.poll(() => recordId.inputValue()).toBe('')
+    expect(await event.inputValue()).toBe('sign_in')
+    await audit.getByRole('cell', { name: 'sign in', exact: true }).first().waitFor()
+    await checkPage(page, 'audit-filtered')
   })
 
   test('a test mail that the mail server refuses says why, beside the form', {

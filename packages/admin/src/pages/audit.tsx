@@ -1,45 +1,31 @@
 import { useQuery } from '@tanstack/react-query'
-import { useState } from 'react'
+import { getRouteApi } from '@tanstack/react-router'
+import { useEffect, useState } from 'react'
+import { AUDIT_EVENTS } from '../api/operation-filters'
 import { auditQuery } from '../api/queries'
 import type { AuditEntry } from '../api/types'
 import { DataTable, Pager, When } from '../components/data-table'
 import { PageHeader, QueryView } from '../components/query-view'
 import { Empty } from '../components/status'
 
-/** The events of GET /api/audit the server records (docs/security.md). */
-const EVENTS = [
-  'sign_in',
-  'sign_in_failed',
-  'lockout',
-  'refresh_reuse',
-  'sign_out',
-  'session_revoked',
-  'password_changed',
-  'api_key_created',
-  'api_key_revoked',
-  'impersonation',
-  'mfa_enabled',
-  'mfa_failed',
-  'mfa_disabled',
-  'recovery_code_used',
-  'passkey_added',
-  'passkey_removed',
-  'oauth2_linked',
-  'oauth2_unlinked',
-  'verified',
-  'password_reset',
-  'email_changed',
-]
+const route = getRouteApi('/_app/audit')
 
 /** The security events: sign-ins, lockouts, impersonations, ended sessions, new keys and factors. */
 export function AuditPage() {
-  const [page, setPage] = useState(1)
-  const [event, setEvent] = useState('')
-  const [recordText, setRecordText] = useState('')
-  const [recordId, setRecordId] = useState('')
-  const audit = useQuery(
-    auditQuery({ page, perPage: 50, event: event || undefined, recordId: recordId || undefined }),
-  )
+  const { page = 1, event, recordId } = route.useSearch()
+  const navigate = route.useNavigate()
+  const [recordText, setRecordText] = useState(recordId ?? '')
+  // Back, forward and links change the record id under the page: the box shows the one applied.
+  useEffect(() => setRecordText(recordId ?? ''), [recordId])
+  const audit = useQuery(auditQuery({ page, perPage: 50, event, recordId }))
+  /** A changed filter starts again at the first page. */
+  const applyFilter = (next: { event?: string; recordId?: string }) =>
+    void navigate({
+      search: {
+        ...(next.event ? { event: next.event } : {}),
+        ...(next.recordId ? { recordId: next.recordId } : {}),
+      },
+    })
   return (
     <>
       <PageHeader title="Audit log" />
@@ -48,22 +34,18 @@ export function AuditPage() {
         aria-label="Filter the audit log"
         onSubmit={(submitted) => {
           submitted.preventDefault()
-          setRecordId(recordText.trim())
-          setPage(1)
+          applyFilter({ event, recordId: recordText.trim() })
         }}
       >
         <div className="field">
           <label htmlFor="audit-event">Event</label>
           <select
             id="audit-event"
-            value={event}
-            onChange={(change) => {
-              setEvent(change.target.value)
-              setPage(1)
-            }}
+            value={event ?? ''}
+            onChange={(change) => applyFilter({ event: change.target.value, recordId })}
           >
             <option value="">any</option>
-            {EVENTS.map((one) => (
+            {AUDIT_EVENTS.map((one) => (
               <option key={one} value={one}>
                 {one.replaceAll('_', ' ')}
               </option>
@@ -107,7 +89,7 @@ export function AuditPage() {
                 page={list.page}
                 totalPages={list.totalPages}
                 totalItems={list.totalItems}
-                onPage={setPage}
+                onPage={(next) => void navigate({ search: (previous) => ({ ...previous, page: next }) })}
               />
             </>
           )

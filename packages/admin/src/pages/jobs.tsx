@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { getRouteApi } from '@tanstack/react-router'
-import { useState } from 'react'
 import { api } from '../api/client'
+import { JOB_STATES } from '../api/operation-filters'
 import { describeError } from '../api/problem'
 import { jobsQuery } from '../api/queries'
 import type { Job } from '../api/types'
@@ -11,7 +11,6 @@ import { PageHeader, QueryView } from '../components/query-view'
 import { Empty } from '../components/status'
 
 const route = getRouteApi('/_app/jobs')
-const STATES: Job['state'][] = ['queued', 'running', 'succeeded', 'failed', 'dead']
 const stateLabel: Record<Job['state'], string> = {
   queued: 'queued',
   running: 'running',
@@ -22,10 +21,9 @@ const stateLabel: Record<Job['state'], string> = {
 
 /** The job queue (filter by state, retry what failed, delete what is not running) and the cron schedules. */
 export function JobsPage() {
-  const { page = 1 } = route.useSearch()
+  const { page = 1, state } = route.useSearch()
   const navigate = route.useNavigate()
-  const [state, setState] = useState<Job['state'] | ''>('')
-  const jobs = useQuery(jobsQuery({ page, perPage: 50, sort: '-created', state: state || undefined }))
+  const jobs = useQuery(jobsQuery({ page, perPage: 50, sort: '-created', state }))
   return (
     <>
       <PageHeader title="Jobs" />
@@ -34,14 +32,14 @@ export function JobsPage() {
           <label htmlFor="job-state">State</label>
           <select
             id="job-state"
-            value={state}
+            value={state ?? ''}
             onChange={(event) => {
-              setState(event.target.value as Job['state'] | '')
-              void navigate({ search: {} })
+              const next = JOB_STATES.find((one) => one === event.target.value)
+              void navigate({ search: next ? { state: next } : {} })
             }}
           >
             <option value="">any</option>
-            {STATES.map((one) => (
+            {JOB_STATES.map((one) => (
               <option key={one} value={one}>
                 {stateLabel[one]}
               </option>
@@ -77,7 +75,7 @@ export function JobsPage() {
                 page={list.page}
                 totalPages={list.totalPages}
                 totalItems={list.totalItems}
-                onPage={(next) => void navigate({ search: { page: next } })}
+                onPage={(next) => void navigate({ search: (previous) => ({ ...previous, page: next }) })}
               />
             </>
           )

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query'
 import { getRouteApi } from '@tanstack/react-router'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { logStatsQuery, logsQuery } from '../api/queries'
 import type { RequestLog } from '../api/types'
 import { DataTable, Pager, When } from '../components/data-table'
@@ -12,10 +12,11 @@ const route = getRouteApi('/_app/logs')
 
 /** The request logs: a filter in the records' language, a chart per minute, each request's details. */
 export function LogsPage() {
-  const { page = 1 } = route.useSearch()
+  const { page = 1, filter } = route.useSearch()
   const navigate = route.useNavigate()
-  const [text, setText] = useState('')
-  const [filter, setFilter] = useState<string | undefined>(undefined)
+  const [text, setText] = useState(filter ?? '')
+  // Back, forward and links change the filter under the page: the box shows the one applied.
+  useEffect(() => setText(filter ?? ''), [filter])
   const [shown, setShown] = useState<RequestLog | null>(null)
   const logs = useQuery(logsQuery({ page, perPage: 50, sort: '-created', filter }))
   const stats = useQuery(logStatsQuery(filter))
@@ -27,8 +28,8 @@ export function LogsPage() {
         aria-label="Filter request logs"
         onSubmit={(event) => {
           event.preventDefault()
-          setFilter(text.trim() || undefined)
-          void navigate({ search: {} })
+          const next = text.trim()
+          void navigate({ search: next ? { filter: next } : {} })
         }}
       >
         <div className="field grow">
@@ -96,7 +97,7 @@ export function LogsPage() {
                 page={list.page}
                 totalPages={list.totalPages}
                 totalItems={list.totalItems}
-                onPage={(next) => void navigate({ search: { page: next } })}
+                onPage={(next) => void navigate({ search: (previous) => ({ ...previous, page: next }) })}
               />
             </>
           )

@@ -12,7 +12,7 @@ import {
 } from '../errors/index.js'
 import { requireSuperuser } from '../identity/index.js'
 import type { RecordService } from '../records/index.js'
-import type { AuditLog } from './audit.js'
+import { type AuditLog, auditEvents } from './audit.js'
 import { CSRF_HEADER, type CsrfTokens, REFRESH_COOKIE } from './cookie-mode.js'
 import type { Lockout } from './lockout.js'
 import { upgradePasswordHash } from './password-upgrade.js'
@@ -250,7 +250,14 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       const perPage = Number(request.query.perPage ?? 50)
       if (!Number.isInteger(page) || page < 1 || !Number.isInteger(perPage) || perPage < 1 || perPage > 500)
         throw new BadRequestError('page must be >= 1 and perPage 1..500.', 'invalid_query')
-      return audit.list({ page, perPage, event: request.query.event, recordId: request.query.recordId })
+      const found = await audit.list({
+        page,
+        perPage,
+        event: request.query.event,
+        recordId: request.query.recordId,
+      })
+      // Every kind the log records, so a client offers exactly the filters that can match.
+      return { ...found, events: auditEvents }
     },
   )
 

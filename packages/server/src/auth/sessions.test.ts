@@ -194,6 +194,8 @@ describe.each(testDialects)('sessions and refresh tokens on %s', (kind) => {
     expect(log.items.some((e: any) => e.recordId === a.record.id && e.detail.method === 'password')).toBe(
       true,
     )
+    expect(log.events).toEqual(expect.arrayContaining(['sign_in', 'impersonation', 'api_key_created']))
+    expect(log.items.every((e: any) => log.events.includes(e.event))).toBe(true)
     expect((await t.request({ method: 'GET', url: '/api/audit?perPage=0' })).statusCode).toBe(400)
   })
 })

@@ -320,8 +320,13 @@ export const authResponseSchemas: Record<string, JsonSchema> = {
       perPage: { type: 'integer', minimum: 1 },
       totalItems: { type: 'integer', minimum: 0 },
       totalPages: { type: 'integer', minimum: 0 },
+      events: {
+        type: 'array',
+        items: { type: 'string', enum: [...auditEvents] },
+        description: 'Every kind of event the log records: the values `event` filters by.',
+      },
     },
-    required: ['items', 'page', 'perPage', 'totalItems', 'totalPages'],
+    required: ['items', 'page', 'perPage', 'totalItems', 'totalPages', 'events'],
   },
   Jwks: {
     type: 'object',

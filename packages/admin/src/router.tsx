@@ -7,7 +7,7 @@ import {
   Outlet,
   redirect,
 } from '@tanstack/react-router'
-import { AUDIT_EVENTS, JOB_STATES } from './api/operation-filters'
+import { JOB_STATES } from './api/operation-filters'
 import { sessionQuery } from './api/queries'
 import type { Job } from './api/types'
 import { NotFound } from './app/not-found'
@@ -58,10 +58,14 @@ export interface AuditSearch extends PageSearch {
   recordId?: string
 }
 
+/** The shape of an audit event's kind (`sign_in`, `api_key_created`). */
+const AUDIT_EVENT = /^[a-z][a-z0-9_]{0,63}$/
+
 export function auditSearch(search: Record<string, unknown>): AuditSearch {
   return {
     ...pageSearch(search),
-    event: AUDIT_EVENTS.find((one) => one === search.event),
+    // The kinds come with the log itself; the page drops a kind the server does not list.
+    event: typeof search.event === 'string' && AUDIT_EVENT.test(search.event) ? search.event : undefined,
     recordId: textSearch(search.recordId),
   }
 }

@@ -195,7 +195,8 @@ export const deliveriesQuery = (webhookId: string, params: PageParams & { state?
 export const auditQuery = (params: { page: number; perPage: number; event?: string; recordId?: string }) =>
   queryOptions({
     queryKey: [...operationKeys.audit, params] as const,
-    queryFn: ({ signal }) => api<ListPage<AuditEntry>>('/api/audit', { query: { ...params }, signal }),
+    queryFn: ({ signal }) =>
+      api<ListPage<AuditEntry> & { events: string[] }>('/api/audit', { query: { ...params }, signal }),
     placeholderData: keepPreviousData,
   })
 

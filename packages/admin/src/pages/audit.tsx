@@ -1,7 +1,6 @@
 import { useQuery } from '@tanstack/react-query'
 import { getRouteApi } from '@tanstack/react-router'
 import { useEffect, useState } from 'react'
-import { AUDIT_EVENTS } from '../api/operation-filters'
 import { auditQuery } from '../api/queries'
 import type { AuditEntry } from '../api/types'
 import { DataTable, Pager, When } from '../components/data-table'
@@ -18,6 +17,15 @@ export function AuditPage() {
   // Back, forward and links change the record id under the page: the box shows the one applied.
   useEffect(() => setRecordText(recordId ?? ''), [recordId])
   const audit = useQuery(auditQuery({ page, perPage: 50, event, recordId }))
+  const events = audit.data?.events
+  // A kind the server does not record (an old or mistyped link) is dropped: every event shows.
+  useEffect(() => {
+    if (event && events && !events.includes(event))
+      void navigate({
+        search: (previous) => ({ ...previous, event: undefined, page: undefined }),
+        replace: true,
+      })
+  }, [event, events, navigate])
   /** A changed filter starts again at the first page. */
   const applyFilter = (next: { event?: string; recordId?: string }) =>
     void navigate({
@@ -45,7 +53,7 @@ export function AuditPage() {
             onChange={(change) => applyFilter({ event: change.target.value, recordId })}
           >
             <option value="">any</option>
-            {AUDIT_EVENTS.map((one) => (
+            {(events ?? (event ? [event] : [])).map((one) => (
               <option key={one} value={one}>
                 {one.replaceAll('_', ' ')}
               </option>

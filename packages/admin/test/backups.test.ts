@@ -1,47 +1,29 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { checkPage, openSection, setUpSuperuser, signIn } from './support/admin.js'
+import { describe, expect, test } from 'vitest'
+import { checkPage, openSection, useSignedInAdmin } from './support/admin.js'
 import { callApi } from './support/api.js'
-import { type Browser, browserSkipReason, launchBrowser } from './support/browser.js'
-import { type PlinthServer, startPlinth } from './support/server.js'
 
 const EMAIL = 'keeper@example.com'
 const PASSWORD = 'a long backups password'
 
-const skip = browserSkipReason()
-
 describe('the admin app, backups', () => {
-  let server: PlinthServer
-  let browser: Browser
-  let superuserToken: string
-
-  // Skipped with its reason where Chromium is missing (never under CI=true: that fails).
-  beforeEach((context) => {
-    if (skip) context.skip(skip)
-  })
-
-  beforeAll(async () => {
-    if (skip) return
-    server = await startPlinth()
-    superuserToken = await setUpSuperuser(server, EMAIL, PASSWORD)
-    await callApi(
-      server.url,
-      '/api/collections',
-      { name: 'notes', fields: [{ name: 'title', type: 'text' }] },
-      superuserToken,
-    )
-    await callApi(server.url, '/api/collections/notes/records', { title: 'before' }, superuserToken)
-    browser = await launchBrowser()
-    await signIn(browser.page, server, EMAIL, PASSWORD)
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+  const admin = useSignedInAdmin({
+    email: EMAIL,
+    password: PASSWORD,
+    prepare: async (server, token) => {
+      await callApi(
+        server.url,
+        '/api/collections',
+        { name: 'notes', fields: [{ name: 'title', type: 'text' }] },
+        token,
+      )
+      await callApi(server.url, '/api/collections/notes/records', { title: 'before' }, token)
+    },
   })
 
   test('a backup is made, downloaded and restored, and the data is as it was', {
     timeout: 180_000,
   }, async () => {
+    const { server, browser, token } = admin
     const { page } = browser
     await openSection(page, 'Backups')
     await page.getByRole('button', { name: 'Make a backup' }).click()
@@ -54,7 +36,7 @@ describe('the admin app, backups', () => {
     await backups.getByRole('button', { name: `Download ${name}` }).click()
     expect((await download).suggestedFilename()).toBe(name)
 
-    await callApi(server.url, '/api/collections/notes/records', { title: 'after' }, superuserToken)
+    await callApi(server.url, '/api/collections/notes/records', { title: 'after' }, token)
     await backups.getByRole('button', { name: `Restore ${name}` }).click()
     const restore = page.getByRole('form', { name: 'Restore a backup' })
     const confirm = restore.getByRole('button', { name: 'Replace all data with this backup' })
@@ -71,7 +53,7 @@ describe('the admin app, backups', () => {
       server.url,
       '/api/collections/notes/records',
       undefined,
-      superuserToken,
+      token,
     )
     expect(notes.items.map((note) => note.title)).toEqual(['before'])
   })

@@ -1,10 +1,8 @@
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { checkPage, openSection, setUpSuperuser, signIn, until } from './support/admin.js'
+import { afterAll, describe, expect, test } from 'vitest'
+import { checkPage, openSection, until, useSignedInAdmin } from './support/admin.js'
 import { callApi } from './support/api.js'
-import { type Browser, browserSkipReason, launchBrowser } from './support/browser.js'
-import { type PlinthServer, startPlinth } from './support/server.js'
 
 const EMAIL = 'ops@example.com'
 const PASSWORD = 'a long operations password'
@@ -36,64 +34,48 @@ async function startReceiver(): Promise<{ url: string; calls: IncomingHttpHeader
   return { url: `http://127.0.0.1:${port}/hook`, calls, server }
 }
 
-const skip = browserSkipReason()
-
 describe('the admin app, operations', () => {
-  let server: PlinthServer
-  let browser: Browser
   let receiver: Awaited<ReturnType<typeof startReceiver>>
-  let superuserToken: string
-
-  // Skipped with its reason where Chromium is missing (never under CI=true: that fails).
-  beforeEach((context) => {
-    if (skip) context.skip(skip)
-  })
-
-  beforeAll(async () => {
-    if (skip) return
-    receiver = await startReceiver()
-    server = await startPlinth({
-      PLINTH_WEBHOOKS_ALLOW_PRIVATE: 'true',
-      PLINTH_SMTP_URL: `smtp://127.0.0.1:${await closedPort()}`,
-    })
-    superuserToken = await setUpSuperuser(server, EMAIL, PASSWORD)
+  const admin = useSignedInAdmin({
+    email: EMAIL,
+    password: PASSWORD,
+    settings: async () => {
+      receiver = await startReceiver()
+      return {
+        PLINTH_WEBHOOKS_ALLOW_PRIVATE: 'true',
+        PLINTH_SMTP_URL: `smtp://127.0.0.1:${await closedPort()}`,
+      }
+    },
     // Prepared by script, as any client of the API would: a member whose reset mail cannot be
     // sent, and a collection whose changes the webhook sends.
-    await callApi(
-      server.url,
-      '/api/collections',
-      { name: 'members', type: 'auth', createRule: '' },
-      superuserToken,
-    )
-    await callApi(server.url, '/api/collections/members/records', {
-      email: MEMBER,
-      password: MEMBER_PASSWORD,
-      passwordConfirm: MEMBER_PASSWORD,
-    })
-    // Answered 204 whether or not the address is known, so it is sent without callApi.
-    await fetch(`${server.url}/api/collections/members/request-password-reset`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: MEMBER }),
-    })
-    await callApi(
-      server.url,
-      '/api/collections',
-      { name: 'notes', fields: [{ name: 'title', type: 'text' }] },
-      superuserToken,
-    )
-    browser = await launchBrowser()
-    await signIn(browser.page, server, EMAIL, PASSWORD)
-  }, 120_000)
+    prepare: async (server, token) => {
+      await callApi(server.url, '/api/collections', { name: 'members', type: 'auth', createRule: '' }, token)
+      await callApi(server.url, '/api/collections/members/records', {
+        email: MEMBER,
+        password: MEMBER_PASSWORD,
+        passwordConfirm: MEMBER_PASSWORD,
+      })
+      // Answered 204 whether or not the address is known, so it is sent without callApi.
+      await fetch(`${server.url}/api/collections/members/request-password-reset`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: MEMBER }),
+      })
+      await callApi(
+        server.url,
+        '/api/collections',
+        { name: 'notes', fields: [{ name: 'title', type: 'text' }] },
+        token,
+      )
+    },
+  })
 
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+  afterAll(() => {
     receiver?.server.close()
   })
 
   test('a mail job that failed is listed by state and retried', { timeout: 120_000 }, async () => {
-    const { page } = browser
+    const { page } = admin.browser
     await openSection(page, 'Jobs')
     await page.getByRole('combobox', { name: 'State' }).selectOption('failed')
     const retry = page.getByRole('button', { name: /^Retry job mail\.send / })
@@ -115,6 +97,7 @@ describe('the admin app, operations', () => {
   })
 
   test('a webhook is added, its delivery logged, and sent again', { timeout: 120_000 }, async () => {
+    const { server, browser, token: superuserToken } = admin
     const { page } = browser
     await openSection(page, 'Webhooks')
     await page.getByRole('button', { name: 'Add a webhook' }).click()
@@ -166,7 +149,7 @@ describe('the admin app, operations', () => {
   })
 
   test('a cron schedule runs now, beside its schedule', { timeout: 60_000 }, async () => {
-    const { page } = browser
+    const { page } = admin.browser
     await openSection(page, 'Jobs')
     const schedules = page.getByRole('table', { name: 'Schedules' })
     await schedules.getByRole('cell', { name: 'plinth.logs.prune' }).first().waitFor()
@@ -180,6 +163,7 @@ describe('the admin app, operations', () => {
   })
 
   test('request logs are filtered, charted and shown one by one', { timeout: 60_000 }, async () => {
+    const { server, browser } = admin
     const { page } = browser
     // A second page, as a shared link may name; a new filter starts again at the first.
     await page.goto(`${server.url}/_/logs?page=2`)
@@ -210,6 +194,7 @@ describe('the admin app, operations', () => {
   test('the audit log keeps its filters in the address, through a reload and back', {
     timeout: 60_000,
   }, async () => {
+    const { server, browser } = admin
     const { page } = browser
     // A value the app does not know is dropped: every event is listed.
     await page.goto(`${server.url}/_/audit?event=no_such_event`)
@@ -238,7 +223,7 @@ describe('the admin app, operations', () => {
   test('a test mail that the mail server refuses says why, beside the form', {
     timeout: 60_000,
   }, async () => {
-    const { page } = browser
+    const { page } = admin.browser
     await openSection(page, 'Settings')
     const form = page.getByRole('form', { name: 'Send a test mail' })
     await form.getByRole('textbox', { name: 'To' }).fill('someone@example.com')
@@ -250,7 +235,7 @@ describe('the admin app, operations', () => {
   })
 
   test('the metrics page charts rates and latency from /api/metrics', { timeout: 60_000 }, async () => {
-    const { page } = browser
+    const { page } = admin.browser
     await openSection(page, 'Metrics')
     const requests = page.getByRole('img', { name: /^Requests:/ })
     await requests.waitFor()

@@ -1,62 +1,44 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { checkPage, openSection, setUpSuperuser, signIn, until } from './support/admin.js'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { checkPage, openSection, until, useSignedInAdmin } from './support/admin.js'
 import { callApi } from './support/api.js'
-import { type Browser, browserSkipReason, launchBrowser } from './support/browser.js'
-import { type PlinthServer, startPlinth } from './support/server.js'
 
 const EMAIL = 'people@example.com'
 const PASSWORD = 'a long people password'
 const MEMBER = 'member@example.com'
 const MEMBER_PASSWORD = 'a long member password'
 
-const skip = browserSkipReason()
-
 describe('the admin app, users', () => {
-  let server: PlinthServer
-  let browser: Browser
-  let superuserToken: string
   let memberId: string
   let memberToken: string
-
-  // Skipped with its reason where Chromium is missing (never under CI=true: that fails).
-  beforeEach((context) => {
-    if (skip) context.skip(skip)
+  const admin = useSignedInAdmin({
+    email: EMAIL,
+    password: PASSWORD,
+    // The member signs up and in by script, as an app using the API would.
+    prepare: async (server, token) => {
+      await callApi(server.url, '/api/collections', { name: 'members', type: 'auth', createRule: '' }, token)
+      ;({ id: memberId } = await callApi<{ id: string }>(server.url, '/api/collections/members/records', {
+        email: MEMBER,
+        password: MEMBER_PASSWORD,
+        passwordConfirm: MEMBER_PASSWORD,
+      }))
+      ;({ token: memberToken } = await callApi<{ token: string }>(
+        server.url,
+        '/api/collections/members/auth-with-password',
+        { identity: MEMBER, password: MEMBER_PASSWORD },
+      ))
+    },
   })
 
   beforeAll(async () => {
-    if (skip) return
-    server = await startPlinth()
-    superuserToken = await setUpSuperuser(server, EMAIL, PASSWORD)
-    // The member signs up and in by script, as an app using the API would.
-    await callApi(
-      server.url,
-      '/api/collections',
-      { name: 'members', type: 'auth', createRule: '' },
-      superuserToken,
-    )
-    ;({ id: memberId } = await callApi<{ id: string }>(server.url, '/api/collections/members/records', {
-      email: MEMBER,
-      password: MEMBER_PASSWORD,
-      passwordConfirm: MEMBER_PASSWORD,
-    }))
-    ;({ token: memberToken } = await callApi<{ token: string }>(
-      server.url,
-      '/api/collections/members/auth-with-password',
-      { identity: MEMBER, password: MEMBER_PASSWORD },
-    ))
-    browser = await launchBrowser()
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
-    await signIn(browser.page, server, EMAIL, PASSWORD)
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+    await admin.browser?.context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: admin.server.url,
+    })
   })
 
   test('a user is found, verified, and their session ended so that their token is refused', {
     timeout: 120_000,
   }, async () => {
+    const { server, browser, token: superuserToken } = admin
     const { page } = browser
     await openSection(page, 'Users')
     await page
@@ -128,6 +110,7 @@ describe('the admin app, users', () => {
   test('an auth collection gets sign-in providers and options, each refused in plain words until right', {
     timeout: 120_000,
   }, async () => {
+    const { server, browser, token: superuserToken } = admin
     const { page } = browser
     await openSection(page, 'Collections')
     await page.getByRole('link', { name: 'Edit members' }).click()
@@ -199,6 +182,7 @@ describe('the admin app, users', () => {
   test('an API key is made with its scopes, works for them only, and stops when revoked', {
     timeout: 120_000,
   }, async () => {
+    const { server, browser } = admin
     const { page } = browser
     await openSection(page, 'API keys')
     await page.getByText('No API keys yet.').waitFor()

@@ -1,8 +1,15 @@
 import type { Page } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest'
 import { callApi } from './api.js'
-import { accessibilityViolations, screenshot, settled } from './browser.js'
-import type { PlinthServer } from './server.js'
+import {
+  accessibilityViolations,
+  type Browser,
+  browserSkipReason,
+  launchBrowser,
+  screenshot,
+  settled,
+} from './browser.js'
+import { type PlinthServer, startPlinth } from './server.js'
 
 /** Makes the first superuser through the setup link's token, by script; answers their token. */
 export async function setUpSuperuser(server: PlinthServer, email: string, password: string): Promise<string> {
@@ -53,4 +60,45 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+}
+
+export interface SignedInAdmin {
+  server: PlinthServer
+  browser: Browser
+  /** The first superuser's bearer token, for preparing and checking by API as a script would. */
+  token: string
+}
+
+/**
+ * The set-up most browser tests share, for the describe block it is called in: a server with
+ * its first superuser made by script, what `prepare` adds through the API, and a browser
+ * signed in as that superuser. Every test of the block is skipped with its reason where
+ * Chromium is missing (never under CI=true: that fails).
+ */
+export function useSignedInAdmin(options: {
+  email: string
+  password: string
+  /** The server's settings, or a function that finds them (free ports, a receiver's address). */
+  settings?: Record<string, string> | (() => Promise<Record<string, string>>)
+  prepare?: (server: PlinthServer, token: string) => Promise<void>
+}): SignedInAdmin {
+  const skip = browserSkipReason()
+  const admin = {} as SignedInAdmin
+  beforeEach((context) => {
+    if (skip) context.skip(skip)
+  })
+  beforeAll(async () => {
+    if (skip) return
+    const { settings = {} } = options
+    admin.server = await startPlinth(typeof settings === 'function' ? await settings() : settings)
+    admin.token = await setUpSuperuser(admin.server, options.email, options.password)
+    await options.prepare?.(admin.server, admin.token)
+    admin.browser = await launchBrowser()
+    await signIn(admin.browser.page, admin.server, options.email, options.password)
+  }, 120_000)
+  afterAll(async () => {
+    await admin.browser?.close()
+    await admin.server?.stop()
+  })
+  return admin
 }

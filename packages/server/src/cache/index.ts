@@ -6,8 +6,8 @@ export { type CachedRead, ReadCache, type ReadCacheDependencies } from './read-c
 export type { CacheStore } from './stores.js'
 
 /** Memcached when configured, else Redis when configured, else this process. */
-export function openCacheStore(cluster: ClusterConfig, maxBytes: number): CacheStore {
-  if (cluster.memcachedUrl) return new MemcachedCacheStore(cluster.memcachedUrl)
-  if (cluster.redisUrl) return new RedisCacheStore(cluster.redisUrl, `${cluster.redisPrefix}cache:`)
+export async function openCacheStore(cluster: ClusterConfig, maxBytes: number): Promise<CacheStore> {
+  if (cluster.memcachedUrl) return MemcachedCacheStore.open(cluster.memcachedUrl)
+  if (cluster.redisUrl) return RedisCacheStore.open(cluster.redisUrl, `${cluster.redisPrefix}cache:`)
   return new ProcessCacheStore(maxBytes)
 }

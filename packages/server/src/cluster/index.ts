@@ -16,14 +16,17 @@ export type { Channel, SharedState, SharedStateStatus, WindowCount } from './sha
  * database, or the process, while it is away), else the database when it can
  * tell other nodes (PostgreSQL), else this process (embedded SQLite: one node).
  */
-export function openSharedState(
+export async function openSharedState(
   config: ClusterConfig,
   dialect: Dialect,
   log: Pick<Logger, 'warn' | 'info'>,
-): SharedState {
+): Promise<SharedState> {
   const local = dialect.notifications
     ? new DatabaseState(dialect.db, dialect.notifications, log)
     : new ProcessState()
   if (!config.redisUrl) return local
-  return new FailoverState(new RedisState({ url: config.redisUrl, prefix: config.redisPrefix, log }), local)
+  return new FailoverState(
+    await RedisState.open({ url: config.redisUrl, prefix: config.redisPrefix, log }),
+    local,
+  )
 }

@@ -145,7 +145,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       'read replicas need PostgreSQL: set PLINTH_DATABASE_URL too',
     )
   const { dialect, registry, collections } = await openPlinthDatabase(config, log)
-  const state = openSharedState(config.cluster, dialect, log)
+  const state = await openSharedState(config.cluster, dialect, log)
   let tracing: Tracing | null = null
   let replicas: ReadReplicas | null = null
   try {
@@ -193,7 +193,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       {
         db: dialect.db,
         registry,
-        store: openCacheStore(config.cluster, config.cache.maxBytes),
+        store: await openCacheStore(config.cluster, config.cache.maxBytes),
         schemaVersion: () => collections.version,
         onLookup: (hit) => cacheLookups.inc({ result: hit ? 'hit' : 'miss' }),
       },
@@ -263,7 +263,7 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
     jobs.schedule(project.cron ?? [])
     const handlers = eventJobs(jobs, project.events ?? {})
     if (handlers) events.add(handlers)
-    const brokers = addBrokers(events, jobs, config.events, project.consumers ?? [], log)
+    const brokers = await addBrokers(events, jobs, config.events, project.consumers ?? [], log)
     jobs.register(PRUNE_EVENTS_JOB, async () => {
       await events.prune()
     })

@@ -1,8 +1,9 @@
 import { Connection, type Consumer, type Publisher } from 'rabbitmq-client'
 import type { EventConsumer } from '../dispatcher.js'
 import { eventBody } from '../outbox.js'
-import type { PlinthEvent, StoredEvent } from '../types.js'
+import type { StoredEvent } from '../types.js'
 import { messagePayload } from './consumers.js'
+import { AMQP_EXCHANGE, amqpRoutingKey } from './destinations.js'
 import {
   allConfirmed,
   type BrokerLog,
@@ -13,12 +14,6 @@ import {
   RECONNECT_MAX_MS,
   within,
 } from './links.js'
-
-export const AMQP_EXCHANGE = 'plinth.events'
-
-export function amqpRoutingKey(event: PlinthEvent): string {
-  return `${event.collection}.${event.action}`
-}
 
 /** Messages a consumer holds unacknowledged at once. */
 const PREFETCH = 20

@@ -3,11 +3,10 @@
  * durable event consumer, and broker messages turned into jobs.
  *
  * @example
- * const brokers = addBrokers(events, jobs, config.events, project.consumers ?? [], log)
+ * const brokers = await addBrokers(events, jobs, config.events, project.consumers ?? [], log)
  * brokers.start()
  * await brokers.close()
  */
-export { AMQP_EXCHANGE, amqpRoutingKey } from './amqp.js'
 export { addBrokers, type Brokers, type JobAdder } from './brokers.js'
 export {
   type AmqpConsumer,
@@ -16,5 +15,4 @@ export {
   duplicateConsumerProblem,
   type NatsConsumer,
 } from './consumers.js'
-export { mqttTopic } from './mqtt.js'
-export { NATS_STREAM, natsSubject } from './nats.js'
+export { AMQP_EXCHANGE, amqpRoutingKey, mqttTopic, NATS_STREAM, natsSubject } from './destinations.js'

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { connect, type MqttClient } from 'mqtt'
 import type { EventConsumer } from '../dispatcher.js'
 import { eventBody } from '../outbox.js'
-import type { PlinthEvent, StoredEvent } from '../types.js'
+import type { StoredEvent } from '../types.js'
+import { mqttTopic } from './destinations.js'
 import {
   allConfirmed,
   type BrokerLog,
@@ -13,10 +14,6 @@ import {
   RECONNECT_MAX_MS,
   within,
 } from './links.js'
-
-export function mqttTopic(event: PlinthEvent): string {
-  return `plinth/events/${event.collection}/${event.action}`
-}
 
 /**
  * Publishes events to an MQTT 5 broker at QoS 1. The session is clean and the

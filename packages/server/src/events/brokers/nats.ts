@@ -10,8 +10,9 @@ import {
 import { type ConnectionOptions, connect, headers, type NatsConnection } from '@nats-io/transport-node'
 import type { EventConsumer } from '../dispatcher.js'
 import { eventBody } from '../outbox.js'
-import type { PlinthEvent, StoredEvent } from '../types.js'
+import type { StoredEvent } from '../types.js'
 import { messagePayload, type NatsConsumer, natsDurableName } from './consumers.js'
+import { NATS_STREAM, natsSubject } from './destinations.js'
 import {
   allConfirmed,
   type BrokerLog,
@@ -23,12 +24,7 @@ import {
   RECONNECT_MAX_MS,
 } from './links.js'
 
-export const NATS_STREAM = 'PLINTH_EVENTS'
 const STREAM_SUBJECTS = 'plinth.events.>'
-
-export function natsSubject(event: PlinthEvent): string {
-  return `plinth.events.${event.collection}.${event.action}`
-}
 
 /** A publish sent just before the connection dropped gets no answer; it is retried after this. */
 const PUBLISH_TIMEOUT_MS = 5_000

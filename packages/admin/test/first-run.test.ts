@@ -18,10 +18,13 @@ const pages = [
   { link: 'Collections', heading: 'Collections' },
   { link: '_superusers', heading: 'Records of _superusers' },
   { link: 'Users', heading: 'Users' },
+  { link: 'API keys', heading: 'API keys' },
   { link: 'Webhooks', heading: 'Webhooks' },
   { link: 'Jobs', heading: 'Jobs' },
   { link: 'Logs', heading: 'Request logs' },
   { link: 'Metrics', heading: 'Metrics' },
+  { link: 'Audit log', heading: 'Audit log' },
+  { link: 'Backups', heading: 'Backups' },
   { link: 'Settings', heading: 'Settings' },
 ]
 

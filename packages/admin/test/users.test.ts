@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest'
 import { checkPage, openSection, until, useSignedInAdmin } from './support/admin.js'
 import { callApi } from './support/api.js'
+import { launchBrowser } from './support/browser.js'
 
 const EMAIL = 'people@example.com'
 const PASSWORD = 'a long people password'
@@ -166,7 +167,10 @@ describe('the admin app, users', () => {
     await page.getByRole('spinbutton', { name: 'Minimum length' }).fill('12')
     await page.getByRole('checkbox', { name: 'Require a digit' }).check()
     await page.getByRole('button', { name: 'Save changes' }).click()
-    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Saved\.$/ })
+      .waitFor()
     const members = await callApi<{ options: Record<string, unknown> }>(
       server.url,
       '/api/collections/members',
@@ -177,6 +181,79 @@ describe('the admin app, users', () => {
       onlyVerified: true,
       passwordPolicy: { minLength: 12, requireDigit: true },
     })
+  })
+
+  test('a user made in the app signs in elsewhere and sees only what the rule allows', {
+    timeout: 120_000,
+  }, async () => {
+    const { server, browser, token: superuserToken } = admin
+    const { page } = browser
+    await callApi(
+      server.url,
+      '/api/collections',
+      {
+        name: 'diary',
+        fields: [
+          { name: 'text', type: 'text' },
+          { name: 'owner', type: 'relation', collection: 'members', maxSelect: 1 },
+        ],
+        listRule: 'owner = @request.auth.id',
+        viewRule: 'owner = @request.auth.id',
+      },
+      superuserToken,
+    )
+    await page.goto(`${server.url}/_/collections/members/records`)
+    await page.getByRole('heading', { level: 1, name: 'Records of members' }).waitFor()
+    await page.getByRole('button', { name: 'New record' }).click()
+    const form = page.getByRole('dialog', { name: 'New record in members' })
+    await form.getByLabel(/^email( \(required\))?$/).fill('writer@example.com')
+    await form.getByLabel(/^password( \(required\))?$/).fill('a long writer password 7')
+    // The collection's options (set above) want a verified address to sign in.
+    await form.getByRole('checkbox', { name: 'verified' }).check()
+    await form.getByRole('button', { name: 'Create record' }).click()
+    await form.waitFor({ state: 'detached' })
+    const writer = await callApi<{ items: { id: string }[] }>(
+      server.url,
+      `/api/collections/members/records?filter=${encodeURIComponent('email = "writer@example.com"')}`,
+      undefined,
+      superuserToken,
+    )
+    const writerId = writer.items[0]!.id
+    for (const [text, owner] of [
+      ['mine', writerId],
+      ['not mine', memberId],
+    ])
+      await callApi(server.url, '/api/collections/diary/records', { text, owner }, superuserToken)
+
+    // Another browser, as the app the user signs in to would be: no superuser session there.
+    const elsewhere = await launchBrowser()
+    try {
+      await elsewhere.page.goto(`${server.url}/_/sign-in`)
+      const seen = await elsewhere.page.evaluate(async () => {
+        const signIn = await fetch('/api/collections/members/auth-with-password', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ identity: 'writer@example.com', password: 'a long writer password 7' }),
+        })
+        const { token } = (await signIn.json()) as { token: string }
+        const list = await fetch('/api/collections/diary/records', {
+          headers: { authorization: `Bearer ${token}` },
+        })
+        const anonymous = await fetch('/api/collections/diary/records')
+        return {
+          texts: ((await list.json()) as { items: { text: string }[] }).items.map((entry) => entry.text),
+          anonymous: ((await anonymous.json()) as { items: unknown[] }).items.length,
+        }
+      })
+      expect(seen).toEqual({ texts: ['mine'], anonymous: 0 })
+    } finally {
+      await elsewhere.close()
+    }
+    // The superuser, meanwhile, sees both in the app.
+    await page.goto(`${server.url}/_/collections/diary/records`)
+    const grid = page.getByRole('grid', { name: 'Records of diary' })
+    await grid.getByRole('gridcell', { name: 'not mine' }).waitFor()
+    await grid.getByRole('gridcell', { name: 'mine', exact: true }).waitFor()
   })
 
   test('an API key is made with its scopes, works for them only, and stops when revoked', {

@@ -1,8 +1,8 @@
 import { Webhook } from 'standardwebhooks'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { loadConfig, type WebhooksConfig } from '../../config/index.js'
+import type { WebhooksConfig } from '../../config/index.js'
 import { createCore } from '../../core/index.js'
-import { createTestApp, type TestApp } from '../../test-support/app.js'
+import type { TestApp } from '../../test-support/app.js'
 import {
   authorsDefinition,
   createCollection,
@@ -11,7 +11,13 @@ import {
 } from '../../test-support/blog.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
 import { until } from '../../test-support/job-queues.js'
-import { type Receiver, startReceiver, webhookSettings } from '../../test-support/webhook-receiver.js'
+import {
+  readWebhook,
+  registerWebhook,
+  webhookDeliveries,
+  webhookTestApp,
+} from '../../test-support/webhook-api.js'
+import { type Receiver, startReceiver } from '../../test-support/webhook-receiver.js'
 import { readEvents } from '../outbox.js'
 
 describe.each(testDialects)('webhook deliveries on %s', (kind) => {
@@ -29,10 +35,7 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
   })
 
   async function app(settings: Partial<WebhooksConfig> = {}): Promise<TestApp> {
-    t = await createTestApp(kind, {
-      webhooks: webhookSettings(settings),
-      events: { ...loadConfig({}).events, pollIntervalMs: 20 },
-    })
+    t = await webhookTestApp(kind, settings)
     await collections(t)
     return t
   }
@@ -44,30 +47,9 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
     await createCollection(app, { name: 'notes', fields: [{ name: 'name', type: 'text' }] })
   }
 
-  async function register(app: TestApp, body: object): Promise<{ id: string; secret: string }> {
-    const response = await app.request({ method: 'POST', url: '/api/webhooks', payload: body })
-    expect(response.statusCode, response.body).toBe(201)
-    return response.json()
-  }
-
-  async function deliveries(app: TestApp, webhookId: string, query = '') {
-    const response = await app.request({
-      method: 'GET',
-      url: `/api/webhooks/${webhookId}/deliveries${query}`,
-    })
-    expect(response.statusCode, response.body).toBe(200)
-    return response.json().items as Array<Record<string, any>>
-  }
-
-  async function webhook(app: TestApp, id: string) {
-    const response = await app.request({ method: 'GET', url: `/api/webhooks/${id}` })
-    expect(response.statusCode, response.body).toBe(200)
-    return response.json()
-  }
-
   test('posts each matching change, signed so that an independent verifier accepts it', async () => {
     const t = await app()
-    const hook = await register(t, {
+    const hook = await registerWebhook(t, {
       url: receiver.url,
       collections: ['posts', 'authors'],
       actions: ['create', 'update', 'delete'],
@@ -117,8 +99,8 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
     expect(grace.data.record).not.toHaveProperty('secret')
 
     // The receiver may see the last request before its answer is recorded.
-    await until(async () => (await deliveries(t, hook.id, '?state=succeeded')).length === 4)
-    const log = await deliveries(t, hook.id)
+    await until(async () => (await webhookDeliveries(t, hook.id, '?state=succeeded')).length === 4)
+    const log = await webhookDeliveries(t, hook.id)
     expect(log).toHaveLength(4)
     expect(log.every((delivery) => delivery.state === 'succeeded' && delivery.responseStatus === 204)).toBe(
       true,
@@ -126,23 +108,23 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
     expect(log.map((delivery) => delivery.id).sort()).toEqual(
       receiver.received.map((request) => request.headers['webhook-id']).sort(),
     )
-    expect(JSON.stringify(await webhook(t, hook.id))).not.toContain(hook.secret)
+    expect(JSON.stringify(await readWebhook(t, hook.id))).not.toContain(hook.secret)
   })
 
   test('sends only the collections, actions and filter an endpoint asked for', async () => {
     const t = await app()
-    await register(t, {
+    await registerWebhook(t, {
       url: `${receiver.url}?deletes`,
       collections: ['posts'],
       actions: ['delete'],
     })
-    await register(t, {
+    await registerWebhook(t, {
       url: `${receiver.url}?popular`,
       collections: ['posts'],
       actions: ['create'],
       filter: 'views > 10 && title != "Hidden"',
     })
-    await register(t, {
+    await registerWebhook(t, {
       url: `${receiver.url}?vip`,
       collections: ['authors'],
       actions: ['create'],
@@ -170,26 +152,26 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
   test('tries again after a 500 and after a timeout, with the same webhook-id', async () => {
     const t = await app({ maxAttempts: 3 })
     receiver.answerWith((_request, n) => (n === 0 ? 500 : n === 1 ? 'hang' : 204))
-    const hook = await register(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
+    const hook = await registerWebhook(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
     await createRecord(t, 'notes', { name: 'Ada' })
-    await until(async () => (await deliveries(t, hook.id))[0]?.state === 'succeeded')
+    await until(async () => (await webhookDeliveries(t, hook.id))[0]?.state === 'succeeded')
     expect(receiver.received).toHaveLength(3)
     expect(new Set(receiver.received.map((request) => request.headers['webhook-id'])).size).toBe(1)
-    const [delivery] = await deliveries(t, hook.id)
+    const [delivery] = await webhookDeliveries(t, hook.id)
     expect(delivery).toMatchObject({ attempts: 3, responseStatus: 204, state: 'succeeded' })
   })
 
   test('dead-letters a delivery after its last attempt, and replays it on request', async () => {
     const t = await app({ maxAttempts: 2 })
     receiver.answerWith(() => 500)
-    const hook = await register(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
+    const hook = await registerWebhook(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
     await createRecord(t, 'notes', { name: 'Ada' })
-    await until(async () => (await deliveries(t, hook.id, '?state=dead')).length === 1)
-    const [dead] = await deliveries(t, hook.id, '?state=dead')
+    await until(async () => (await webhookDeliveries(t, hook.id, '?state=dead')).length === 1)
+    const [dead] = await webhookDeliveries(t, hook.id, '?state=dead')
     expect(dead).toMatchObject({ attempts: 2, responseStatus: 500, nextAttempt: null })
     expect(dead!.lastError).toContain('500')
     expect(receiver.received).toHaveLength(2)
-    expect(await deliveries(t, hook.id, '?state=succeeded')).toEqual([])
+    expect(await webhookDeliveries(t, hook.id, '?state=succeeded')).toEqual([])
 
     receiver.answerWith(() => 200)
     const replay = await t.request({
@@ -198,7 +180,7 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
     })
     expect(replay.statusCode, replay.body).toBe(200)
     expect(replay.json()).toMatchObject({ id: dead!.id, attempts: 0 })
-    await until(async () => (await deliveries(t, hook.id, '?state=succeeded')).length === 1)
+    await until(async () => (await webhookDeliveries(t, hook.id, '?state=succeeded')).length === 1)
     expect(receiver.received).toHaveLength(3)
     expect(receiver.received[2]!.headers['webhook-id']).toBe(dead!.id)
   })
@@ -209,7 +191,7 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
     receiver.answerWith((_request, n) =>
       n === 0 ? new Promise<number>((resolve) => (release = resolve)) : 204,
     )
-    await register(t, { url: receiver.url, collections: ['notes'], actions: ['create', 'update'] })
+    await registerWebhook(t, { url: receiver.url, collections: ['notes'], actions: ['create', 'update'] })
     const ada = await createRecord(t, 'notes', { name: 'Ada 0' })
     await until(() => receiver.received.length === 1)
     for (const n of [1, 2, 3]) {
@@ -235,10 +217,10 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
   test('pauses an endpoint that keeps failing, probes it once, and resumes by itself', async () => {
     const t = await app({ maxAttempts: 20, retryBaseMs: 10, breakerThreshold: 2, breakerPauseMs: 400 })
     receiver.answerWith(() => 503)
-    const hook = await register(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
+    const hook = await registerWebhook(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
     await createRecord(t, 'notes', { name: 'Ada' })
-    await until(async () => (await webhook(t, hook.id)).circuit.state === 'open')
-    const opened = await webhook(t, hook.id)
+    await until(async () => (await readWebhook(t, hook.id)).circuit.state === 'open')
+    const opened = await readWebhook(t, hook.id)
     expect(opened.circuit.failures).toBe(2)
     expect(receiver.received).toHaveLength(2)
     const pausedUntil = Date.parse(opened.circuit.pausedUntil)
@@ -249,15 +231,19 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
     // The probe fails: one request, and the endpoint is paused again.
     await until(() => receiver.received.length === 3)
     expect(receiver.received[2]!.at).toBeGreaterThanOrEqual(pausedUntil)
-    await until(async () => (await webhook(t, hook.id)).circuit.failures === 3)
-    const reopened = await webhook(t, hook.id)
+    await until(async () => (await readWebhook(t, hook.id)).circuit.failures === 3)
+    const reopened = await readWebhook(t, hook.id)
     expect(reopened.circuit.state).toBe('open')
     expect(receiver.received).toHaveLength(3)
 
     receiver.answerWith(() => 204)
-    await until(async () => (await deliveries(t, hook.id, '?state=succeeded')).length === 3)
+    await until(async () => (await webhookDeliveries(t, hook.id, '?state=succeeded')).length === 3)
     expect(receiver.received[3]!.at).toBeGreaterThanOrEqual(Date.parse(reopened.circuit.pausedUntil))
-    expect((await webhook(t, hook.id)).circuit).toEqual({ state: 'closed', failures: 0, pausedUntil: null })
+    expect((await readWebhook(t, hook.id)).circuit).toEqual({
+      state: 'closed',
+      failures: 0,
+      pausedUntil: null,
+    })
     const names = receiver
       .bodies()
       .slice(3)
@@ -267,7 +253,7 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
 
   test('sends each delivery from one node when two share the database', async () => {
     const t = await app()
-    const hook = await register(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
+    const hook = await registerWebhook(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
     // A second node: its own connection, fan-out and worker, on the same database.
     const other = await createCore(t.config)
     try {
@@ -277,7 +263,7 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
       for (let n = 0; n < 40; n++) ids.push((await createRecord(t, 'notes', { name: `n${n}` })).id)
       let succeeded: Array<Record<string, any>> = []
       await until(async () => {
-        succeeded = await deliveries(t, hook.id, '?state=succeeded&perPage=100')
+        succeeded = await webhookDeliveries(t, hook.id, '?state=succeeded&perPage=100')
         return succeeded.length === 40
       })
       const sent = receiver.received.map((request) => request.headers['webhook-id'] as string)
@@ -302,15 +288,15 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
 
   test('adds one delivery per endpoint and event, however often the fan-out is repeated', async () => {
     const t = await app()
-    const hook = await register(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
+    const hook = await registerWebhook(t, { url: receiver.url, collections: ['notes'], actions: ['create'] })
     for (const name of ['a', 'b', 'c']) await createRecord(t, 'notes', { name })
-    await until(async () => (await deliveries(t, hook.id, '?state=succeeded')).length === 3)
+    await until(async () => (await webhookDeliveries(t, hook.id, '?state=succeeded')).length === 3)
     // As after a crash between the fan-out and the cursor's advance: the same events again.
     const events = await readEvents(t.app.plinth.dialect.db, 0, 1000)
     const fanOut = t.app.plinth.webhooks.service.consumer()
     await fanOut.deliver(events)
     await fanOut.deliver(events)
-    expect(await deliveries(t, hook.id)).toHaveLength(3)
+    expect(await webhookDeliveries(t, hook.id)).toHaveLength(3)
     expect(receiver.received).toHaveLength(3)
   })
 })

@@ -1,10 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { loadConfig, type WebhooksConfig } from '../../config/index.js'
-import { createTestApp, type TestApp } from '../../test-support/app.js'
+import type { WebhooksConfig } from '../../config/index.js'
+import type { TestApp } from '../../test-support/app.js'
 import { createCollection, createRecord } from '../../test-support/blog.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
 import { until } from '../../test-support/job-queues.js'
-import { type Receiver, startReceiver, webhookSettings } from '../../test-support/webhook-receiver.js'
+import {
+  readWebhook,
+  registerWebhook,
+  webhookDeliveries,
+  webhookTestApp,
+} from '../../test-support/webhook-api.js'
+import { type Receiver, startReceiver } from '../../test-support/webhook-receiver.js'
 
 const badPauses: Array<{ name: string; payload: Record<string, unknown> }> = [
   { name: 'paused as a string', payload: { paused: 'yes' } },
@@ -42,36 +48,15 @@ describe.each(testDialects)('pausing a webhook by hand on %s', (kind) => {
   })
 
   async function app(settings: Partial<WebhooksConfig> = {}): Promise<TestApp> {
-    t = await createTestApp(kind, {
-      webhooks: webhookSettings(settings),
-      events: { ...loadConfig({}).events, pollIntervalMs: 20 },
-    })
+    t = await webhookTestApp(kind, settings)
     await createCollection(t, { name: 'notes', fields: [{ name: 'name', type: 'text' }] })
     return t
-  }
-
-  async function register(app: TestApp, body: object): Promise<Record<string, any>> {
-    const response = await app.request({ method: 'POST', url: '/api/webhooks', payload: body })
-    expect(response.statusCode, response.body).toBe(201)
-    return response.json()
   }
 
   async function change(app: TestApp, id: string, payload: object): Promise<Record<string, any>> {
     const response = await app.request({ method: 'PATCH', url: `/api/webhooks/${id}`, payload })
     expect(response.statusCode, response.body).toBe(200)
     return response.json()
-  }
-
-  async function webhook(app: TestApp, id: string): Promise<Record<string, any>> {
-    const response = await app.request({ method: 'GET', url: `/api/webhooks/${id}` })
-    expect(response.statusCode, response.body).toBe(200)
-    return response.json()
-  }
-
-  async function deliveries(app: TestApp, id: string, query = '') {
-    const response = await app.request({ method: 'GET', url: `/api/webhooks/${id}/deliveries${query}` })
-    expect(response.statusCode, response.body).toBe(200)
-    return response.json().items as Array<Record<string, any>>
   }
 
   const receivedAt = (suffix: string) =>
@@ -82,12 +67,12 @@ describe.each(testDialects)('pausing a webhook by hand on %s', (kind) => {
   test('a paused endpoint queues deliveries without sending them, and sends them in order once resumed', async () => {
     const t = await app()
     const events = { collections: ['notes'], actions: ['create', 'update'] }
-    const paused = await register(t, { url: `${receiver.url}?paused`, ...events })
+    const paused = await registerWebhook(t, { url: `${receiver.url}?paused`, ...events })
     expect(paused.paused).toBe(false)
     // Another endpoint of the same events shows when the worker has been round.
-    const live = await register(t, { url: `${receiver.url}?live`, ...events })
+    const live = await registerWebhook(t, { url: `${receiver.url}?live`, ...events })
     expect(await change(t, paused.id, { paused: true })).toMatchObject({ id: paused.id, paused: true })
-    expect(await webhook(t, paused.id)).toMatchObject({ paused: true, url: `${receiver.url}?paused` })
+    expect(await readWebhook(t, paused.id)).toMatchObject({ paused: true, url: `${receiver.url}?paused` })
     const listed = (await t.request({ method: 'GET', url: '/api/webhooks' })).json().items
     expect(Object.fromEntries(listed.map((one: any) => [one.id, one.paused]))).toEqual({
       [paused.id]: true,
@@ -103,48 +88,52 @@ describe.each(testDialects)('pausing a webhook by hand on %s', (kind) => {
       })
       expect(patched.statusCode).toBe(200)
     }
-    await until(async () => (await deliveries(t, live.id, '?state=succeeded')).length === 3)
+    await until(async () => (await webhookDeliveries(t, live.id, '?state=succeeded')).length === 3)
     // A pass of the worker that starts after the one that sent those has nothing left over.
     await createRecord(t, 'notes', { name: 'Bob' })
-    await until(async () => (await deliveries(t, live.id, '?state=succeeded')).length === 4)
+    await until(async () => (await webhookDeliveries(t, live.id, '?state=succeeded')).length === 4)
 
     expect(receivedAt('?paused')).toEqual([])
-    const waiting = await deliveries(t, paused.id)
+    const waiting = await webhookDeliveries(t, paused.id)
     expect(waiting).toHaveLength(4)
     for (const delivery of waiting)
       expect(delivery).toMatchObject({ state: 'pending', attempts: 0, responseStatus: null, finished: null })
-    expect((await webhook(t, paused.id)).circuit).toEqual({ state: 'closed', failures: 0, pausedUntil: null })
+    expect((await readWebhook(t, paused.id)).circuit).toEqual({
+      state: 'closed',
+      failures: 0,
+      pausedUntil: null,
+    })
 
     expect(await change(t, paused.id, { paused: false })).toMatchObject({ paused: false })
-    await until(async () => (await deliveries(t, paused.id, '?state=succeeded')).length === 4)
+    await until(async () => (await webhookDeliveries(t, paused.id, '?state=succeeded')).length === 4)
     const sent = receivedAt('?paused')
     expect(sent).toHaveLength(4)
     expect(
       sent.filter((body) => body.data.record.id === ada.id).map((body) => body.data.record.name),
     ).toEqual(['Ada 0', 'Ada 1', 'Ada 2'])
-    expect((await webhook(t, paused.id)).paused).toBe(false)
+    expect((await readWebhook(t, paused.id)).paused).toBe(false)
   })
 
   test('an endpoint registered paused sends nothing until it is resumed', async () => {
     const t = await app()
-    const hook = await register(t, {
+    const hook = await registerWebhook(t, {
       url: `${receiver.url}?paused`,
       collections: ['notes'],
       actions: ['create'],
       paused: true,
     })
     expect(hook.paused).toBe(true)
-    const live = await register(t, {
+    const live = await registerWebhook(t, {
       url: `${receiver.url}?live`,
       collections: ['notes'],
       actions: ['create'],
     })
     await createRecord(t, 'notes', { name: 'Ada' })
-    await until(async () => (await deliveries(t, live.id, '?state=succeeded')).length === 1)
+    await until(async () => (await webhookDeliveries(t, live.id, '?state=succeeded')).length === 1)
     await createRecord(t, 'notes', { name: 'Bob' })
-    await until(async () => (await deliveries(t, live.id, '?state=succeeded')).length === 2)
+    await until(async () => (await webhookDeliveries(t, live.id, '?state=succeeded')).length === 2)
     expect(receivedAt('?paused')).toEqual([])
-    expect((await deliveries(t, hook.id, '?state=pending')).length).toBe(2)
+    expect((await webhookDeliveries(t, hook.id, '?state=pending')).length).toBe(2)
 
     await change(t, hook.id, { paused: false })
     await until(() => receivedAt('?paused').length === 2)
@@ -161,7 +150,7 @@ describe.each(testDialects)('pausing a webhook by hand on %s', (kind) => {
         return new Promise<number>((resolve) => (release = resolve))
       }),
     )
-    const hook = await register(t, {
+    const hook = await registerWebhook(t, {
       url: `${receiver.url}?paused`,
       collections: ['notes'],
       actions: ['create'],
@@ -170,31 +159,31 @@ describe.each(testDialects)('pausing a webhook by hand on %s', (kind) => {
     await isHeld
     await change(t, hook.id, { paused: true })
     await createRecord(t, 'notes', { name: 'Bob' })
-    await until(async () => (await deliveries(t, hook.id)).length === 2)
+    await until(async () => (await webhookDeliveries(t, hook.id)).length === 2)
     release(500)
-    await until(async () => (await deliveries(t, hook.id, '?state=failed')).length === 1)
+    await until(async () => (await webhookDeliveries(t, hook.id, '?state=failed')).length === 1)
     // The worker's pass that held the attempt is over once a later pass sends elsewhere.
-    const live = await register(t, {
+    const live = await registerWebhook(t, {
       url: `${receiver.url}?live`,
       collections: ['notes'],
       actions: ['create'],
     })
     await createRecord(t, 'notes', { name: 'Cy' })
-    await until(async () => (await deliveries(t, live.id, '?state=succeeded')).length === 1)
+    await until(async () => (await webhookDeliveries(t, live.id, '?state=succeeded')).length === 1)
 
     expect(receivedAt('?paused').map((body) => body.data.record.name)).toEqual(['Ada'])
     // A threshold of one: had the failure counted, the circuit would be open.
-    expect(await webhook(t, hook.id)).toMatchObject({
+    expect(await readWebhook(t, hook.id)).toMatchObject({
       paused: true,
       circuit: { state: 'closed', failures: 0, pausedUntil: null },
     })
-    expect(await deliveries(t, hook.id, '?state=pending')).toHaveLength(2)
+    expect(await webhookDeliveries(t, hook.id, '?state=pending')).toHaveLength(2)
   })
 
   test('pausing alone works when a collection of the endpoint is gone; other changes are checked', async () => {
     const t = await app()
     await createCollection(t, { name: 'drafts', fields: [{ name: 'name', type: 'text' }] })
-    const hook = await register(t, {
+    const hook = await registerWebhook(t, {
       url: receiver.url,
       collections: ['notes', 'drafts'],
       actions: ['create'],
@@ -209,7 +198,7 @@ describe.each(testDialects)('pausing a webhook by hand on %s', (kind) => {
     })
     expect(refused.statusCode).toBe(400)
     expect(refused.json().errors.collections.code).toBe('unknown_collection')
-    expect((await webhook(t, hook.id)).paused).toBe(false)
+    expect((await readWebhook(t, hook.id)).paused).toBe(false)
 
     expect(await change(t, hook.id, { paused: true })).toMatchObject({
       paused: true,
@@ -230,7 +219,7 @@ describe.each(testDialects)('pausing a webhook by hand on %s', (kind) => {
     expect(created.headers['content-type']).toContain('application/problem+json')
     expect((await t.request({ method: 'GET', url: '/api/webhooks' })).json().items).toEqual([])
 
-    const hook = await register(t, valid)
+    const hook = await registerWebhook(t, valid)
     const before = (await t.request({ method: 'GET', url: `/api/webhooks/${hook.id}` })).body
     const patched = await t.request({ method: 'PATCH', url: `/api/webhooks/${hook.id}`, payload })
     expect(patched.statusCode, patched.body).toBe(400)
@@ -241,7 +230,7 @@ describe.each(testDialects)('pausing a webhook by hand on %s', (kind) => {
   test('refuses prototype keys beside paused, changing nothing', async () => {
     const t = await app()
     const valid = { url: receiver.url, collections: ['notes'], actions: ['create'] }
-    const hook = await register(t, valid)
+    const hook = await registerWebhook(t, valid)
     const before = (await t.request({ method: 'GET', url: `/api/webhooks/${hook.id}` })).body
     for (const body of prototypeBodies) {
       const created = await t.request({

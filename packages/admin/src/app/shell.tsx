@@ -1,9 +1,8 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query'
-import { Link, Outlet, useNavigate, useRouteContext } from '@tanstack/react-router'
-import { useState } from 'react'
+import { useQuery } from '@tanstack/react-query'
+import { Link, Outlet, useRouteContext } from '@tanstack/react-router'
 import { describeError } from '../api/problem'
 import { collectionsQuery } from '../api/queries'
-import { signOut } from '../api/session'
+import { SignOutButton } from '../components/sign-out-button'
 import { setTheme, useTheme } from './theme'
 
 const sections = [
@@ -33,7 +32,7 @@ export function Shell() {
         </Link>
         <ThemeToggle />
         <span className="who">{superuser.email}</span>
-        <SignOutButton />
+        <SignOutButton label="Sign out" />
       </header>
       <nav className="sidebar" aria-label="Main">
         <ul>
@@ -92,27 +91,6 @@ function ThemeToggle() {
   return (
     <button type="button" aria-pressed={theme === 'dark'} onClick={() => setTheme(next)}>
       Dark theme
-    </button>
-  )
-}
-
-function SignOutButton() {
-  const queryClient = useQueryClient()
-  const navigate = useNavigate()
-  const [isSigningOut, setSigningOut] = useState(false)
-  return (
-    <button
-      type="button"
-      disabled={isSigningOut}
-      onClick={async () => {
-        setSigningOut(true)
-        // The session ends here whatever the server says: a failed call must not keep anyone in.
-        await signOut().catch(() => undefined)
-        queryClient.clear()
-        await navigate({ to: '/sign-in' })
-      }}
-    >
-      Sign out
     </button>
   )
 }

@@ -1,8 +1,6 @@
-import { useQueryClient } from '@tanstack/react-query'
-import { useLocation, useNavigate } from '@tanstack/react-router'
-import { type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes, useId, useState } from 'react'
+import { type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes, useId } from 'react'
 import { ApiError, describeError } from '../api/problem'
-import { signOut } from '../api/session'
+import { SignOutButton } from './sign-out-button'
 
 interface Labelled {
   label: string
@@ -94,7 +92,13 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: str
   return (
     <div className="form-error" role="alert">
       <p>{describeError(error)}</p>
-      {error instanceof ApiError && error.code === 'reauthentication_required' && <SignInAgain />}
+      {error instanceof ApiError && error.code === 'reauthentication_required' && (
+        // Changes to how one signs in want a fresh sign-in; the stale session ends first so
+        // it does not linger beside the new one, and the sign-in comes back here.
+        <p>
+          <SignOutButton label="Sign in again" comeBack /> and retry.
+        </p>
+      )}
       {others.length > 0 && (
         <ul>
           {others.map(([name, { message }]) => (
@@ -105,35 +109,6 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: str
         </ul>
       )}
     </div>
-  )
-}
-
-/**
- * Changes to how one signs in want a fresh sign-in. The stale session is ended first, so it
- * does not linger beside the new one, and the sign-in comes back here after.
- */
-function SignInAgain() {
-  const { href } = useLocation()
-  const navigate = useNavigate()
-  const queryClient = useQueryClient()
-  const [isLeaving, setLeaving] = useState(false)
-  return (
-    <p>
-      <button
-        type="button"
-        disabled={isLeaving}
-        onClick={async () => {
-          setLeaving(true)
-          // Whatever the server answers, the next step is a new sign-in.
-          await signOut().catch(() => undefined)
-          queryClient.clear()
-          await navigate({ to: '/sign-in', search: { redirect: href } })
-        }}
-      >
-        Sign in again
-      </button>{' '}
-      and retry.
-    </p>
   )
 }
 

@@ -86,6 +86,20 @@ export function OptionsEditor({
       {label}
     </label>
   )
+  /** A whole-number option; emptied, it goes back to the server's default (the placeholder). */
+  const numberOption = (path: string, label: string, min: number, max: number, fallback: number) => (
+    <Field
+      label={label}
+      name={`options.${path}`}
+      type="number"
+      min={min}
+      max={max}
+      value={numberText(valueAt(options, path))}
+      placeholder={String(fallback)}
+      error={error}
+      onChange={(event) => set(path, numberOrUnset(event.target.value))}
+    />
+  )
   return (
     <section aria-labelledby={`${id}-heading`}>
       <h2 id={`${id}-heading`}>Options</h2>
@@ -125,19 +139,7 @@ export function OptionsEditor({
             { ...((valueAt(options, 'otp') as Options | undefined) ?? {}), enabled: true },
             undefined,
           )}
-          {valueAt(options, 'otp.enabled') === true && (
-            <Field
-              label="Code length"
-              name="options.otp.length"
-              type="number"
-              min={6}
-              max={10}
-              value={numberText(valueAt(options, 'otp.length'))}
-              placeholder="6"
-              error={error}
-              onChange={(event) => set('otp.length', numberOrUnset(event.target.value))}
-            />
-          )}
+          {valueAt(options, 'otp.enabled') === true && numberOption('otp.length', 'Code length', 6, 10, 6)}
           {check(
             'mfa',
             'Flag users without a second factor when they sign in',
@@ -147,28 +149,8 @@ export function OptionsEditor({
           )}
           <fieldset className="field-row">
             <legend>Password policy</legend>
-            <Field
-              label="Minimum length"
-              name="options.passwordPolicy.minLength"
-              type="number"
-              min={8}
-              max={256}
-              value={numberText(valueAt(options, 'passwordPolicy.minLength'))}
-              placeholder="8"
-              error={error}
-              onChange={(event) => set('passwordPolicy.minLength', numberOrUnset(event.target.value))}
-            />
-            <Field
-              label="Maximum length"
-              name="options.passwordPolicy.maxLength"
-              type="number"
-              min={8}
-              max={256}
-              value={numberText(valueAt(options, 'passwordPolicy.maxLength'))}
-              placeholder="256"
-              error={error}
-              onChange={(event) => set('passwordPolicy.maxLength', numberOrUnset(event.target.value))}
-            />
+            {numberOption('passwordPolicy.minLength', 'Minimum length', 8, 256, 8)}
+            {numberOption('passwordPolicy.maxLength', 'Maximum length', 8, 256, 256)}
             {requirements.map(([key, what]) => (
               <span key={key}>
                 {check(

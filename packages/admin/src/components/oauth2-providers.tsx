@@ -20,11 +20,8 @@ interface ProviderDraft {
 }
 
 const GENERIC = 'oidc'
-const lines = (text: string) =>
-  text
-    .split(/\s+/)
-    .map((line) => line.trim())
-    .filter(Boolean)
+/** Scopes and redirect URLs hold no whitespace, so any of it (a space, a new line) separates them. */
+const words = (text: string) => text.split(/\s+/).filter(Boolean)
 
 /** The preset a configured name stands for: `oidc-<label>` is another generic provider. */
 function presetOf(known: KnownProvider[], name: string): KnownProvider | undefined {
@@ -55,8 +52,8 @@ function bodyOf(enabled: boolean, drafts: ProviderDraft[]) {
       ...(draft.clientSecret ? { clientSecret: draft.clientSecret } : {}),
       ...(draft.issuer.trim() ? { issuer: draft.issuer.trim() } : {}),
       ...(draft.displayName.trim() ? { displayName: draft.displayName.trim() } : {}),
-      ...(draft.scopes.trim() ? { scopes: lines(draft.scopes) } : {}),
-      redirectURLs: lines(draft.redirectURLs),
+      ...(draft.scopes.trim() ? { scopes: words(draft.scopes) } : {}),
+      redirectURLs: words(draft.redirectURLs),
     })),
   }
 }
@@ -119,7 +116,7 @@ function ProvidersForm({ collection, settings }: { collection: string; settings:
   const fields = drafts.flatMap((draft, index) =>
     ['name', 'clientId', 'clientSecret', 'issuer', 'displayName', 'scopes', 'redirectURLs']
       .map((field) => `providers.${index}.${field}`)
-      .concat(lines(draft.redirectURLs).map((_, i) => `providers.${index}.redirectURLs.${i}`)),
+      .concat(words(draft.redirectURLs).map((_, i) => `providers.${index}.redirectURLs.${i}`)),
   )
   return (
     <form
@@ -259,7 +256,7 @@ function ProviderFields({
         value={draft.redirectURLs}
         required
         hint="One per line: where the provider may send people back to (your app's callback page)."
-        alsoFor={lines(draft.redirectURLs).map((_, i) => `${at('redirectURLs')}.${i}`)}
+        alsoFor={words(draft.redirectURLs).map((_, i) => `${at('redirectURLs')}.${i}`)}
         error={error}
         onChange={(event) => onChange({ redirectURLs: event.target.value })}
       />

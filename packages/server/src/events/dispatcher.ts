@@ -51,6 +51,7 @@ export class EventDispatcher {
   #isRunning = false
   readonly #tail: OutboxTail
   #wakeTimer: NodeJS.Timeout | null = null
+  #pollTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly dialect: Dialect,
@@ -75,6 +76,9 @@ export class EventDispatcher {
   start(): void {
     if (this.#isRunning) return
     this.#isRunning = true
+    // One poll for all consumers: woken together, they share one read of the outbox (the tail).
+    this.#pollTimer = setInterval(() => this.#wakeNow(), this.#options.pollInterval)
+    this.#pollTimer.unref()
     for (const consumer of this.#consumers) this.#run(consumer)
   }
 
@@ -94,6 +98,7 @@ export class EventDispatcher {
   async stop(): Promise<void> {
     this.#isRunning = false
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer)
+    if (this.#pollTimer) clearInterval(this.#pollTimer)
     this.#wakeNow()
     await Promise.all(this.#loops)
   }
@@ -126,13 +131,13 @@ export class EventDispatcher {
       try {
         if (cursor) position = await cursor.claim(() => newestSeq(db))
         if (position === null) {
-          await this.#idle(this.#options.pollInterval)
+          await this.#untilWoken()
           continue
         }
         const events = await this.#tail.after(position, this.#options.batchSize)
         if (events.length === 0) {
           await cursor?.flush()
-          await this.#idle(this.#options.pollInterval)
+          await this.#untilWoken()
           continue
         }
         await consumer.deliver(events)
@@ -147,10 +152,7 @@ export class EventDispatcher {
           'delivering events failed; trying again',
         )
         // Local commits do not cut a backoff short: a broker that is down is not asked once per write.
-        await this.#idle(
-          Math.min(MAX_BACKOFF_MS, this.#options.pollInterval * 2 ** Math.min(failures, 10)),
-          false,
-        )
+        await this.#backOff(Math.min(MAX_BACKOFF_MS, this.#options.pollInterval * 2 ** Math.min(failures, 10)))
       }
     }
     await cursor?.release().catch(() => {})
@@ -163,13 +165,19 @@ export class EventDispatcher {
       } catch (error) {
         if (!this.#isRunning) return 0
         this.#options.log?.warn({ err: error }, 'reading the outbox failed; trying again')
-        await this.#idle(this.#options.pollInterval)
+        await this.#untilWoken()
       }
     }
   }
 
-  /** Waits `ms`, or less when woken (by a local commit when `isWakeable`, or by `stop()`). */
-  #idle(ms: number, isWakeable = true): Promise<void> {
+  /** Waits for the next poll, a local commit, a notice from another node or `stop()`. */
+  #untilWoken(): Promise<void> {
+    if (!this.#isRunning) return Promise.resolve()
+    return new Promise((resolve) => this.#waiters.add(resolve))
+  }
+
+  /** Waits `ms`, cut short only by `stop()`. */
+  #backOff(ms: number): Promise<void> {
     if (!this.#isRunning) return Promise.resolve()
     return new Promise((resolve) => {
       const done = () => {
@@ -178,7 +186,7 @@ export class EventDispatcher {
         resolve()
       }
       const wake = () => {
-        if (isWakeable || !this.#isRunning) done()
+        if (!this.#isRunning) done()
         else this.#waiters.add(wake)
       }
       const timer = setTimeout(done, ms)

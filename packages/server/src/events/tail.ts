@@ -19,6 +19,7 @@ export class OutboxTail {
   #events: StoredEvent[] = []
   #from = 0
   #readUpTo = 0
+  readonly #reading = new Map<string, Promise<StoredEvent[]>>()
 
   constructor(private readonly db: Kysely<any>) {}
 
@@ -27,6 +28,18 @@ export class OutboxTail {
       const start = this.#indexAfter(position)
       return this.#events.slice(start, start + limit)
     }
+    // Consumers woken together ask for the same events at once: one query answers them all.
+    const key = `${position}/${limit}`
+    let reading = this.#reading.get(key)
+    if (!reading) {
+      reading = this.#read(position, limit).finally(() => this.#reading.delete(key))
+      this.#reading.set(key, reading)
+    }
+    // Each consumer gets an array of its own; the events themselves are shared, as the kept ones are.
+    return (await reading).slice()
+  }
+
+  async #read(position: number, limit: number): Promise<StoredEvent[]> {
     const events = await readEvents(this.db, position, limit)
     if (events.length > 0 && position >= this.#readUpTo) this.#keep(position, events)
     return events

@@ -4,7 +4,7 @@ import type { CollectionRegistry } from '../collections/index.js'
 import type { CacheConfig } from '../config/index.js'
 import { type EventConsumer, newestSeq } from '../events/index.js'
 import type { Caller } from '../identity/index.js'
-import type { CacheStore } from './stores.js'
+import { type CacheStore, ProcessCacheStore } from './stores.js'
 
 export type CachedRead = 'list' | 'view'
 
@@ -14,6 +14,9 @@ export interface ReadQuery {
   sort?: unknown
   expand?: unknown
 }
+
+/** In every key: nodes of a version that keeps entries in another shape never read these. */
+const ENTRY_FORMAT = 'expiry-etag-payload'
 
 /** Filters whose answer changes with the clock, not with the data: never cached. */
 const CLOCK_MACRO = /@(now|todayStart|todayEnd)\b/
@@ -38,14 +41,22 @@ export interface ReadCacheDependencies {
  * an expand or a filter may read any collection, so an answer may depend on any write. A
  * node's own write changes it at commit, before the writer's answer leaves, so a client
  * never reads from before its own write.
+ *
+ * What is kept under a key never changes (a new version makes a new key), so a node keeps the
+ * answers it reads in its own memory too, in front of a shared store: a hit there costs no
+ * round trip to Redis or memcached, and is exactly as fresh.
  */
 export class ReadCache {
   #dataVersion = `l${randomUUID()}`
+  /** This process's copies of a shared store's entries; null when the store is this process. */
+  readonly #near: ProcessCacheStore | null
 
   constructor(
     private readonly deps: ReadCacheDependencies,
     private readonly config: CacheConfig,
-  ) {}
+  ) {
+    this.#near = deps.store.kind === 'process' ? null : new ProcessCacheStore(config.maxBytes)
+  }
 
   get consumer(): EventConsumer {
     return {
@@ -104,25 +115,38 @@ export class ReadCache {
     if (!this.config.enabled || schema === null || !this.deps.registry.get(collectionName)) return null
     if (this.dependsOnClock(read, collectionName, query)) return null
     return createHash('sha256')
-      .update(`${schema}\n${this.#dataVersion}\n${callerKey(caller)}\n${read}\n${url}`)
+      .update(`${ENTRY_FORMAT}\n${schema}\n${this.#dataVersion}\n${callerKey(caller)}\n${read}\n${url}`)
       .digest('base64url')
   }
 
   async get(key: string): Promise<{ etag: string; payload: string } | undefined> {
-    const entry = await this.deps.store.get(key)
+    const near = await this.#near?.get(key)
+    const entry = near ?? (await this.deps.store.get(key))
     this.deps.onLookup?.(entry !== undefined)
     if (entry === undefined) return undefined
-    const split = entry.indexOf('\n')
-    return { etag: entry.slice(0, split), payload: entry.slice(split + 1) }
+    const [expiresAt, etag, payload] = splitEntry(entry)
+    // The copy expires with the shared entry, so an answer is never kept longer than the TTL.
+    const secondsLeft = (expiresAt - Date.now()) / 1000
+    if (near === undefined && secondsLeft > 0) await this.#near?.set(key, entry, secondsLeft)
+    return { etag, payload }
   }
 
   async set(key: string, etag: string, payload: string): Promise<void> {
-    await this.deps.store.set(key, `${etag}\n${payload}`, this.config.ttlSeconds)
+    const { ttlSeconds } = this.config
+    const entry = `${Date.now() + ttlSeconds * 1000}\n${etag}\n${payload}`
+    await Promise.all([this.#near?.set(key, entry, ttlSeconds), this.deps.store.set(key, entry, ttlSeconds)])
   }
 
-  close(): Promise<void> {
-    return this.deps.store.close()
+  async close(): Promise<void> {
+    await Promise.all([this.#near?.close(), this.deps.store.close()])
   }
+}
+
+/** An entry's expiry (ms since the epoch), ETag and payload. */
+function splitEntry(entry: string): [number, string, string] {
+  const first = entry.indexOf('\n')
+  const second = entry.indexOf('\n', first + 1)
+  return [Number(entry.slice(0, first)), entry.slice(first + 1, second), entry.slice(second + 1)]
 }
 
 /** The caller's own fields and the query's values are not paths through relations. */

@@ -52,6 +52,8 @@ export class EventDispatcher {
   readonly #tail: OutboxTail
   #wakeTimer: NodeJS.Timeout | null = null
   #pollTimer: NodeJS.Timeout | null = null
+  /** Wake-ups so far: a read begun after the last of them has seen every committed event. */
+  #wakeUps = 0
 
   constructor(
     private readonly dialect: Dialect,
@@ -90,6 +92,7 @@ export class EventDispatcher {
 
   #wakeNow(): void {
     this.#wakeTimer = null
+    this.#wakeUps++
     const waiters = [...this.#waiters]
     this.#waiters.clear()
     for (const wake of waiters) wake()
@@ -134,10 +137,11 @@ export class EventDispatcher {
           await this.#untilWoken()
           continue
         }
-        const events = await this.#tail.after(position, this.#options.batchSize)
+        const epoch = this.#wakeUps
+        const events = await this.#tail.after(position, this.#options.batchSize, epoch)
         if (events.length === 0) {
           await cursor?.flush()
-          await this.#untilWoken()
+          await this.#untilWoken(epoch)
           continue
         }
         await consumer.deliver(events)
@@ -145,6 +149,12 @@ export class EventDispatcher {
         if (cursor && !(await cursor.advance(last))) position = null
         else position = last
         failures = 0
+        // Asking again would find nothing: wait for the next commit, notice or poll.
+        const caughtUpAt = this.#wakeUps
+        if (position !== null && this.#tail.isCaughtUp(position, caughtUpAt)) {
+          await cursor?.flush()
+          await this.#untilWoken(caughtUpAt)
+        }
       } catch (error) {
         failures++
         this.#options.log?.warn(
@@ -170,9 +180,12 @@ export class EventDispatcher {
     }
   }
 
-  /** Waits for the next poll, a local commit, a notice from another node or `stop()`. */
-  #untilWoken(): Promise<void> {
-    if (!this.#isRunning) return Promise.resolve()
+  /**
+   * Waits for the next poll, a local commit, a notice from another node or `stop()`; at once
+   * when a wake-up came after the `since`-th (it would otherwise be missed).
+   */
+  #untilWoken(since = this.#wakeUps): Promise<void> {
+    if (!this.#isRunning || this.#wakeUps !== since) return Promise.resolve()
     return new Promise((resolve) => this.#waiters.add(resolve))
   }
 

@@ -20,28 +20,47 @@ export class OutboxTail {
   #from = 0
   #readUpTo = 0
   readonly #reading = new Map<string, Promise<StoredEvent[]>>()
+  /** The end of the outbox as the newest short read found it, and the wake-up count it began at. */
+  #newestRead = 0
+  #newestReadEpoch = -1
 
   constructor(private readonly db: Kysely<any>) {}
 
-  async after(position: number, limit: number): Promise<StoredEvent[]> {
+  /**
+   * Whether a consumer that has every event up to `position` has all there are, as far as any
+   * wake-up since `epoch` (the dispatcher's count of them) can tell: the newest read of the
+   * outbox found nothing after `position`, and it began at `epoch` or later. Every commit is
+   * followed by a wake-up, so an event that read could have missed has bumped the count.
+   */
+  isCaughtUp(position: number, epoch: number): boolean {
+    return position >= this.#newestRead && this.#newestReadEpoch >= epoch
+  }
+
+  async after(position: number, limit: number, epoch = 0): Promise<StoredEvent[]> {
     if (position >= this.#from && position < this.#readUpTo) {
       const start = this.#indexAfter(position)
       return this.#events.slice(start, start + limit)
     }
     // Consumers woken together ask for the same events at once: one query answers them all.
-    const key = `${position}/${limit}`
+    const key = `${position}/${limit}/${epoch}`
     let reading = this.#reading.get(key)
     if (!reading) {
-      reading = this.#read(position, limit).finally(() => this.#reading.delete(key))
+      reading = this.#read(position, limit, epoch).finally(() => this.#reading.delete(key))
       this.#reading.set(key, reading)
     }
     // Each consumer gets an array of its own; the events themselves are shared, as the kept ones are.
     return (await reading).slice()
   }
 
-  async #read(position: number, limit: number): Promise<StoredEvent[]> {
+  async #read(position: number, limit: number, epoch: number): Promise<StoredEvent[]> {
     const events = await readEvents(this.db, position, limit)
     if (events.length > 0 && position >= this.#readUpTo) this.#keep(position, events)
+    // A read that came back short saw the end of the outbox as it was when the read began.
+    const end = events.at(-1)?.seq ?? position
+    if (events.length < limit && end >= this.#newestRead && epoch >= this.#newestReadEpoch) {
+      this.#newestRead = end
+      this.#newestReadEpoch = epoch
+    }
     return events
   }
 

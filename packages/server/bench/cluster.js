@@ -25,6 +25,8 @@ function readSettings() {
   return {
     ...loadSettings(),
     nodes: number('BENCH_CLUSTER_NODES', 3),
+    // CPU per request is compared at one offered load, this share of the slowest setup's most.
+    equalLoad: number('BENCH_CLUSTER_EQUAL_LOAD', 0.5),
     // The core bench's workload on posts: read by id, filtered list, create, with and without a token.
     scenarios: chosenScenarios(
       SCENARIOS.filter((s) => s.collection === 'posts' && !s.measured && !s.reference),
@@ -74,36 +76,39 @@ function report(results) {
   const out = [
     `Plinth cluster benchmark, ${results.date}`,
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}`,
-    `Load: ${settings.connections} connections, ${settings.rounds} alternating ${settings.duration} s rounds per setup (median shown); ${settings.posts.toLocaleString('en-US')} posts on PostgreSQL, a Redis of its own`,
+    `Load: ${settings.connections} connections, ${settings.rounds} ${settings.duration} s rounds per setup, each setup first in turn (median shown); ${settings.posts.toLocaleString('en-US')} posts on PostgreSQL, a Redis of its own`,
     `Setups: 1 node at its own address; the same node behind nginx; ${n} nodes behind nginx (1 worker each).`,
-    'CPU: the CPU of the nodes, nginx and Redis (not PostgreSQL), in ms per request.',
+    `Most: as many requests as each setup answers. Equal load: every setup offered ${settings.equalLoad * 100} % of the slowest one's most, and`,
+    'the CPU of the nodes, nginx and Redis (not PostgreSQL) it took, in ms per request.',
     '',
   ]
   const header = [
     'scenario',
     '1 node req/s',
     'p99',
-    'CPU',
     '+nginx req/s',
     'p99',
-    'CPU',
     `${n} nodes req/s`,
     'p99',
-    'CPU',
+    'equal load req/s',
+    '1 node CPU',
+    '+nginx CPU',
+    `${n} nodes CPU`,
     'cores: nodes | nginx | Redis',
     'nginx path',
     `${n} nodes`,
   ]
   const percent = (value) => `${value >= 0 ? '+' : ''}${fixed(value * 100, 0)} %`
   const rows = results.scenarios.map((s) => {
-    const cores = s.cluster.cpu.perServerCores
+    const cores = s.equal.cluster.cpu.perServerCores
     return [
       s.title,
       ...SETUPS.flatMap((key) => [
-        Math.round(s[key].requestsPerSecond).toLocaleString('en-US'),
-        fixed(s[key].latencyMs.p99, 1),
-        fixed(s[key].cpuMsPerRequest, 3),
+        Math.round(s.saturated[key].requestsPerSecond).toLocaleString('en-US'),
+        fixed(s.saturated[key].latencyMs.p99, 1),
       ]),
+      s.equal.rate.toLocaleString('en-US'),
+      ...SETUPS.map((key) => fixed(s.equal[key].cpuMsPerRequest, 3)),
       `${cores
         .slice(0, n)
         .map((c) => fixed(c, 2))
@@ -118,7 +123,7 @@ function report(results) {
   out.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line))
   out.push(
     '',
-    'p99 in ms. The last two columns: CPU per request over one node at its own address.',
+    'p99 in ms. The last two columns: CPU per request at equal load over one node at its own address.',
     `Target: ${n} nodes behind nginx cost < ${TARGET_OVERHEAD * 100} % more CPU per request than one node.`,
   )
   return out.join('\n')
@@ -164,7 +169,24 @@ async function main() {
     const start = async (name, port, extra) =>
       startServer({
         name,
-        args: [...NODE_FLAGS, CLI, 'serve', '--dir', dataDir, '--port', String(port)],
+        args: [
+          ...NODE_FLAGS,
+          ...(process.env.BENCH_PROFILE_DIR
+            ? [
+                '--cpu-prof',
+                '--cpu-prof-dir',
+                process.env.BENCH_PROFILE_DIR,
+                '--cpu-prof-name',
+                `${name}.cpuprofile`,
+              ]
+            : []),
+          CLI,
+          'serve',
+          '--dir',
+          dataDir,
+          '--port',
+          String(port),
+        ],
         env: plinthEnv('full', { ...shared, ...extra }),
         port,
       })
@@ -183,14 +205,16 @@ async function main() {
     )
     servers.push(...nodes)
     const targets = {
-      single: { name: '1 node', url: single.url, pids: [single.child.pid, redis.pid] },
+      single: { name: '1 node', nodes: 1, url: single.url, pids: [single.child.pid, redis.pid] },
       proxied: {
         name: '1 node + nginx',
+        nodes: 1,
         url: front.url,
         pids: [single.child.pid, ...workersOf(front.pid), redis.pid],
       },
       cluster: {
         name: `${settings.nodes} nodes`,
+        nodes: settings.nodes,
         url: nginx.url,
         pids: [...nodes.map((node) => node.child.pid), ...workersOf(nginx.pid), redis.pid],
       },
@@ -204,24 +228,46 @@ async function main() {
       db.query('delete from posts where title like $1', [`${CREATE_TITLE_PREFIX} %`])
     const scenarios = []
     for (const scenario of settings.scenarios) {
-      const runs = { single: [], proxied: [], cluster: [] }
-      for (let round = 0; round < settings.rounds; round++) {
-        const warmup = round === 0 ? settings.warmup : 0
-        for (const [key, target] of Object.entries(targets)) {
-          const context = { settings, dataDir, removeCreated, seeded, tokensOf: () => target.tokens }
-          runs[key].push(await measure(target, scenario, context, warmup))
+      const phase = async (rate) => {
+        const runs = { single: [], proxied: [], cluster: [] }
+        for (let round = 0; round < settings.rounds; round++) {
+          // Each setup goes first in turn: the read cache the setups share fills as they run.
+          const order = SETUPS.map((_, i) => SETUPS[(i + round) % SETUPS.length])
+          for (const key of order) {
+            const target = targets[key]
+            // Every node of a setup gets as much warm-up as the single node: JIT, statements, schemas.
+            const warmup = round === 0 && rate === undefined ? settings.warmup * target.nodes : 0
+            const context = {
+              settings,
+              dataDir,
+              removeCreated,
+              seeded,
+              rate,
+              tokensOf: () => target.tokens,
+            }
+            runs[key].push(await measure(target, scenario, context, warmup))
+          }
         }
+        const medians = Object.fromEntries(SETUPS.map((key) => [key, medianRound(runs[key])]))
+        for (const run of Object.values(medians)) run.cpuMsPerRequest = cpuMsPerRequest(run)
+        return medians
       }
-      const medians = Object.fromEntries(SETUPS.map((key) => [key, medianRound(runs[key])]))
-      for (const run of Object.values(medians)) run.cpuMsPerRequest = cpuMsPerRequest(run)
+      const saturated = await phase(undefined)
+      const rate = Math.max(
+        1,
+        Math.round(settings.equalLoad * Math.min(...SETUPS.map((key) => saturated[key].requestsPerSecond))),
+      )
+      console.log(`  ${scenario.title}: every setup at ${rate} req/s`)
+      const equal = await phase(rate)
       const isClean = (run) => run.rounds.every((r) => r.errors === 0 && r.timeouts === 0 && r.non2xx === 0)
-      const over = (key) => medians[key].cpuMsPerRequest / medians.single.cpuMsPerRequest - 1
+      const over = (key) => equal[key].cpuMsPerRequest / equal.single.cpuMsPerRequest - 1
       scenarios.push({
         id: scenario.id,
         title: scenario.title,
-        ...medians,
+        saturated,
+        equal: { rate, ...equal },
         overhead: { proxied: over('proxied'), cluster: over('cluster') },
-        clean: SETUPS.every((key) => isClean(medians[key])),
+        clean: SETUPS.every((key) => isClean(saturated[key]) && isClean(equal[key])),
       })
     }
     await db.end()

@@ -75,6 +75,8 @@ function run(duration, latencies) {
     url: plan.url,
     connections: plan.connections,
     duration,
+    // With a rate, the load is offered at that many requests a second whatever the answers' pace.
+    ...(plan.rate ? { overallRate: plan.rate } : {}),
     headers,
     requests: [shapes[plan.kind]()],
   })

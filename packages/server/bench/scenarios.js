@@ -118,7 +118,7 @@ export const bearer = (token) => ({ authorization: `Bearer ${token}` })
  * the same bytes. The owner rule's ratio is against the floor without auth: no token.
  */
 export function headersFor(scenario, server, tokens) {
-  if (!scenario.token || (scenario.token === 'member' && server.name === 'floor')) return {}
+  if (!scenario.token || (scenario.token === 'member' && server.name.endsWith('floor'))) return {}
   return bearer(tokens[scenario.token])
 }
 
@@ -145,6 +145,7 @@ export async function measure(server, scenario, context, warmup) {
       connections: context.settings.connections,
       duration: context.settings.duration,
       warmup,
+      rate: context.rate,
       headers: headersFor(scenario, server, context.tokensOf(server)),
       ...rowsFor(scenario, context.seeded),
       titlePrefix: CREATE_TITLE_PREFIX,

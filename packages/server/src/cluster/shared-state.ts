@@ -6,8 +6,6 @@ export type Channel =
   | 'schema'
   /** A session ended (the message is its id): nodes forget the tokens they verified for it. */
   | 'sessions'
-  /** Records of a collection changed (the message is its id): cached answers that read it are stale. */
-  | 'data'
   /** Subscriptions for a realtime client another node holds, and that node's answer. */
   | 'realtime'
 

@@ -3,7 +3,11 @@
 // Plinth adds (rules, filter compiler, validation, Kysely, hooks), so it must not
 // cheat: same database file, same pragmas, one statement per query, no caches.
 //
-//   node floor.js --db <data.db> --port <port> --sync full|normal
+// With --minimal it is the smallest server a team would write by hand instead: the same
+// statements, but the row as the database gives it, Fastify's defaults and no headers of
+// its own (no ETag, no Location). The ratio against it prices what Plinth's answer carries.
+//
+//   node floor.js --db <data.db> --port <port> --sync full|normal [--minimal]
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
@@ -15,6 +19,7 @@ const { values: args } = parseArgs({
     db: { type: 'string' },
     port: { type: 'string', default: '0' },
     sync: { type: 'string', default: 'full' },
+    minimal: { type: 'boolean', default: false },
   },
 })
 
@@ -62,21 +67,24 @@ function serveCollection({ name, relation, create }) {
 
   const collectionId = database.prepare('select id from _collections where name = ?').pluck().get(name)
   // Plinth answers system fields first, then the collection's own, then collectionId and collectionName.
-  const toRecord = (row) => ({
-    id: row.id,
-    created: row.created,
-    updated: row.updated,
-    title: row.title,
-    [relation]: row[relation],
-    views: row.views,
-    collectionId,
-    collectionName: name,
-  })
+  const toRecord = args.minimal
+    ? (row) => row
+    : (row) => ({
+        id: row.id,
+        created: row.created,
+        updated: row.updated,
+        title: row.title,
+        [relation]: row[relation],
+        views: row.views,
+        collectionId,
+        collectionName: name,
+      })
+  const withHeaders = (reply, headers) => (args.minimal ? reply : reply.headers(headers))
 
   app.get(`${base}/:id`, async function viewRecord(request, reply) {
     const row = byId.get(request.params.id)
     if (!row) return reply.code(404).type('application/problem+json').send(notFound)
-    return reply.header('etag', `"${row._version}"`).send(toRecord(row))
+    return withHeaders(reply, { etag: `"${row._version}"` }).send(toRecord(row))
   })
 
   app.get(base, async function listRecords(request, reply) {
@@ -105,11 +113,9 @@ function serveCollection({ name, relation, create }) {
       if (error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return reply.code(400).send({ status: 400 })
       throw error
     }
-    return reply
-      .code(201)
-      .header('location', `${base}/${row.id}`)
-      .header('etag', `"${row._version}"`)
-      .send(toRecord(row))
+    return withHeaders(reply.code(201), { location: `${base}/${row.id}`, etag: `"${row._version}"` }).send(
+      toRecord(row),
+    )
   })
 }
 

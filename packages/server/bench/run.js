@@ -54,15 +54,31 @@ async function startPlinth(dataDir, settings, profileDir, variant = { name: 'Pli
   })
 }
 
-async function startFloor(dataDir, settings, profileDir) {
+async function startFloor(dataDir, settings, profileDir, { minimal = false } = {}) {
   const port = await freePort()
   const flags = [...NODE_FLAGS, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])]
+  const floorArgs = ['--db', databaseFile(dataDir), '--port', String(port), '--sync', settings.sync]
   return startServer({
-    name: 'floor',
-    args: [...flags, FLOOR, '--db', databaseFile(dataDir), '--port', String(port), '--sync', settings.sync],
+    name: minimal ? 'minimal floor' : 'floor',
+    args: [...flags, FLOOR, ...floorArgs, ...(minimal ? ['--minimal'] : [])],
     env: process.env,
     port,
   })
+}
+
+/** The minimal floor answers the plain rows: the same records, by id, as the exact floor's. */
+async function sameRows(floor, minimal, seeded) {
+  const posts = '/api/collections/posts/records'
+  const ids = (text) => {
+    const body = JSON.parse(text)
+    return JSON.stringify(body.items ? body.items.map((item) => item.id) : body.id)
+  }
+  const paths = [`${posts}/${seeded.postIds[0]}`, `${posts}${listQuery('author', seeded.authorIds[0])}`]
+  for (const path of paths) {
+    const [exact, plain] = await Promise.all([call(`${floor.url}${path}`), call(`${minimal.url}${path}`)])
+    if (exact.status !== 200 || plain.status !== 200 || ids(exact.text) !== ids(plain.text)) return false
+  }
+  return true
 }
 
 /**
@@ -165,6 +181,8 @@ async function main() {
     servers.push(plinth)
     const floor = await startFloor(dataDir, settings, profileDirs.floor)
     servers.push(floor)
+    const minimalFloor = await startFloor(dataDir, settings, undefined, { minimal: true })
+    servers.push(minimalFloor)
 
     const byName = { plinth, floor }
     const tokensByServer = new Map([
@@ -189,6 +207,8 @@ async function main() {
       })
     }
     const responsesMatch = await compareResponses(plinth, floor, tokens, seeded)
+    responsesMatch.minimalRows = await sameRows(floor, minimalFloor, seeded)
+    responsesMatch.all &&= responsesMatch.minimalRows
     removeCreatedPosts(dbFile)
     const removeCreated = () => removeCreatedPosts(dbFile)
     const tokensOf = (server) => tokensByServer.get(server) ?? tokens
@@ -197,22 +217,29 @@ async function main() {
       const alone = scenario.floor === false
       const measured = byName[scenario.measured ?? 'plinth']
       const reference = byName[scenario.reference ?? 'floor']
-      const runs = { plinth: [], floor: [] }
+      // Against the floor, also against the minimal one; variants of Plinth only against each other.
+      const withMinimal = !alone && scenario.reference === undefined
+      const runs = { plinth: [], floor: [], minimal: [] }
       // Alternating rounds, each side's median kept: a burst of other work on the
       // machine then spoils one round, not the ratio.
       for (let round = 0; round < settings.rounds; round++) {
         const warmup = round === 0 ? settings.warmup : 0
         runs.plinth.push(await measure(measured, scenario, context, warmup))
         if (!alone) runs.floor.push(await measure(reference, scenario, context, warmup))
+        if (withMinimal) runs.minimal.push(await measure(minimalFloor, scenario, context, warmup))
       }
-      return compare(scenario, runs.plinth, alone ? null : runs.floor)
+      return compare(scenario, runs.plinth, alone ? null : runs.floor, withMinimal ? runs.minimal : null)
     }
     const scenarios = []
     for (const scenario of settings.scenarios.filter((s) => s.floor !== false))
       scenarios.push(await runScenario(scenario))
     // Taken before the Plinth-only scenarios: a sign-in holds argon2id's 19 MiB per password
     // check while it runs, by design, and the memory target is about serving records.
-    const memory = { plinth: memoryOf(plinth.child.pid), floor: memoryOf(floor.child.pid) }
+    const memory = {
+      plinth: memoryOf(plinth.child.pid),
+      floor: memoryOf(floor.child.pid),
+      minimalFloor: memoryOf(minimalFloor.child.pid),
+    }
     memory.pass = memory.plinth.rssMb < TARGETS.rssMb
     const plinthAlone = settings.scenarios.filter((s) => s.floor === false)
     for (const scenario of plinthAlone) scenarios.push(await runScenario(scenario))

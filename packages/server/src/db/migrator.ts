@@ -29,13 +29,30 @@ export async function appliedSystemMigrations(db: Kysely<any>): Promise<Set<stri
   return new Set(rows.map((row) => row.name as string))
 }
 
+/**
+ * The steps applied so far, read without the schema lock, so the tracking table is not created
+ * here: while it does not exist (a new database), none is.
+ */
+async function appliedSoFar(db: Kysely<any>): Promise<Set<string>> {
+  try {
+    const rows = await db.selectFrom(SYSTEM_MIGRATIONS_TABLE).select('name').execute()
+    return new Set(rows.map((row) => row.name as string))
+  } catch {
+    return new Set()
+  }
+}
+
 /** Applies the steps not yet applied; safe to run from several nodes at once. */
 export async function runSystemMigrations(
   dialect: Dialect,
   migrations: SystemMigration[],
 ): Promise<string[]> {
   const applied: string[] = []
-  for (const migration of migrations) {
+  // Most starts apply nothing: one read spares each applied step its schema change (on SQLite a
+  // check of every foreign key in the database, which grows with the data). Each step is still
+  // checked again under the schema lock, where another node may have applied it meanwhile.
+  const done = await appliedSoFar(dialect.db)
+  for (const migration of migrations.filter((step) => !done.has(step.name))) {
     const didApply = await dialect.schemaChange(async (trx) => {
       await ensureTrackingTable(trx)
       const done = await trx

@@ -162,7 +162,9 @@ export class EventDispatcher {
           'delivering events failed; trying again',
         )
         // Local commits do not cut a backoff short: a broker that is down is not asked once per write.
-        await this.#backOff(Math.min(MAX_BACKOFF_MS, this.#options.pollInterval * 2 ** Math.min(failures, 10)))
+        await this.#backOff(
+          Math.min(MAX_BACKOFF_MS, this.#options.pollInterval * 2 ** Math.min(failures, 10)),
+        )
       }
     }
     await cursor?.release().catch(() => {})

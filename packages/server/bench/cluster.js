@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { describeMachine, loadAverage } from './machine.js'
-import { CLI, freePort, NODE_FLAGS, startServer, stopServer } from './processes.js'
+import { CLI, freePort, NODE_FLAGS, profileFlags, startServer, stopServer } from './processes.js'
 import { installedProgram, proxySkipReason, startProxy, whenListening } from './proxies.js'
 import { medianRound } from './report.js'
 import { chosenScenarios, loadSettings, measure, SCENARIOS, signIn } from './scenarios.js'
@@ -171,15 +171,7 @@ async function main() {
         name,
         args: [
           ...NODE_FLAGS,
-          ...(process.env.BENCH_PROFILE_DIR
-            ? [
-                '--cpu-prof',
-                '--cpu-prof-dir',
-                process.env.BENCH_PROFILE_DIR,
-                '--cpu-prof-name',
-                `${name}.cpuprofile`,
-              ]
-            : []),
+          ...profileFlags(process.env.BENCH_PROFILE_DIR, name),
           CLI,
           'serve',
           '--dir',

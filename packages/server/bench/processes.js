@@ -18,6 +18,12 @@ export const NODE_FLAGS =
     .trim()
     .split(' ')
     .filter(Boolean) ?? []
+/** Node's flags to write a CPU profile into `dir` (none without one), named `name` if given. */
+export function profileFlags(dir, name) {
+  if (!dir) return []
+  return ['--cpu-prof', '--cpu-prof-dir', dir, ...(name ? ['--cpu-prof-name', `${name}.cpuprofile`] : [])]
+}
+
 export const FLOOR = here('./floor.js')
 export const LOAD = here('./load.js')
 

@@ -13,7 +13,16 @@ import { fileURLToPath } from 'node:url'
 import { upsertSuperuser } from '../dist/auth/index.js'
 import { loadConfig } from '../dist/config/index.js'
 import { createCore } from '../dist/core/index.js'
-import { CLI, call, freePort, memoryOf, NODE_FLAGS, startServer, stopServer } from './processes.js'
+import {
+  CLI,
+  call,
+  freePort,
+  memoryOf,
+  NODE_FLAGS,
+  profileFlags,
+  startServer,
+  stopServer,
+} from './processes.js'
 
 const REALTIME_FLOOR = fileURLToPath(new URL('./realtime-floor.js', import.meta.url))
 
@@ -218,9 +227,7 @@ async function measurePlinth() {
       name: 'Plinth',
       args: [
         ...NODE_FLAGS,
-        ...(process.env.BENCH_PROFILE_DIR
-          ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]
-          : []),
+        ...profileFlags(process.env.BENCH_PROFILE_DIR),
         CLI,
         'serve',
         '--dir',

@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describeMachine, loadAverage } from './machine.js'
-import { CLI, call, FLOOR, freePort, memoryOf, NODE_FLAGS, startServer, stopServer } from './processes.js'
+import {
+  CLI,
+  call,
+  FLOOR,
+  freePort,
+  memoryOf,
+  NODE_FLAGS,
+  profileFlags,
+  startServer,
+  stopServer,
+} from './processes.js'
 import { formatProfile, summarizeProfile } from './profile.js'
 import { compare, formatReport, median, TARGETS } from './report.js'
 import { bearer, chosenScenarios, listQuery, loadSettings, measure, SCENARIOS, signIn } from './scenarios.js'
@@ -45,7 +55,7 @@ const VARIANTS = {
 
 async function startPlinth(dataDir, settings, profileDir, variant = { name: 'Plinth' }) {
   const port = await freePort()
-  const flags = [...NODE_FLAGS, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])]
+  const flags = [...NODE_FLAGS, ...profileFlags(profileDir)]
   return startServer({
     name: variant.name,
     args: [...flags, CLI, 'serve', '--dir', dataDir, '--port', String(port), ...(variant.args ?? [])],
@@ -56,7 +66,7 @@ async function startPlinth(dataDir, settings, profileDir, variant = { name: 'Pli
 
 async function startFloor(dataDir, settings, profileDir, { minimal = false } = {}) {
   const port = await freePort()
-  const flags = [...NODE_FLAGS, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])]
+  const flags = [...NODE_FLAGS, ...profileFlags(profileDir)]
   const floorArgs = ['--db', databaseFile(dataDir), '--port', String(port), '--sync', settings.sync]
   return startServer({
     name: minimal ? 'minimal floor' : 'floor',

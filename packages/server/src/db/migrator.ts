@@ -23,10 +23,14 @@ async function ensureTrackingTable(db: Kysely<any>): Promise<void> {
     .execute()
 }
 
-export async function appliedSystemMigrations(db: Kysely<any>): Promise<Set<string>> {
-  await ensureTrackingTable(db)
+async function readApplied(db: Kysely<any>): Promise<Set<string>> {
   const rows = await db.selectFrom(SYSTEM_MIGRATIONS_TABLE).select('name').execute()
   return new Set(rows.map((row) => row.name as string))
+}
+
+export async function appliedSystemMigrations(db: Kysely<any>): Promise<Set<string>> {
+  await ensureTrackingTable(db)
+  return readApplied(db)
 }
 
 /**
@@ -35,8 +39,7 @@ export async function appliedSystemMigrations(db: Kysely<any>): Promise<Set<stri
  */
 async function appliedSoFar(db: Kysely<any>): Promise<Set<string>> {
   try {
-    const rows = await db.selectFrom(SYSTEM_MIGRATIONS_TABLE).select('name').execute()
-    return new Set(rows.map((row) => row.name as string))
+    return await readApplied(db)
   } catch {
     return new Set()
   }

@@ -74,6 +74,11 @@ export class DurableCursor {
     return this.#position
   }
 
+  /** The position delivered so far, written down or not, while this node holds the lease. */
+  heldPosition(now = Date.now()): number | undefined {
+    return now < this.#heldUntil ? this.#position : undefined
+  }
+
   /** Moves past delivered events; false when the lease was lost meanwhile. */
   async advance(seq: number, now = Date.now()): Promise<boolean> {
     this.#position = seq
@@ -116,37 +121,54 @@ export class DurableCursor {
   }
 }
 
-/** The lowest position of the named durable consumers: events at or below it are delivered everywhere. */
-export async function deliveredUpTo(db: Kysely<any>, consumers: string[]): Promise<number> {
-  if (consumers.length === 0) return Number.MAX_SAFE_INTEGER
+/**
+ * Where each named durable consumer is: the position it wrote down, or the one this node
+ * holds in memory when further (a busy consumer writes its position only once a second).
+ * A consumer without a position has not started.
+ */
+async function positions(
+  db: Kysely<any>,
+  consumers: string[],
+  heldHere: ReadonlyMap<string, number>,
+): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom(EVENT_CURSORS_TABLE)
     .select(['consumer', 'seq'])
     .where('consumer', 'in', consumers)
     .execute()
+  return new Map(
+    rows.map((row) => [row.consumer as string, Math.max(Number(row.seq), heldHere.get(row.consumer) ?? 0)]),
+  )
+}
+
+/** The lowest position of the named durable consumers: events at or below it are delivered everywhere. */
+export async function deliveredUpTo(
+  db: Kysely<any>,
+  consumers: string[],
+  heldHere: ReadonlyMap<string, number> = new Map(),
+): Promise<number> {
+  if (consumers.length === 0) return Number.MAX_SAFE_INTEGER
+  const known = await positions(db, consumers, heldHere)
   // A consumer without a row has not started: it will begin at the newest event, so it holds nothing back.
-  return rows.length === 0 ? Number.MAX_SAFE_INTEGER : Math.min(...rows.map((row) => Number(row.seq)))
+  return known.size === 0 ? Number.MAX_SAFE_INTEGER : Math.min(...known.values())
 }
 
 /**
- * Events each named durable consumer has not yet had: the newest event's number less the
- * position it wrote down (at most a second behind the one in memory). A consumer without
- * a position has not started and will begin at the newest event, so nothing waits for it.
+ * Events each named durable consumer has not yet had: the newest event's number less its
+ * position (for a consumer held by another node, the one that node wrote down, at most a
+ * second behind). A consumer without a position has not started and will begin at the
+ * newest event, so nothing waits for it.
  */
 export async function undeliveredEvents(
   db: Kysely<any>,
   consumers: string[],
   newest: number,
+  heldHere: ReadonlyMap<string, number> = new Map(),
 ): Promise<{ consumer: string; events: number }[]> {
   if (consumers.length === 0) return []
-  const rows = await db
-    .selectFrom(EVENT_CURSORS_TABLE)
-    .select(['consumer', 'seq'])
-    .where('consumer', 'in', consumers)
-    .execute()
-  const positions = new Map(rows.map((row) => [row.consumer as string, Number(row.seq)]))
+  const known = await positions(db, consumers, heldHere)
   return consumers.map((consumer) => ({
     consumer,
-    events: Math.max(0, newest - (positions.get(consumer) ?? newest)),
+    events: Math.max(0, newest - (known.get(consumer) ?? newest)),
   }))
 }

@@ -19,4 +19,5 @@ export {
 export type { Notifications } from './notifications.js'
 export type { QueryOperation, QueryTiming } from './query-timing.js'
 export type { ReadReplicas, ReplicaStatus } from './read-replicas.js'
+export { StatementShapes } from './statement-shapes.js'
 export type { CatalogColumn, CatalogForeignKey, TableCatalog } from './table-catalog.js'

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
-import { v7 as uuidv7 } from 'uuid'
 import type { CollectionDefinition } from '../collections/index.js'
-import type { Dialect, SystemMigration } from '../db/index.js'
+import { newId } from '../crypto/index.js'
+import { type Dialect, StatementShapes, type SystemMigration } from '../db/index.js'
 import type { Caller } from '../identity/index.js'
 import type { RecordChange, RecordData } from '../records/index.js'
 import { currentTraceparent } from '../telemetry/index.js'
@@ -74,6 +74,7 @@ interface EventRow {
  */
 export function outboxListener(dialect: Dialect) {
   const ordered = new WeakSet<Kysely<any>>()
+  const statements = new StatementShapes()
   return async function writeEvent(trx: Kysely<any>, change: RecordChange): Promise<void> {
     if (!ordered.has(trx)) {
       await dialect.orderCommits(trx)
@@ -83,23 +84,25 @@ export function outboxListener(dialect: Dialect) {
     const record = withoutHidden(collection, change.record)
     const previous =
       change.action === 'create' || !change.previous ? null : withoutHidden(collection, change.previous)
-    await trx
-      .insertInto(EVENTS_TABLE)
-      .values({
-        id: uuidv7(),
-        action: change.action,
-        collection: collection.name,
-        record_id: String(change.record.id),
-        record: JSON.stringify(record.shown),
-        previous: previous ? JSON.stringify(previous.shown) : null,
-        hidden: record.hasHidden
-          ? JSON.stringify({ record: record.hidden, previous: previous?.hidden ?? null })
-          : null,
-        actor: JSON.stringify(actorOf(change.caller)),
-        time: Date.now(),
-        trace_parent: currentTraceparent(),
-      })
-      .execute()
+    const row = {
+      id: newId(),
+      action: change.action,
+      collection: collection.name,
+      record_id: String(change.record.id),
+      record: JSON.stringify(record.shown),
+      previous: previous ? JSON.stringify(previous.shown) : null,
+      hidden: record.hasHidden
+        ? JSON.stringify({ record: record.hidden, previous: previous?.hidden ?? null })
+        : null,
+      actor: JSON.stringify(actorOf(change.caller)),
+      time: Date.now(),
+      trace_parent: currentTraceparent(),
+    }
+    await trx.executeQuery(
+      statements.compile('insert', Object.values(row), () =>
+        trx.insertInto(EVENTS_TABLE).values(row).compile(),
+      ),
+    )
   }
 }
 

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely'
-import { v7 as uuidv7 } from 'uuid'
+import { newId } from '../crypto/index.js'
 import type { Dialect } from '../db/index.js'
 import { ConflictError, NotFoundError } from '../errors/index.js'
 import { JOBS_TABLE, pendingKey } from './migration.js'
@@ -92,7 +92,7 @@ export class JobStore {
 
   /** The new job's id, or null when a pending job holds its unique key. */
   async insert(job: NewJob, now: number, db: Kysely<any> = this.db): Promise<string | null> {
-    const id = uuidv7()
+    const id = newId()
     const rows = await db
       .insertInto(JOBS_TABLE)
       .values({

@@ -18,6 +18,14 @@ import type { RecordData } from './types.js'
 
 export const ALIAS = 'r'
 
+/** The columns a record is read from: its fields' and, but for a view, its version. */
+export function recordColumns(collection: CollectionDefinition): string[] {
+  // A view has no version column: its records' ETags come from their content (serialize.ts).
+  const columns = isView(collection) ? ['id'] : ['id', VERSION_COLUMN]
+  for (const field of collection.fields) if (field.name !== 'id' && hasColumn(field)) columns.push(field.name)
+  return columns
+}
+
 /** A stored row with its version, and the record as the caller sees it. */
 export interface LoadedRecord {
   row: Record<string, unknown>
@@ -54,10 +62,7 @@ export class RecordReader {
   }
 
   private buildSelect(db: Kysely<any>, collection: CollectionDefinition) {
-    // A view has no version column: its records' ETags come from their content (serialize.ts).
-    const columns = isView(collection) ? [`${ALIAS}.id`] : [`${ALIAS}.id`, `${ALIAS}.${VERSION_COLUMN}`]
-    for (const field of collection.fields)
-      if (field.name !== 'id' && hasColumn(field)) columns.push(`${ALIAS}.${field.name}`)
+    const columns = recordColumns(collection).map((column) => `${ALIAS}.${column}`)
     return db.selectFrom(`${collection.name} as ${ALIAS}`).select(columns)
   }
 
@@ -89,7 +94,16 @@ export class RecordReader {
     condition?: RawBuilder<SqlBool>,
   ): Promise<LoadedRecord | undefined> {
     const row = await this.findRow(db, collection, id.toLowerCase(), condition)
-    if (!row) return undefined
+    return row ? this.present(db, collection, row, caller) : undefined
+  }
+
+  /** A row already in hand (as an insert returned it) as the caller sees it. */
+  async present(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    row: Record<string, unknown>,
+    caller: Caller,
+  ): Promise<LoadedRecord> {
     const [record] = await this.toRecords(db, collection, [row], caller)
     return { row, record: record! }
   }

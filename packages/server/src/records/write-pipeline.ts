@@ -119,15 +119,12 @@ export class WritePipeline {
       body,
       query: options.query,
     })
-    const id = await this.#writer.insert(trx, collection, clean)
-    // The create rule is checked against the stored candidate, inside the transaction.
-    const loaded = await this.reader.load(
-      trx,
-      collection,
-      id,
-      caller,
-      access.kind === 'where' ? access.condition : undefined,
-    )
+    const inserted = await this.#writer.insert(trx, collection, clean)
+    // A conditional create rule is checked against the stored candidate, inside the transaction.
+    const loaded =
+      access.kind === 'where'
+        ? await this.reader.load(trx, collection, String(inserted.id), caller, access.condition)
+        : await this.reader.present(trx, collection, inserted, caller)
     if (!loaded) throw new ForbiddenError('The create rule does not allow this record.')
     const record = await this.asSuperuser(trx, collection, loaded)
     await this.notify(trx, unit, {

@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { v7 as uuidv7 } from 'uuid'
 import {
   type CollectionDefinition,
   hasColumn,
@@ -10,23 +8,31 @@ import {
   storageKind,
   VERSION_COLUMN,
 } from '../collections/index.js'
-import { randomToken } from '../crypto/index.js'
-import type { Dialect } from '../db/index.js'
+import { newId, randomTag, randomToken } from '../crypto/index.js'
+import { type Dialect, StatementShapes } from '../db/index.js'
 import { type FieldErrors, ValidationError } from '../errors/index.js'
+import { recordColumns } from './reader.js'
 import type { CleanBody } from './validator.js'
 
 /** A new random version per write; the ETag derives from it, so it never repeats for a record. */
 export function newVersion(): string {
-  return randomBytes(9).toString('base64url')
+  return randomTag(9)
 }
 
 /** The write side: rows and junction rows from a validated body. Runs inside the caller's transaction. */
 export class RecordWriter {
   constructor(private readonly dialect: Dialect) {}
 
-  async insert(db: Kysely<any>, collection: CollectionDefinition, body: CleanBody): Promise<string> {
+  readonly #statements = new WeakMap<CollectionDefinition, StatementShapes>()
+
+  /** Inserts the record and answers its row as stored, in the columns a read gives. */
+  async insert(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    body: CleanBody,
+  ): Promise<Record<string, unknown>> {
     const now = new Date().toISOString()
-    const id = body.id ?? uuidv7()
+    const id = body.id ?? newId()
     const row: Record<string, unknown> = { id, [VERSION_COLUMN]: newVersion() }
     for (const field of collection.fields) {
       if (field.type === 'autodate' && field.onCreate) row[field.name] = now
@@ -39,9 +45,28 @@ export class RecordWriter {
       row.emailVisibility ??= false
     }
     await this.checkRelations(db, collection, body.values)
-    await this.run(collection, () => db.insertInto(collection.name).values(row).execute())
+    const inserted = await this.run(collection, () =>
+      db.executeQuery<Record<string, unknown>>(this.#insertStatement(db, collection, row)),
+    )
     await this.writeMultiRelations(db, collection, id, body.values)
-    return id
+    return inserted.rows[0]!
+  }
+
+  #insertStatement(db: Kysely<any>, collection: CollectionDefinition, row: Record<string, unknown>) {
+    for (const column of Object.keys(row)) if (row[column] === undefined) delete row[column]
+    return this.#shapesOf(collection).compile(`insert:${Object.keys(row).join()}`, Object.values(row), () =>
+      db.insertInto(collection.name).values(row).returning(recordColumns(collection)).compile(),
+    )
+  }
+
+  /** Statements of a definition's writes, built once per shape (a new definition starts afresh). */
+  #shapesOf(collection: CollectionDefinition): StatementShapes {
+    let shapes = this.#statements.get(collection)
+    if (!shapes) {
+      shapes = new StatementShapes()
+      this.#statements.set(collection, shapes)
+    }
+    return shapes
   }
 
   async update(
@@ -92,7 +117,10 @@ export class RecordWriter {
       if (field.type !== 'relation' || !Object.hasOwn(values, field.name)) continue
       const ids = relationIds(values[field.name])
       if (ids.length === 0) continue
-      const found = await db.selectFrom(field.collection!).select('id').where('id', 'in', ids).execute()
+      const lookup = this.#shapesOf(collection).compile(`relation:${field.name}:${ids.length}`, ids, () =>
+        db.selectFrom(field.collection!).select('id').where('id', 'in', ids).compile(),
+      )
+      const found = (await db.executeQuery<{ id: string }>(lookup)).rows
       if (found.length !== ids.length) {
         const missing = ids.filter((id) => !found.some((row) => row.id === id))
         errors[field.name] = {

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino'
-import { v7 as uuidv7 } from 'uuid'
 import type { CollectionRegistry } from '../../collections/index.js'
 import type { WebhooksConfig } from '../../config/index.js'
-import type { SecretBox } from '../../crypto/index.js'
+import { newId, type SecretBox } from '../../crypto/index.js'
 import type { Dialect } from '../../db/index.js'
 import { ConflictError, FilterError, NotFoundError, ValidationError } from '../../errors/index.js'
 import { compileFilter, evaluateFilter } from '../../query/index.js'
@@ -39,7 +38,7 @@ export class WebhookService {
     this.#check(input)
     const secret = newSecret()
     const row = {
-      id: uuidv7(),
+      id: newId(),
       url: input.url,
       collections: JSON.stringify(input.collections),
       actions: JSON.stringify(input.actions),
@@ -152,7 +151,7 @@ export class WebhookService {
             if (!endpoint.collections.has(event.collection) || !endpoint.actions.has(event.action)) continue
             if (endpoint.filter !== null && !this.#matches(endpoint.filter, event, endpoint.id)) continue
             deliveries.push({
-              id: uuidv7(),
+              id: newId(),
               webhook_id: endpoint.id,
               event_id: event.id,
               event_seq: event.seq,

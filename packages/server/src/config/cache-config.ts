@@ -18,7 +18,9 @@ export function cacheConfig(env: Env): CacheConfig {
   return {
     enabled: oneOf(env, 'PLINTH_CACHE', ['on', 'off'], 'on') === 'on',
     ttlSeconds: integer(env, 'PLINTH_CACHE_TTL', 300, 1, 86_400),
-    maxBytes: byteSize(env, 'PLINTH_CACHE_MAX_SIZE', 64 * 1024 * 1024),
+    // Lists, where the cache saves most, are few and small; a larger budget mostly holds
+    // single records, which SQLite reads by id about as fast as the cache answers them.
+    maxBytes: byteSize(env, 'PLINTH_CACHE_MAX_SIZE', 16 * 1024 * 1024),
     httpMaxAge: integer(env, 'PLINTH_HTTP_MAX_AGE', 0, 0, 31_536_000),
   }
 }

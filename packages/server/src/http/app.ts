@@ -34,6 +34,7 @@ import { batchRoutes, recordsRoutes, writeStickiness } from '../records/index.js
 import { security, securityHeadersFor } from '../security/index.js'
 import { settingsRoutes } from '../settings/index.js'
 import { healthRoutes, type Lifecycle } from './health.js'
+import { compiledOnFirstUse } from './lazy-validators.js'
 import { refuseNulCharacters } from './nul-character.js'
 import { problemHandling, sendProblem } from './problem.js'
 
@@ -77,7 +78,7 @@ export async function createApp(config: PlinthConfig, options: AppOptions = {}):
  * and its Ajv keeps what it compiled by schema, so an app built again (a restart in
  * place, every test) does not compile them again.
  */
-const buildValidator = AjvCompiler()
+const buildValidator = compiledOnFirstUse(AjvCompiler())
 
 /** Binds the routes onto a core; closing the app closes the core. */
 async function buildHttpApp(core: Core, options: AppOptions): Promise<FastifyInstance> {

@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
-export const CLI = here('../dist/cli/main.js')
+export const CLI = here('../dist/bundle/main.js')
 const BIN = here('../bin/plinth.js')
 
 /**

@@ -13,5 +13,6 @@ export {
 export { ConfigError } from './env-values.js'
 export type { FilesConfig, S3Config } from './files-config.js'
 export type { TracesConfig } from './observability-config.js'
+export { packageFile, readPackageFile } from './package-files.js'
 export { effectiveSettings, type SecretSetting, type Settings } from './settings.js'
 export { plinthVersion } from './version.js'

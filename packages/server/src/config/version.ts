@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { readPackageFile } from './package-files.js'
 
-/** The version of the installed package: src/config/version.ts and dist/config/version.js both sit two folders down. */
+/** The version of the installed package. */
 export function plinthVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
-  return (manifest as { version: string }).version
+  return (JSON.parse(readPackageFile('package.json')) as { version: string }).version
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { SUPERUSERS } from '../auth/index.js'
 import type { CollectionDefinition } from '../collections/index.js'
+import { plinthVersion } from '../config/index.js'
 import { ACCOUNT_TAGS, accountOperationIds, accountPaths } from './account-paths.js'
 import { authPaths } from './auth-paths.js'
 import { authRequestSchemas } from './auth-request-schemas.js'
@@ -26,10 +26,6 @@ import { BEARER } from './security-schemes.js'
 import { SETTINGS_TAG, settingsOperationIds, settingsPaths, settingsSchemas } from './settings-paths.js'
 import { sharedComponents, sharedSchemas } from './shared-components.js'
 import { WEBHOOKS_TAG, webhookOperationIds, webhookPaths, webhookSchemas } from './webhook-paths.js'
-
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string
-}
 
 const fixedComponents = {
   ...sharedSchemas,
@@ -166,7 +162,7 @@ export function buildDocument(collections: CollectionDefinition[], viewer: Viewe
     openapi: '3.1.0',
     info: {
       title: 'Plinth',
-      version: packageJson.version,
+      version: plinthVersion(),
       description:
         'The REST API of this Plinth instance, generated from its collections as they are now. Errors are RFC 9457 problem+json.',
       license: { name: 'MIT', identifier: 'MIT' },

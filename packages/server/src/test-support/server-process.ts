@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+export const CLI = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url))
 export const BIN = fileURLToPath(new URL('../../bin/plinth.js', import.meta.url))
 /** The Node flags of bin/plinth.js and `npm start`, so spawned servers run as deployed ones do. */
 export const NODE_FLAGS = ['--disable-proto=delete']

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { CollectionDefinition } from '../../collections/index.js'
+import { readPackageFile } from '../../config/index.js'
 import type { Dialect } from '../../db/index.js'
 import { NotFoundError } from '../../errors/index.js'
 import type { Mailer } from '../../mail/index.js'
@@ -51,7 +51,7 @@ export const otpBody = Type.Object(
 
 type Params = { Params: { collection: string } }
 
-const asset = (name: string) => readFileSync(new URL(`../../../public/${name}`, import.meta.url), 'utf8')
+const asset = (name: string) => readPackageFile(`public/${name}`)
 const confirmPage = asset('auth-confirm.html')
 const confirmScript = asset('auth-confirm.js')
 const confirmStyle = asset('pages.css')

@@ -21,9 +21,9 @@ export function newVersion(): string {
 
 /** The write side: rows and junction rows from a validated body. Runs inside the caller's transaction. */
 export class RecordWriter {
-  constructor(private readonly dialect: Dialect) {}
-
   readonly #statements = new WeakMap<CollectionDefinition, StatementShapes>()
+
+  constructor(private readonly dialect: Dialect) {}
 
   /** Inserts the record and answers its row as stored, in the columns a read gives. */
   async insert(

@@ -1,4 +1,5 @@
 import client from 'prom-client'
+import { FastCounter, FastHistogram } from './series.js'
 
 /** Label values by label name. */
 export type Labels<Name extends string> = Partial<Record<Name, string>>
@@ -66,8 +67,9 @@ export class Metrics {
     labelNames: readonly Name[] = [],
   ): Counter<Name> {
     checkNames(name, labelNames)
-    const counter = new client.Counter({ name, help, labelNames, registers: [this.#registry] })
-    return { inc: (labels = {}, by = 1) => counter.inc(labels as client.LabelValues<Name>, by) }
+    const counter = new FastCounter(name, help, labelNames)
+    this.#registry.registerMetric(counter as unknown as client.Metric)
+    return { inc: (labels = {}, by = 1) => counter.inc(labels, by) }
   }
 
   histogram<Name extends string = never>(
@@ -77,8 +79,14 @@ export class Metrics {
     buckets: number[],
   ): Histogram<Name> {
     checkNames(name, labelNames)
-    const histogram = new client.Histogram({ name, help, labelNames, buckets, registers: [this.#registry] })
-    return { observe: (labels, value) => histogram.observe(labels as client.LabelValues<Name>, value) }
+    const histogram = new FastHistogram(
+      name,
+      help,
+      labelNames,
+      [...buckets].sort((a, b) => a - b),
+    )
+    this.#registry.registerMetric(histogram as unknown as client.Metric)
+    return { observe: (labels, value) => histogram.observe(labels, value) }
   }
 
   /** A gauge whose samples `read` answers at each scrape; a label set it leaves out is not shown. */

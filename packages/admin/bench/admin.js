@@ -16,7 +16,7 @@ import { gzipSync } from 'node:zlib'
 import { chromium } from 'playwright-core'
 import { v7 as uuidv7 } from 'uuid'
 import { describeMachine, loadAverage } from '../../server/bench/machine.js'
-import { CLI, freePort, NODE_FLAGS, startServer, stopServer } from '../../server/bench/processes.js'
+import { freePort, plinthServeArgs, startServer, stopServer } from '../../server/bench/processes.js'
 import { upsertSuperuser } from '../../server/dist/auth/index.js'
 import { loadConfig } from '../../server/dist/config/index.js'
 import { createCore } from '../../server/dist/core/index.js'
@@ -150,7 +150,7 @@ async function main() {
     const port = await freePort()
     server = await startServer({
       name: 'Plinth',
-      args: [...NODE_FLAGS, CLI, 'serve', '--dir', dataDir, '--port', String(port)],
+      args: plinthServeArgs(dataDir, port),
       env: { ...env, PLINTH_LOG_LEVEL: 'warn', PLINTH_RATE_LIMITS: 'off' },
       port,
     })

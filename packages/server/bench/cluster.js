@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { describeMachine, loadAverage } from './machine.js'
-import { CLI, freePort, NODE_FLAGS, profileFlags, startServer, stopServer } from './processes.js'
+import { freePort, plinthServeArgs, startServer, stopServer } from './processes.js'
 import { installedProgram, proxySkipReason, startProxy, whenListening } from './proxies.js'
 import { medianRound } from './report.js'
 import { chosenScenarios, loadSettings, measure, SCENARIOS, signIn } from './scenarios.js'
@@ -169,16 +169,10 @@ async function main() {
     const start = async (name, port, extra) =>
       startServer({
         name,
-        args: [
-          ...NODE_FLAGS,
-          ...profileFlags(process.env.BENCH_PROFILE_DIR, name),
-          CLI,
-          'serve',
-          '--dir',
-          dataDir,
-          '--port',
-          String(port),
-        ],
+        args: plinthServeArgs(dataDir, port, {
+          profileDir: process.env.BENCH_PROFILE_DIR,
+          profileName: name,
+        }),
         env: plinthEnv('full', { ...shared, ...extra }),
         port,
       })

@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Connection } from 'rabbitmq-client'
-import { CLI, call, freePort, NODE_FLAGS, runLoad, startServer, stopServer } from './processes.js'
+import { call, freePort, plinthServeArgs, runLoad, startServer, stopServer } from './processes.js'
 import { compare, NOISY_CORES } from './report.js'
 import { CREATE_TITLE_PREFIX, databaseFile, removeCreatedPosts, SUPERUSER, seed } from './seed.js'
 import { number, plinthEnv, until } from './settings.js'
@@ -29,7 +29,7 @@ async function startPlinth(name, dataDir, extraEnv) {
   const port = await freePort()
   return startServer({
     name,
-    args: [...NODE_FLAGS, CLI, 'serve', '--dir', dataDir, '--port', String(port)],
+    args: plinthServeArgs(dataDir, port),
     env: plinthEnv('full', extraEnv),
     port,
   })

@@ -15,7 +15,16 @@ import { upsertSuperuser } from '../dist/auth/index.js'
 import { loadConfig } from '../dist/config/index.js'
 import { createCore } from '../dist/core/index.js'
 import { describeMachine, loadAverage } from './machine.js'
-import { CLI, call, freePort, memoryOf, NODE_FLAGS, runLoad, startServer, stopServer } from './processes.js'
+import {
+  call,
+  freePort,
+  memoryOf,
+  NODE_FLAGS,
+  plinthServeArgs,
+  runLoad,
+  startServer,
+  stopServer,
+} from './processes.js'
 import { compare, NOISY_CORES } from './report.js'
 import { number, plinthEnv, until } from './settings.js'
 
@@ -63,7 +72,7 @@ async function startPlinth(dataDir) {
   const port = await freePort()
   const server = await startServer({
     name: 'Plinth',
-    args: [...NODE_FLAGS, CLI, 'serve', '--dir', dataDir, '--port', String(port)],
+    args: plinthServeArgs(dataDir, port),
     env: plinthEnv(settings.sync),
     port,
   })

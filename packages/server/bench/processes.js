@@ -5,7 +5,10 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
-export const CLI = here('../dist/bundle/main.js')
+const CLI = here('../dist/bundle/main.js')
+// A profile names each function's module only where the modules are apart: in the bundle
+// Plinth, Kysely and TypeBox share files. The code a request runs is the same in both.
+const UNBUNDLED_CLI = here('../dist/cli/main.js')
 const BIN = here('../bin/plinth.js')
 
 /**
@@ -22,6 +25,24 @@ export const NODE_FLAGS =
 export function profileFlags(dir, name) {
   if (!dir) return []
   return ['--cpu-prof', '--cpu-prof-dir', dir, ...(name ? ['--cpu-prof-name', `${name}.cpuprofile`] : [])]
+}
+
+/**
+ * Node's flags and the command that start Plinth on `dataDir` and `port`, as `plinth serve`
+ * does; with `profileDir`, from the compiled modules rather than the bundle.
+ */
+export function plinthServeArgs(dataDir, port, { profileDir, profileName, extra = [] } = {}) {
+  return [
+    ...NODE_FLAGS,
+    ...profileFlags(profileDir, profileName),
+    profileDir ? UNBUNDLED_CLI : CLI,
+    'serve',
+    '--dir',
+    dataDir,
+    '--port',
+    String(port),
+    ...extra,
+  ]
 }
 
 export const FLOOR = here('./floor.js')

@@ -14,12 +14,11 @@ import { upsertSuperuser } from '../dist/auth/index.js'
 import { loadConfig } from '../dist/config/index.js'
 import { createCore } from '../dist/core/index.js'
 import {
-  CLI,
   call,
   freePort,
   memoryOf,
   NODE_FLAGS,
-  profileFlags,
+  plinthServeArgs,
   startServer,
   stopServer,
 } from './processes.js'
@@ -225,16 +224,7 @@ async function measurePlinth() {
     const port = await freePort()
     server = await startServer({
       name: 'Plinth',
-      args: [
-        ...NODE_FLAGS,
-        ...profileFlags(process.env.BENCH_PROFILE_DIR),
-        CLI,
-        'serve',
-        '--dir',
-        dataDir,
-        '--port',
-        String(port),
-      ],
+      args: plinthServeArgs(dataDir, port, { profileDir: process.env.BENCH_PROFILE_DIR }),
       env: {
         ...withoutPlinthSettings(),
         PLINTH_LOG_LEVEL: 'warn',

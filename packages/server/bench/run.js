@@ -6,12 +6,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describeMachine, loadAverage } from './machine.js'
 import {
-  CLI,
   call,
   FLOOR,
   freePort,
   memoryOf,
   NODE_FLAGS,
+  plinthServeArgs,
   profileFlags,
   startServer,
   stopServer,
@@ -55,10 +55,9 @@ const VARIANTS = {
 
 async function startPlinth(dataDir, settings, profileDir, variant = { name: 'Plinth' }) {
   const port = await freePort()
-  const flags = [...NODE_FLAGS, ...profileFlags(profileDir)]
   return startServer({
     name: variant.name,
-    args: [...flags, CLI, 'serve', '--dir', dataDir, '--port', String(port), ...(variant.args ?? [])],
+    args: plinthServeArgs(dataDir, port, { profileDir, extra: variant.args }),
     env: plinthEnv(settings.sync, variant.env),
     port,
   })

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { v7 as uuidv7 } from 'uuid'
 import { loadConfig } from '../dist/config/index.js'
 import { createCore } from '../dist/core/index.js'
-import { CLI, call, freePort, NODE_FLAGS, runLoad, startServer, stopServer } from './processes.js'
+import { call, freePort, NODE_FLAGS, plinthServeArgs, runLoad, startServer, stopServer } from './processes.js'
 
 const SEARCH_FLOOR = fileURLToPath(new URL('./search-floor.js', import.meta.url))
 const POSTS = Number(process.env.BENCH_SEARCH_POSTS ?? 100_000)
@@ -148,7 +148,7 @@ async function main() {
     servers.push(
       await startServer({
         name: 'Plinth',
-        args: [...NODE_FLAGS, CLI, 'serve', '--dir', dataDir, '--port', String(plinthPort)],
+        args: plinthServeArgs(dataDir, plinthPort),
         env: { ...env, PLINTH_LOG_LEVEL: 'warn', PLINTH_RATE_LIMITS: 'off' },
         port: plinthPort,
       }),

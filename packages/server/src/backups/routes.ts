@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TokenService } from '../auth/index.js'
 import { BadRequestError, PlinthError, refuseBody } from '../errors/index.js'
 import { requireSuperuser } from '../identity/index.js'
+import { routePattern } from '../metrics/index.js'
 import { isArchiveName } from './destinations.js'
 import type { BackupService, Restart } from './service.js'
 
@@ -45,11 +46,7 @@ export async function backupsRoutes(
   // Before validation, so that only a superuser learns which inputs are valid.
   app.addHook('preValidation', async function onlySuperusers(request) {
     const token = (request.query as { token?: unknown }).token
-    if (
-      request.method === 'GET' &&
-      request.routeOptions.url === DOWNLOAD_ROUTE &&
-      typeof token === 'string'
-    ) {
+    if (request.method === 'GET' && routePattern(request) === DOWNLOAD_ROUTE && typeof token === 'string') {
       requireSuperuser(await tokens.verify(token, 'file'), 'download backups')
       return
     }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
 import { canonical } from '../collections/index.js'
 import type { Dialect, StorageKind } from '../db/index.js'
@@ -129,7 +129,7 @@ export class TableChecksum {
 
   add(row: Row): void {
     this.rows += 1
-    const digest = createHash('sha256').update(canonical(row)).digest('hex')
+    const digest = hash('sha256', canonical(row), 'hex')
     this.#sum = (this.#sum + BigInt(`0x${digest}`)) & ((1n << 256n) - 1n)
   }
 

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { routePattern } from '../metrics/index.js'
 import type { CachedRead, ReadCache, ReadQuery } from './read-cache.js'
 
 declare module 'fastify' {
@@ -18,7 +19,7 @@ const READS: Record<string, CachedRead> = {
 }
 
 function readOf(request: FastifyRequest): CachedRead | undefined {
-  return request.method === 'GET' ? READS[request.routeOptions.url ?? ''] : undefined
+  return request.method === 'GET' ? READS[routePattern(request) ?? ''] : undefined
 }
 
 const collectionOf = (request: FastifyRequest) => (request.params as { collection: string }).collection
@@ -92,7 +93,7 @@ export const readCaching = fp(
       setCacheControl(request, reply, cache, httpMaxAge)
       let etag = reply.getHeader('etag') as string | undefined
       if (!etag) {
-        etag = `"${createHash('sha256').update(payload).digest('base64url').slice(0, 27)}"`
+        etag = `"${hash('sha256', payload, 'base64url').slice(0, 27)}"`
         reply.header('etag', etag)
       }
       if (request.readCacheKey) await cache.set(request.readCacheKey, etag, payload)

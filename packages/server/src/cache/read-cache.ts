@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { hash, randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { CollectionRegistry } from '../collections/index.js'
 import type { CacheConfig } from '../config/index.js'
@@ -114,9 +114,11 @@ export class ReadCache {
     const schema = this.deps.schemaVersion()
     if (!this.config.enabled || schema === null || !this.deps.registry.get(collectionName)) return null
     if (this.dependsOnClock(read, collectionName, query)) return null
-    return createHash('sha256')
-      .update(`${ENTRY_FORMAT}\n${schema}\n${this.#dataVersion}\n${callerKey(caller)}\n${read}\n${url}`)
-      .digest('base64url')
+    return hash(
+      'sha256',
+      `${ENTRY_FORMAT}\n${schema}\n${this.#dataVersion}\n${callerKey(caller)}\n${read}\n${url}`,
+      'base64url',
+    )
   }
 
   async get(key: string): Promise<{ etag: string; payload: string } | undefined> {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /** A random URL-safe token with `bytes` of entropy. */
 export function randomToken(bytes = 32): string {
@@ -6,7 +6,7 @@ export function randomToken(bytes = 32): string {
 }
 
 export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex')
+  return hash('sha256', value, 'hex')
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { routePattern } from '../metrics/index.js'
 import { isSecretParam } from '../security/index.js'
 import type { RequestLogWriter } from './writer.js'
 
@@ -30,7 +31,7 @@ export function withoutSecrets(url: string): string {
 }
 
 function isMonitoringRead(request: FastifyRequest, status: number): boolean {
-  const route = request.routeOptions.url
+  const route = routePattern(request)
   return (
     route !== undefined &&
     MONITORING_ROUTES.has(route) &&
@@ -50,7 +51,7 @@ export const requestLogCapture = fp(
         options.writer.record({
           startedAt: Date.now() - durationMs,
           method: request.method,
-          route: request.routeOptions.url ?? null,
+          route: routePattern(request) ?? null,
           url: withoutSecrets(request.url),
           status,
           durationMs,

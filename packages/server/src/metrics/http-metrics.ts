@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Metrics } from './metrics.js'
+import { routePattern } from './route-pattern.js'
 
 /** Where a request that matched no route is counted: its raw URL would be a new series per URL. */
 const UNMATCHED_ROUTE = 'unmatched'
@@ -27,9 +28,10 @@ export const httpMetrics = fp(
       LATENCY_BUCKETS,
     )
     app.addHook('onResponse', function countAnswer(request, reply, done) {
-      const labels = { method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE }
-      requests.inc({ ...labels, status: String(reply.statusCode) })
-      latency.observe(labels, reply.elapsedTime / 1000)
+      const method = request.method
+      const route = routePattern(request) ?? UNMATCHED_ROUTE
+      requests.inc({ method, route, status: String(reply.statusCode) })
+      latency.observe({ method, route }, reply.elapsedTime / 1000)
       done()
     })
   },

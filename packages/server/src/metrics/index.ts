@@ -10,4 +10,5 @@
  */
 export { httpMetrics } from './http-metrics.js'
 export { type Counter, type GaugeSample, type Histogram, Metrics } from './metrics.js'
+export { routePattern } from './route-pattern.js'
 export { metricsRoutes } from './routes.js'

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { requireSuperuser } from '../identity/index.js'
@@ -12,10 +12,10 @@ const BEARER = /^Bearer +(\S+)\s*$/i
  */
 function metricsTokenCheck(token: string | null): (authorization: string) => boolean {
   if (token === null) return () => false
-  const expected = createHash('sha256').update(token).digest()
+  const expected = hash('sha256', token, 'buffer')
   return function isMetricsToken(authorization) {
     const given = BEARER.exec(authorization)?.[1]
-    return given !== undefined && timingSafeEqual(createHash('sha256').update(given).digest(), expected)
+    return given !== undefined && timingSafeEqual(hash('sha256', given, 'buffer'), expected)
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -39,7 +39,7 @@ const initializer = `window.addEventListener('load', function () {
 `
 
 function asset(body: Buffer, contentType: string): DocsAsset {
-  return { body, contentType, digest: createHash('sha256').update(body).digest('base64url').slice(0, 16) }
+  return { body, contentType, digest: hash('sha256', body, 'base64url').slice(0, 16) }
 }
 
 /**

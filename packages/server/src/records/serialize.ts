@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { CollectionDefinition, FieldDefinition } from '../collections/index.js'
 import { hasColumn, storageKind, VERSION_COLUMN } from '../collections/index.js'
 import type { Dialect } from '../db/index.js'
@@ -67,7 +67,7 @@ export function versionOf(row: Record<string, unknown>): unknown {
   const content = JSON.stringify(Object.entries(row), (_key, value) =>
     typeof value === 'bigint' ? value.toString() : value,
   )
-  return `v${createHash('sha256').update(content).digest('base64url').slice(0, 22)}`
+  return `v${hash('sha256', content, 'base64url').slice(0, 22)}`
 }
 
 /** Strong ETag of a record version (RFC 9110 §8.8.3). */

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { SharedState } from '../cluster/index.js'
 import type { RateLimits } from '../config/index.js'
 import { PlinthError } from '../errors/index.js'
+import { routePattern } from '../metrics/index.js'
 import { sharedRateLimitStore } from './rate-limit-store.js'
 
 export type LimitClass = 'auth' | 'signUp' | 'api'
@@ -25,7 +26,7 @@ export interface RateLimitOptions {
 
 /** Which limit a request counts against. */
 export function limitClass(request: FastifyRequest, isAuthCollection: (name: string) => boolean): LimitClass {
-  const route = request.routeOptions.url ?? ''
+  const route = routePattern(request) ?? ''
   if (AUTH_ROUTE.test(route)) return 'auth'
   const records = RECORDS_ROUTE.exec(route)
   if (records && request.method === 'POST' && !request.caller?.isSuperuser) {

@@ -15,6 +15,7 @@ import {
 } from '@opentelemetry/semantic-conventions'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { routePattern } from '../metrics/index.js'
 
 const spans = new WeakMap<FastifyRequest, Span>()
 
@@ -39,7 +40,7 @@ export function httpTracing(tracer: Tracer): FastifyPluginAsync {
       // which AsyncLocalStorage then carries into the handler and every statement it runs.
       app.addHook('onRequest', function startRequestSpan(request, _reply, done) {
         const parent = propagation.extract(context.active(), request.headers, headerGetter)
-        const route = request.routeOptions.url
+        const route = routePattern(request)
         const span = tracer.startSpan(
           route ? `${request.method} ${route}` : request.method,
           {

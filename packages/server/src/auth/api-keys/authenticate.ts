@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { ForbiddenError } from '../../errors/index.js'
 import type { Caller } from '../../identity/index.js'
+import { routePattern } from '../../metrics/index.js'
 import type { ApiKeyService } from './api-keys.js'
 
 // PocketBase clients send the credential without the scheme; a key reads the same either way.
@@ -27,7 +28,7 @@ export function isApiKeyHeader(header: string): boolean {
 /** The caller of a request sent with `Authorization: Bearer plk_…` (or the bare `plk_…`). */
 export async function authenticateApiKey(apiKeys: ApiKeyService, request: FastifyRequest): Promise<Caller> {
   const match = KEY_BEARER.exec((request.headers.authorization ?? '').trim())
-  const route = request.routeOptions.url
+  const route = routePattern(request)
   if (route !== undefined && !KEY_ROUTES.some((pattern) => pattern.test(route)))
     throw new ForbiddenError('API keys work with the records API and batches only; sign in for this.')
   return apiKeys.verify(match?.[1] ?? '')

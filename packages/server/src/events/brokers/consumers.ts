@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /**
  * A project's consumer of broker messages: each message becomes a job, added to the
@@ -112,10 +112,8 @@ function isSubject(subject: string): boolean {
 export function natsDurableName(consumer: NatsConsumer): string {
   if (consumer.durable) return consumer.durable
   const job = consumer.job.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)
-  const hash = createHash('sha256')
-    .update(`${consumer.stream ?? ''}|${consumer.subject}`)
-    .digest('hex')
-  return `plinth_${job}_${hash.slice(0, 8)}`
+  const digest = hash('sha256', `${consumer.stream ?? ''}|${consumer.subject}`, 'hex')
+  return `plinth_${job}_${digest.slice(0, 8)}`
 }
 
 /** A message body as a job payload: its JSON value, or the text itself when it is not JSON. */

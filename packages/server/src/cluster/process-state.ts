@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events'
-import { LRUCache } from 'lru-cache'
 import type { Channel, SharedState, WindowCount } from './shared-state.js'
 
 interface Window {
@@ -7,7 +6,7 @@ interface Window {
   endsAt: number
 }
 
-/** Most counters one process keeps; the least recently used are forgotten first. */
+/** Most counters one process keeps; the windows started longest ago are forgotten first. */
 const MAX_KEYS = 100_000
 
 /**
@@ -16,15 +15,20 @@ const MAX_KEYS = 100_000
  */
 export class ProcessState implements SharedState {
   readonly kind = 'process'
-  readonly #windows = new LRUCache<string, Window>({ max: MAX_KEYS })
+  // A Map rather than an LRU cache: lru-cache allocates its arrays for every key it may hold
+  // up front (megabytes, and about 15 ms of a start), and a Map keeps windows in the order they
+  // started, which is the order to forget them in.
+  readonly #windows = new Map<string, Window>()
   readonly #messages = new EventEmitter().setMaxListeners(0)
 
   async increment(key: string, windowMs: number): Promise<WindowCount> {
     const now = Date.now()
     let window = this.#windows.get(key)
     if (!window || window.endsAt <= now) {
+      this.#windows.delete(key)
       window = { count: 0, endsAt: now + windowMs }
       this.#windows.set(key, window)
+      this.#forgetOldest(now)
     }
     window.count += 1
     return { count: window.count, ttlMs: window.endsAt - now }
@@ -36,6 +40,17 @@ export class ProcessState implements SharedState {
     return !window || window.endsAt <= now
       ? { count: 0, ttlMs: 0 }
       : { count: window.count, ttlMs: window.endsAt - now }
+  }
+
+  /** Two at most per new window, so the map shrinks back as windows end without a sweep. */
+  #forgetOldest(now: number): void {
+    for (let i = 0; i < 2; i++) {
+      const first = this.#windows.entries().next()
+      if (first.done) return
+      const [oldestKey, oldest] = first.value
+      if (oldest.endsAt > now && this.#windows.size <= MAX_KEYS) return
+      this.#windows.delete(oldestKey)
+    }
   }
 
   async publish(channel: Channel, message = ''): Promise<void> {

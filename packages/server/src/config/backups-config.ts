@@ -1,4 +1,4 @@
-import { Cron } from 'croner'
+import { pausedCron } from './cron-expression.js'
 import { ConfigError, type Env, integer } from './env-values.js'
 
 /** Backups the server makes on its own. */
@@ -16,7 +16,7 @@ function cron(env: Env): string | null {
   if (!raw) return null
   let next: Date | null
   try {
-    next = new Cron(raw, { timezone: 'Etc/UTC', paused: true }).nextRun()
+    next = pausedCron(raw).nextRun()
   } catch (error) {
     throw new ConfigError(
       'PLINTH_BACKUP_CRON',

@@ -10,6 +10,7 @@ export {
   type RealtimeConfig,
   type WebhooksConfig,
 } from './config.js'
+export { pausedCron } from './cron-expression.js'
 export { ConfigError } from './env-values.js'
 export type { FilesConfig, S3Config } from './files-config.js'
 export type { TracesConfig } from './observability-config.js'

@@ -1,5 +1,6 @@
-import { Cron } from 'croner'
+import type { Cron } from 'croner'
 import { type Kysely, sql } from 'kysely'
+import { pausedCron } from '../config/index.js'
 import { CRON_TABLE } from './migration.js'
 import { type JobRow, toJob } from './store.js'
 import type { CronEntry, CronSchedule } from './types.js'
@@ -24,7 +25,7 @@ export class CronTimers {
     for (const entry of entries) {
       if (this.#entries.some((known) => known.entry.name === entry.name))
         throw new Error(`Two cron entries are named "${entry.name}".`)
-      const cron = new Cron(entry.schedule, { timezone: entry.timezone ?? 'Etc/UTC', paused: true })
+      const cron = pausedCron(entry.schedule, entry.timezone)
       if (!cron.nextRun()) throw new Error(`The cron entry "${entry.name}" never runs.`)
       this.#entries.push({ entry, cron })
     }

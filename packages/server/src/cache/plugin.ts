@@ -61,9 +61,11 @@ export const readCaching = fp(
   async function readCaching(app: FastifyInstance, options: { cache: ReadCache; httpMaxAge: number }) {
     const { cache, httpMaxAge } = options
 
-    app.addHook('preHandler', async function answerFromCache(request, reply) {
+    // A callback hook, which answers by sending without calling done: an async hook answers by
+    // handing back the reply, and Fastify then waits for the response through a stream listener.
+    app.addHook('preHandler', function answerFromCache(request, reply, done) {
       const read = readOf(request)
-      if (!read) return
+      if (!read) return done()
       const key = cache.keyFor(
         read,
         collectionOf(request),
@@ -73,14 +75,19 @@ export const readCaching = fp(
       )
       request.readCacheKey = key
       // A client that asks for a fresh answer gets one, and the fresh answer is kept.
-      if (key === null || /no-cache/.test(request.headers['cache-control'] ?? '')) return
-      const entry = await cache.get(key)
-      if (!entry) return
-      request.servedFromCache = true
-      setCacheControl(request, reply, cache, httpMaxAge)
-      reply.header('etag', entry.etag)
-      if (matches(request, entry.etag)) return reply.code(304).send()
-      return reply.type('application/json; charset=utf-8').send(entry.payload)
+      if (key === null || /no-cache/.test(request.headers['cache-control'] ?? '')) return done()
+      cache.get(key).then((entry) => {
+        if (!entry) return done()
+        try {
+          request.servedFromCache = true
+          setCacheControl(request, reply, cache, httpMaxAge)
+          reply.header('etag', entry.etag)
+          if (matches(request, entry.etag)) reply.code(304).send()
+          else reply.type('application/json; charset=utf-8').send(entry.payload)
+        } catch (error) {
+          done(error as Error)
+        }
+      }, done)
     })
 
     app.addHook('onSend', async function keepAnswer(request, reply, payload) {

@@ -46,20 +46,22 @@ export const requestLogCapture = fp(
     app.addHook('onResponse', function logRequest(request, reply, done) {
       const status = reply.statusCode
       if (!isMonitoringRead(request, status)) {
-        const auth = request.caller?.auth ?? null
         const durationMs = reply.elapsedTime
-        options.writer.record({
-          startedAt: Date.now() - durationMs,
-          method: request.method,
-          route: routePattern(request) ?? null,
-          url: withoutSecrets(request.url),
-          status,
-          durationMs,
-          authId: auth ? String(auth.record.id) : null,
-          authCollection: auth?.collection.name ?? null,
-          ip: request.ip,
-          userAgent: (request.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT_LENGTH),
-          requestId: request.id,
+        options.writer.record(status, () => {
+          const auth = request.caller?.auth ?? null
+          return {
+            startedAt: Date.now() - durationMs,
+            method: request.method,
+            route: routePattern(request) ?? null,
+            url: withoutSecrets(request.url),
+            status,
+            durationMs,
+            authId: auth ? String(auth.record.id) : null,
+            authCollection: auth?.collection.name ?? null,
+            ip: request.ip,
+            userAgent: (request.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT_LENGTH),
+            requestId: request.id,
+          }
         })
       }
       done()

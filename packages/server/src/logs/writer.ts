@@ -72,16 +72,20 @@ export class RequestLogWriter {
     return this.dialect.db
   }
 
-  /** Keeps the request (or, on a busy node, maybe not); it is written within `flushMs`. */
-  record(entry: RequestLogEntry): void {
+  /**
+   * Keeps a request answered with `status` (or, on a busy node, maybe not); it is written
+   * within `flushMs`. `describe` is called only for a request that is kept: on a busy node most
+   * are not, and describing one reads the URL, the address and the headers.
+   */
+  record(status: number, describe: () => RequestLogEntry): void {
     const share = this.#sampler.next()
-    const isServerError = entry.status >= 500
+    const isServerError = status >= 500
     if (!isServerError && share < 1 && this.#options.random() >= share) return
     if (this.#rows.length >= this.#options.maxBuffered) {
       this.#options.dropped?.inc()
       return
     }
-    this.#rows.push(this.#row(entry, isServerError ? 1 : share))
+    this.#rows.push(this.#row(describe(), isServerError ? 1 : share))
     if (this.#rows.length >= this.#options.batchSize) this.#flushSoon(0)
     else this.#flushSoon(this.#options.flushMs)
   }

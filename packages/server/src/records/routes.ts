@@ -10,8 +10,14 @@ import type { RecordService, WriteResult } from './service.js'
 type RecordParams = { collection: string; id: string }
 type Query = Record<string, unknown>
 
-function sendRecord(reply: FastifyReply, result: WriteResult, status = 200): FastifyReply {
-  return reply.code(status).header('etag', result.etag).send(result.record)
+/**
+ * Sets the status and ETag and gives back the record for Fastify to send. Handing the reply
+ * itself back from an async handler would make Fastify wait for the response to finish
+ * through a stream listener of its own on every request.
+ */
+function answerRecord(reply: FastifyReply, result: WriteResult, status = 200): WriteResult['record'] {
+  reply.code(status).header('etag', result.etag)
+  return result.record
 }
 
 /** The records REST API of every collection. Routes only translate HTTP; the service decides. */
@@ -69,7 +75,7 @@ export async function recordsRoutes(
       }),
     )
     reply.header('location', `/api/collections/${request.params.collection}/records/${result.record.id}`)
-    return sendRecord(reply, result, 201)
+    return answerRecord(reply, result, 201)
   })
 
   app.get<{ Params: RecordParams; Querystring: Query }>(
@@ -81,7 +87,7 @@ export async function recordsRoutes(
       )
       if (request.headers['if-none-match'] === result.etag)
         return reply.code(304).header('etag', result.etag).send()
-      return sendRecord(reply, result)
+      return answerRecord(reply, result)
     },
   )
 
@@ -97,7 +103,7 @@ export async function recordsRoutes(
           requestId: request.id,
         }),
       )
-      return sendRecord(reply, result)
+      return answerRecord(reply, result)
     },
   )
 

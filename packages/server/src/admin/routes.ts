@@ -2,6 +2,7 @@ import { sep } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError, PlinthError } from '../errors/index.js'
+import { DOCUMENT_HEADERS } from '../security/index.js'
 import { findAdminBuild } from './build.js'
 
 export const ADMIN_PREFIX = '/_/'
@@ -76,7 +77,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       else {
         // index.html names the current assets: it must be asked for again after every deploy.
         reply.header('cache-control', 'no-cache')
-        if (path.endsWith('.html')) reply.header('content-security-policy', ADMIN_CSP)
+        if (path.endsWith('.html'))
+          reply.headers(DOCUMENT_HEADERS).header('content-security-policy', ADMIN_CSP)
       }
     },
   })

@@ -4,7 +4,7 @@ import { ADMIN_CSP } from '../admin/index.js'
 import { loadConfig } from '../config/index.js'
 import { createTestApp, type TestApp } from '../test-support/app.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
-import { DATA_CSP, limitClass, PAGE_CSP } from './index.js'
+import { DATA_CSP, DOCUMENT_HEADERS, limitClass, PAGE_CSP } from './index.js'
 
 const APP = 'https://app.example.com'
 
@@ -41,6 +41,8 @@ describe.each(testDialects)('security headers, CORS and body limits on %s', (kin
         'content-security-policy': DATA_CSP,
       })
       expect(response.headers['strict-transport-security'], url).toBeUndefined()
+      // Headers only a document acts on are left to pages: they would be bytes on every answer.
+      for (const name of Object.keys(DOCUMENT_HEADERS)) expect(response.headers[name], url).toBeUndefined()
     }
   })
 
@@ -84,6 +86,11 @@ describe.each(testDialects)('security headers, CORS and body limits on %s', (kin
       const page = await t.request({ method: 'GET', url, auth: null })
       expect(page.statusCode, url).toBe(200)
       expect(page.headers['content-security-policy'], url).toBe(csp)
+      expect(page.headers, url).toMatchObject({
+        ...DOCUMENT_HEADERS,
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      })
       expect(page.body, url).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
       expect(page.body, url).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i)
     }

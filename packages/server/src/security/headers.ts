@@ -50,19 +50,48 @@ function helmetHeaders(options: HelmetOptions): Record<string, string> {
   return headers
 }
 
-/** Helmet's headers for the configuration, with the data CSP: what every answer carries. */
-export function securityHeaders(options: HeaderOptions): Readonly<Record<string, string>> {
-  return Object.freeze({
-    ...helmetHeaders({
-      contentSecurityPolicy: false,
-      strictTransportSecurity: options.isHttps ? { maxAge: 31_536_000, includeSubDomains: false } : false,
-      frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-      crossOriginResourcePolicy: { policy: options.isCrossOrigin ? 'cross-origin' : 'same-origin' },
-    }),
-    'content-security-policy': DATA_CSP,
+/**
+ * Helmet's headers that only a document acts on: the opener and agent cluster it runs in,
+ * DNS prefetching of its links, and two that only old browsers read (IE8's download prompt,
+ * the retired XSS auditor). A JSON answer is never such a document, so only pages send them.
+ */
+const DOCUMENT_ONLY = [
+  'cross-origin-opener-policy',
+  'origin-agent-cluster',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-xss-protection',
+]
+
+function helmetFor(options: HeaderOptions): Record<string, string> {
+  return helmetHeaders({
+    contentSecurityPolicy: false,
+    strictTransportSecurity: options.isHttps ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: options.isCrossOrigin ? 'cross-origin' : 'same-origin' },
   })
 }
+
+/**
+ * What every answer carries: helmet's headers for the configuration but the document-only
+ * ones, with the data CSP. Each header is set and checked by Node on every answer, and these
+ * are most of an answer's bytes besides the body.
+ */
+export function securityHeaders(options: HeaderOptions): Readonly<Record<string, string>> {
+  const headers = helmetFor(options)
+  for (const name of DOCUMENT_ONLY) delete headers[name]
+  return Object.freeze({ ...headers, 'content-security-policy': DATA_CSP })
+}
+
+/** The document-only headers, which pages add to those of every answer. */
+export const DOCUMENT_HEADERS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(helmetFor({ isHttps: false, isCrossOrigin: false })).filter(([name]) =>
+      DOCUMENT_ONLY.includes(name),
+    ),
+  ),
+)
 
 /** The security headers on every answer; pages switch to their CSP with {@link sendPage}. */
 export function registerSecurityHeaders(
@@ -82,6 +111,7 @@ export function sendPage(
   cacheControl: 'no-store' | 'no-cache',
 ): FastifyReply {
   return reply
+    .headers(DOCUMENT_HEADERS)
     .type('text/html; charset=utf-8')
     .header('cache-control', cacheControl)
     .header('content-security-policy', PAGE_CSP)

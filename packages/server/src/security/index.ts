@@ -1,5 +1,5 @@
 export { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from './cors.js'
-export { DATA_CSP, PAGE_CSP, sendPage } from './headers.js'
+export { DATA_CSP, DOCUMENT_HEADERS, PAGE_CSP, sendPage } from './headers.js'
 export { type LimitClass, limitClass } from './rate-limits.js'
 export { isSecretParam } from './secret-params.js'
 export { type SecurityOptions, security, securityHeadersFor } from './security.js'

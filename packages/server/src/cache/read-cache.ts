@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { hash, randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { CollectionRegistry } from '../collections/index.js'
 import type { CacheConfig } from '../config/index.js'
@@ -114,7 +114,11 @@ export class ReadCache {
     const schema = this.deps.schemaVersion()
     if (!this.config.enabled || schema === null || !this.deps.registry.get(collectionName)) return null
     if (this.dependsOnClock(read, collectionName, query)) return null
-    return `${ENTRY_FORMAT}\n${schema}\n${this.#dataVersion}\n${callerKey(caller)}\n${read}\n${url}`
+    return hash(
+      'sha256',
+      `${ENTRY_FORMAT}\n${schema}\n${this.#dataVersion}\n${callerKey(caller)}\n${read}\n${url}`,
+      'base64url',
+    )
   }
 
   async get(key: string): Promise<{ etag: string; payload: string } | undefined> {

@@ -1,12 +1,10 @@
-import { hash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type memjs from 'memjs'
 
 /**
  * Where cached answers live. A store that fails answers as a miss: the cache may only
- * ever make a request faster, never fail it. Keys are the read cache's plain keys (they name
- * the caller and the URL); stores outside the process keep them digested.
+ * ever make a request faster, never fail it.
  */
 export interface CacheStore {
   readonly kind: 'process' | 'redis' | 'memcached'
@@ -41,12 +39,6 @@ export class ProcessCacheStore implements CacheStore {
   }
 }
 
-/**
- * The key a shared store keeps an entry under: of fixed length and alphabet, as memcached
- * requires, and naming neither the caller nor the URL to whoever can list the keys.
- */
-const storedKey = (key: string) => hash('sha256', key, 'base64url')
-
 /** A command Redis has not answered in this time counts as a miss. */
 const REDIS_TIMEOUT_MS = 200
 
@@ -77,12 +69,12 @@ export class RedisCacheStore implements CacheStore {
 
   async get(key: string): Promise<string | undefined> {
     if (this.#client.status !== 'ready') return undefined
-    return (await this.#client.get(this.prefix + storedKey(key)).catch(() => null)) ?? undefined
+    return (await this.#client.get(this.prefix + key).catch(() => null)) ?? undefined
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     if (this.#client.status !== 'ready') return
-    await this.#client.set(this.prefix + storedKey(key), value, 'EX', ttlSeconds).catch(() => {})
+    await this.#client.set(this.prefix + key, value, 'EX', ttlSeconds).catch(() => {})
   }
 
   async close(): Promise<void> {
@@ -115,13 +107,13 @@ export class MemcachedCacheStore implements CacheStore {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const answer = await withinDeadline(this.#client.get(storedKey(key)))
+    const answer = await withinDeadline(this.#client.get(key))
     return answer?.value?.toString('utf8')
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     if (Buffer.byteLength(value) > MEMCACHED_MAX_VALUE) return
-    await withinDeadline(this.#client.set(storedKey(key), value, { expires: ttlSeconds }))
+    await withinDeadline(this.#client.set(key, value, { expires: ttlSeconds }))
   }
 
   async close(): Promise<void> {

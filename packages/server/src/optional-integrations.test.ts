@@ -12,9 +12,12 @@ const ENTRY = new URL('../dist/index.js', import.meta.url).href
 /**
  * Clients of integrations a deployment may not use. Loading them all costs about 1 s, which
  * every start, every CLI command and every test file would pay for nothing, so each loads
- * only where its integration is configured (docs/benchmarks.md).
+ * only where its integration is configured (docs/benchmarks.md). The password hashers are
+ * here too: they load with the first password to hash or check, not at start.
  */
 const OPTIONAL_PACKAGES = [
+  '@node-rs/argon2',
+  'bcryptjs',
   '@aws-sdk/client-s3',
   '@aws-sdk/lib-storage',
   '@opentelemetry/exporter-trace-otlp-http',

@@ -83,7 +83,9 @@ export interface Dialect {
   /**
    * Runs a write transaction, and runs it again (a few times) when the database
    * aborted it for a conflict with a concurrent one, such as a deadlock: `work` must
-   * do nothing outside the database that a second run would repeat.
+   * do nothing outside the database that a second run would repeat. Where writers run
+   * one at a time, transactions that ask together may commit together; each still
+   * succeeds or fails alone, and settles only after the commit.
    */
   transaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
   /**

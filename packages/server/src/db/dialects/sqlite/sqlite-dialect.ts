@@ -5,6 +5,7 @@ import { QueryTimings } from '../../query-timing.js'
 import { sqliteCatalog } from './sqlite-catalog.js'
 import { sqliteKyselyDialect } from './sqlite-driver.js'
 import { registerFullTextFunctions, sqliteFullText } from './sqlite-full-text.js'
+import { GroupCommit } from './sqlite-group-commit.js'
 
 export interface SqliteOptions {
   /** A file path, or ':memory:'. */
@@ -24,6 +25,7 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
   registerFullTextFunctions(database)
   const timings = new QueryTimings()
   const db = new Kysely<any>({ dialect: sqliteKyselyDialect(database), log: timings.log })
+  const writes = new GroupCommit(db)
 
   return {
     name: 'sqlite',
@@ -72,8 +74,8 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
       ],
       drop: [sql`drop trigger if exists ${sql.id(trigger)}`],
     }),
-    transaction: (work) => db.transaction().execute(work),
-    // Writers already run one at a time, so commits are in the order they began.
+    transaction: (work) => writes.run(work),
+    // Writers run one at a time and a group commits its members at once, in the order they ran.
     orderCommits: async () => {},
     // AUTOINCREMENT: a number is never used twice, even after the newest row is deleted.
     addSerialColumn: (table, name) => table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),

@@ -51,7 +51,10 @@ export class SqliteDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'))
+    // Some failures (a full disk, an interrupted statement) end the transaction in SQLite
+    // itself; a second rollback would hide the error that did it.
+    if ((connection as SqliteConnection).database.inTransaction)
+      await connection.executeQuery(CompiledQuery.raw('rollback'))
   }
 
   async releaseConnection(): Promise<void> {

@@ -187,12 +187,12 @@ export class EventMatcher {
           return false
         if (!subscription.filter) return true
         const context: EvaluationContext = {
-          ...lookups,
           collection,
           canSeeHidden: caller.isSuperuser,
           reachable: keyReach(caller),
           now: new Date(),
           request: { auth: caller.auth, body: {}, query: subscription.query },
+          ...lookups,
         }
         return evaluateFilter(subscription.filter, record, context)
       })

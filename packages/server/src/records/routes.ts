@@ -69,9 +69,9 @@ export async function recordsRoutes(
     const read = parseReadParams(request.query)
     const result = await withBody(request, reply, 'create', (body) =>
       records.create(request.caller, request.params.collection, body, {
-        ...read,
         query: request.query,
         requestId: request.id,
+        ...read,
       }),
     )
     reply.header('location', `/api/collections/${request.params.collection}/records/${result.record.id}`)
@@ -97,10 +97,10 @@ export async function recordsRoutes(
       const read = parseReadParams(request.query)
       const result = await withBody(request, reply, 'update', (body) =>
         records.update(request.caller, request.params.collection, request.params.id, body, {
-          ...read,
           ifMatch: ifMatch(request),
           query: request.query,
           requestId: request.id,
+          ...read,
         }),
       )
       return answerRecord(reply, result)

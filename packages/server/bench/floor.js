@@ -13,6 +13,15 @@ import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import Fastify from 'fastify'
 import { v7 as uuidv7 } from 'uuid'
+import {
+  createBody,
+  listEnvelope,
+  listRequest,
+  NOT_FOUND,
+  recordColumns,
+  recordShape,
+  relationFilter,
+} from './floor-answers.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -32,22 +41,9 @@ database.pragma('foreign_keys = ON')
 database.pragma('busy_timeout = 5000')
 database.pragma('legacy_alter_table = OFF')
 
-const notFound = { type: 'about:blank', title: 'Not Found', status: 404, detail: 'The record was not found.' }
-
 const app = Fastify({ logger: false })
 
 app.get('/api/health', async () => ({ status: 'ok' }))
-
-const createBody = (relation) => ({
-  type: 'object',
-  required: ['title'],
-  additionalProperties: false,
-  properties: {
-    title: { type: 'string', maxLength: 200 },
-    [relation]: { type: 'string' },
-    views: { type: 'number' },
-  },
-})
 
 /**
  * Read by id, the list filtered by the one relation, and create (when asked) for a
@@ -55,48 +51,30 @@ const createBody = (relation) => ({
  * rule in Plinth; here they have none, so their ratio prices the rule with the rest.
  */
 function serveCollection({ name, relation, create }) {
-  const columns = `id, _version, created, updated, title, ${relation}, views`
+  const columns = recordColumns(relation)
   const byId = database.prepare(`select ${columns} from ${name} where id = ?`)
   const byRelation = database.prepare(
     `select ${columns} from ${name} where ${relation} = ? order by created desc, id limit ? offset ?`,
   )
   const countByRelation = database.prepare(`select count(*) as n from ${name} where ${relation} = ?`).pluck()
-  // Only the one filter shape the benchmark sends; Plinth compiles any filter, the floor need not.
-  const relationFilter = new RegExp(`^${relation}\\s*=\\s*"([^"]*)"$`)
+  const filterPattern = relationFilter(relation)
   const base = `/api/collections/${name}/records`
 
   const collectionId = database.prepare('select id from _collections where name = ?').pluck().get(name)
-  // Plinth answers system fields first, then the collection's own, then collectionId and collectionName.
-  const toRecord = args.minimal
-    ? (row) => row
-    : (row) => ({
-        id: row.id,
-        created: row.created,
-        updated: row.updated,
-        title: row.title,
-        [relation]: row[relation],
-        views: row.views,
-        collectionId,
-        collectionName: name,
-      })
+  const toRecord = recordShape({ minimal: args.minimal, relation, name, collectionId })
   const withHeaders = (reply, headers) => (args.minimal ? reply : reply.headers(headers))
 
   app.get(`${base}/:id`, async function viewRecord(request, reply) {
     const row = byId.get(request.params.id)
-    if (!row) return reply.code(404).type('application/problem+json').send(notFound)
+    if (!row) return reply.code(404).type('application/problem+json').send(NOT_FOUND)
     return withHeaders(reply, { etag: `"${row._version}"` }).send(toRecord(row))
   })
 
   app.get(base, async function listRecords(request, reply) {
-    const { filter = '', page = '1', perPage = '30' } = request.query
-    const match = relationFilter.exec(filter)
-    if (!match) return reply.code(400).send({ status: 400, detail: `the floor only filters by ${relation}` })
-    const pageNumber = Number(page)
-    const size = Number(perPage)
-    const parent = match[1]
-    const items = byRelation.all(parent, size, (pageNumber - 1) * size).map(toRecord)
-    const totalItems = countByRelation.get(parent)
-    return { items, page: pageNumber, perPage: size, totalItems, totalPages: Math.ceil(totalItems / size) }
+    const list = listRequest(request.query, filterPattern)
+    if (!list) return reply.code(400).send({ status: 400, detail: `the floor only filters by ${relation}` })
+    const items = byRelation.all(list.parent, list.perPage, list.offset).map(toRecord)
+    return listEnvelope(list, items, countByRelation.get(list.parent))
   })
 
   if (!create) return

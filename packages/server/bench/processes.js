@@ -46,6 +46,7 @@ export function plinthServeArgs(dataDir, port, { profileDir, profileName, extra 
 }
 
 export const FLOOR = here('./floor.js')
+export const FLOOR_POSTGRES = here('./floor-postgres.js')
 export const LOAD = here('./load.js')
 
 export function freePort() {

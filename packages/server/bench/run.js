@@ -1,4 +1,5 @@
-// `npm run bench`: Plinth against a hand-written floor on the same rows, in the same run.
+// `npm run bench`: Plinth against a hand-written floor on the same rows, in the same run,
+// on SQLite, or with BENCH_DATABASE=postgres on PostgreSQL (BENCH_POSTGRES_URL).
 // See docs/benchmarks.md for what each scenario measures and why it is fair.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,6 +9,7 @@ import { describeMachine, loadAverage } from './machine.js'
 import {
   call,
   FLOOR,
+  FLOOR_POSTGRES,
   freePort,
   memoryOf,
   NODE_FLAGS,
@@ -23,24 +25,66 @@ import {
   CREATE_TITLE_PREFIX,
   databaseFile,
   describeDatabase,
+  describePostgres,
   MEMBER,
+  removeCreatedPostgresPosts,
   removeCreatedPosts,
   SUPERUSER,
   seed,
 } from './seed.js'
-import { number, plinthEnv } from './settings.js'
+import { freshPostgresSchema, number, plinthEnv } from './settings.js'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
+
+/** Against a floor of the same database: variants of Plinth and Plinth alone are SQLite's. */
+const againstFloor = (scenario) =>
+  scenario.floor !== false && scenario.measured === undefined && scenario.reference === undefined
 
 function readSettings() {
   const sync = (process.env.BENCH_SQLITE_SYNC ?? 'full').toLowerCase()
   if (sync !== 'full' && sync !== 'normal') throw new Error('BENCH_SQLITE_SYNC must be full or normal')
+  const database = (process.env.BENCH_DATABASE ?? 'sqlite').toLowerCase()
+  if (database !== 'sqlite' && database !== 'postgres')
+    throw new Error('BENCH_DATABASE must be sqlite or postgres')
   return {
     ...loadSettings(),
+    database,
     coldStarts: number('BENCH_COLD_STARTS', 5),
     sync,
-    scenarios: chosenScenarios(SCENARIOS),
+    // On PostgreSQL, none when BENCH_SCENARIOS names only scenarios without a floor there.
+    scenarios:
+      database === 'sqlite' ? chosenScenarios(SCENARIOS) : chosenScenarios(SCENARIOS).filter(againstFloor),
     cpuProfile: process.env.BENCH_CPU_PROF === '1',
+  }
+}
+
+/**
+ * Where the rows live: a SQLite file in the data folder, or a PostgreSQL schema of the
+ * run's own, dropped at the end. Both servers of a run read and write the same rows.
+ */
+async function openStore(settings, dataDir) {
+  if (settings.database === 'sqlite') {
+    const file = databaseFile(dataDir)
+    return {
+      databaseUrl: null,
+      env: {},
+      floor: FLOOR,
+      floorArgs: ['--db', file, '--sync', settings.sync],
+      describe: async () => describeDatabase(file),
+      removeCreated: async () => removeCreatedPosts(file),
+      close: async () => {},
+    }
+  }
+  const schema = await freshPostgresSchema()
+  const poolSize = '10'
+  return {
+    databaseUrl: schema.url,
+    env: { PLINTH_DATABASE_URL: schema.url, PLINTH_DB_POOL_SIZE: poolSize },
+    floor: FLOOR_POSTGRES,
+    floorArgs: ['--url', schema.url, '--pool', poolSize],
+    describe: () => describePostgres(schema.url),
+    removeCreated: () => removeCreatedPostgresPosts(schema.url),
+    close: () => schema.drop(),
   }
 }
 
@@ -53,23 +97,29 @@ const VARIANTS = {
   uncached: { name: 'Plinth, cache off', env: { PLINTH_CACHE: 'off' } },
 }
 
-async function startPlinth(dataDir, settings, profileDir, variant = { name: 'Plinth' }) {
+async function startPlinth(dataDir, settings, store, profileDir, variant = { name: 'Plinth' }) {
   const port = await freePort()
   return startServer({
     name: variant.name,
     args: plinthServeArgs(dataDir, port, { profileDir, extra: variant.args }),
-    env: plinthEnv(settings.sync, variant.env),
+    env: plinthEnv(settings.sync, { ...store.env, ...variant.env }),
     port,
   })
 }
 
-async function startFloor(dataDir, settings, profileDir, { minimal = false } = {}) {
+async function startFloor(store, profileDir, { minimal = false } = {}) {
   const port = await freePort()
   const flags = [...NODE_FLAGS, ...profileFlags(profileDir)]
-  const floorArgs = ['--db', databaseFile(dataDir), '--port', String(port), '--sync', settings.sync]
   return startServer({
     name: minimal ? 'minimal floor' : 'floor',
-    args: [...flags, FLOOR, ...floorArgs, ...(minimal ? ['--minimal'] : [])],
+    args: [
+      ...flags,
+      store.floor,
+      ...store.floorArgs,
+      '--port',
+      String(port),
+      ...(minimal ? ['--minimal'] : []),
+    ],
     env: process.env,
     port,
   })
@@ -152,12 +202,51 @@ function newestProfile(dir) {
   return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]
 }
 
+/**
+ * The minimal floor starts in turn with Plinth: what Node, Fastify and better-sqlite3 alone
+ * take to answer on this machine, against which the fixed target can be read.
+ */
+async function measureColdStarts(dataDir, settings, store) {
+  const samplesMs = []
+  const floorSamplesMs = []
+  for (let i = 0; i < settings.coldStarts; i++) {
+    const server = await startPlinth(dataDir, settings, store)
+    samplesMs.push(server.startMs)
+    await stopServer(server)
+    const floorServer = await startFloor(store, undefined, { minimal: true })
+    floorSamplesMs.push(floorServer.startMs)
+    await stopServer(floorServer)
+  }
+  console.log(
+    `Cold start: ${samplesMs.map(Math.round).join(', ')} ms; minimal floor ${floorSamplesMs.map(Math.round).join(', ')} ms.`,
+  )
+  const medianMs = median(samplesMs)
+  return {
+    samplesMs,
+    medianMs,
+    minimalFloor: { samplesMs: floorSamplesMs, medianMs: median(floorSamplesMs) },
+    pass: medianMs < TARGETS.coldStartMs,
+  }
+}
+
 async function main() {
   const settings = readSettings()
   const machine = describeMachine()
   const loadBefore = loadAverage()
+  if (settings.scenarios.length === 0)
+    return console.log(
+      `Core benchmark on ${settings.database} skipped: BENCH_SCENARIOS names none it runs there`,
+    )
   const dataDir = mkdtempSync(join(tmpdir(), 'plinth-bench-'))
-  const dbFile = databaseFile(dataDir)
+  let store
+  try {
+    store = await openStore(settings, dataDir)
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true })
+    return console.log(
+      `Core benchmark on ${settings.database} skipped: it does not answer (${error.message})`,
+    )
+  }
   const servers = []
   try {
     console.log(
@@ -169,40 +258,23 @@ async function main() {
       posts: settings.posts,
       authors: settings.authors,
       sync: settings.sync,
+      databaseUrl: store.databaseUrl,
     })
-    const data = { ...describeDatabase(dbFile), authors: settings.authors, members: settings.authors }
+    const data = { ...(await store.describe()), authors: settings.authors, members: settings.authors }
     console.log(`Seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s (${data.sizeMb} MB).`)
 
-    // The minimal floor starts in turn with Plinth: what Node, Fastify and better-sqlite3 alone
-    // take to answer on this machine, against which the fixed target can be read.
-    const samplesMs = []
-    const floorSamplesMs = []
-    for (let i = 0; i < settings.coldStarts; i++) {
-      const server = await startPlinth(dataDir, settings)
-      samplesMs.push(server.startMs)
-      await stopServer(server)
-      const floorServer = await startFloor(dataDir, settings, undefined, { minimal: true })
-      floorSamplesMs.push(floorServer.startMs)
-      await stopServer(floorServer)
-    }
-    const coldStart = {
-      samplesMs,
-      medianMs: median(samplesMs),
-      minimalFloor: { samplesMs: floorSamplesMs, medianMs: median(floorSamplesMs) },
-    }
-    coldStart.pass = coldStart.medianMs < TARGETS.coldStartMs
-    console.log(
-      `Cold start: ${samplesMs.map(Math.round).join(', ')} ms; minimal floor ${floorSamplesMs.map(Math.round).join(', ')} ms.`,
-    )
+    // The start and memory targets are the embedded default's.
+    const coldStart =
+      settings.database === 'sqlite' ? await measureColdStarts(dataDir, settings, store) : null
 
     const profileDirs = settings.cpuProfile ? profileFolders() : {}
     // Both servers stay up, but only one is under load at a time: an idle server costs
     // no CPU, and each scenario's two measurements are taken back to back.
-    const plinth = await startPlinth(dataDir, settings, profileDirs.Plinth)
+    const plinth = await startPlinth(dataDir, settings, store, profileDirs.Plinth)
     servers.push(plinth)
-    const floor = await startFloor(dataDir, settings, profileDirs.floor)
+    const floor = await startFloor(store, profileDirs.floor)
     servers.push(floor)
-    const minimalFloor = await startFloor(dataDir, settings, undefined, { minimal: true })
+    const minimalFloor = await startFloor(store, undefined, { minimal: true })
     servers.push(minimalFloor)
 
     const byName = { plinth, floor }
@@ -219,7 +291,7 @@ async function main() {
     const wanted = new Set(settings.scenarios.flatMap((s) => [s.measured, s.reference]))
     for (const [name, variant] of Object.entries(VARIANTS)) {
       if (!wanted.has(name)) continue
-      byName[name] = await startPlinth(dataDir, settings, undefined, variant)
+      byName[name] = await startPlinth(dataDir, settings, store, undefined, variant)
       servers.push(byName[name])
       // Tokens name the server that issued them (iss), so each variant signs in itself.
       tokensByServer.set(byName[name], {
@@ -230,8 +302,8 @@ async function main() {
     const responsesMatch = await compareResponses(plinth, floor, tokens, seeded)
     responsesMatch.minimalRows = await sameRows(floor, minimalFloor, seeded)
     responsesMatch.all &&= responsesMatch.minimalRows
-    removeCreatedPosts(dbFile)
-    const removeCreated = () => removeCreatedPosts(dbFile)
+    await store.removeCreated()
+    const removeCreated = () => store.removeCreated()
     const tokensOf = (server) => tokensByServer.get(server) ?? tokens
     const context = { settings, dataDir, removeCreated, seeded, tokensOf }
     const runScenario = async (scenario) => {
@@ -261,7 +333,7 @@ async function main() {
       floor: memoryOf(floor.child.pid),
       minimalFloor: memoryOf(minimalFloor.child.pid),
     }
-    memory.pass = memory.plinth.rssMb < TARGETS.rssMb
+    memory.pass = settings.database === 'sqlite' ? memory.plinth.rssMb < TARGETS.rssMb : null
     const plinthAlone = settings.scenarios.filter((s) => s.floor === false)
     for (const scenario of plinthAlone) scenarios.push(await runScenario(scenario))
     if (plinthAlone.length > 0) memory.plinthAtEnd = memoryOf(plinth.child.pid)
@@ -293,10 +365,15 @@ async function main() {
       }
     }
     mkdirSync(RESULTS, { recursive: true })
-    writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
-    console.log(`\nSaved ${join(RESULTS, 'latest.json')}`)
+    const saved = join(
+      RESULTS,
+      settings.database === 'sqlite' ? 'latest.json' : `latest-${settings.database}.json`,
+    )
+    writeFileSync(saved, `${JSON.stringify(results, null, 2)}\n`)
+    console.log(`\nSaved ${saved}`)
   } finally {
     await Promise.all(servers.map(stopServer))
+    await store.close()
     if (process.env.BENCH_KEEP_DATA === '1') console.log(`Data kept in ${dataDir}`)
     else rmSync(dataDir, { recursive: true, force: true })
   }

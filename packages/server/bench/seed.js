@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { v7 as uuidv7 } from 'uuid'
 import { upsertSuperuser } from '../dist/auth/index.js'
 import { loadConfig } from '../dist/config/index.js'
@@ -197,7 +198,7 @@ export function describeDatabase(file) {
   const database = new Database(file, { readonly: true })
   try {
     return {
-      sqliteVersion: database.prepare('select sqlite_version()').pluck().get(),
+      engine: `SQLite ${database.prepare('select sqlite_version()').pluck().get()}`,
       sizeMb: Math.round(
         (database.pragma('page_count', { simple: true }) * database.pragma('page_size', { simple: true })) /
           2 ** 20,
@@ -223,5 +224,36 @@ export function removeCreatedPosts(file) {
     return removed.changes
   } finally {
     database.close()
+  }
+}
+
+/** As describeDatabase, for the schema `url` names: the server's version and the tables' size. */
+export async function describePostgres(url) {
+  return withPostgres(url, async (client) => {
+    const { rows } = await client.query(`select current_setting('server_version') as version,
+      (select count(*) from posts)::int as posts, (select count(*) from notes)::int as notes,
+      (select sum(pg_total_relation_size(c.oid)) from pg_class c
+        where c.relnamespace = current_schema()::regnamespace and c.relkind = 'r')::bigint as bytes`)
+    const [{ version, posts, notes, bytes }] = rows
+    return { engine: `PostgreSQL ${version}`, sizeMb: Math.round(Number(bytes) / 2 ** 20), posts, notes }
+  })
+}
+
+/** As removeCreatedPosts, on PostgreSQL; a vacuum clears the removed rows away as the checkpoint does. */
+export async function removeCreatedPostgresPosts(url) {
+  return withPostgres(url, async (client) => {
+    const removed = await client.query('delete from posts where title like $1', [`${CREATE_TITLE_PREFIX} %`])
+    await client.query('vacuum posts')
+    return removed.rowCount
+  })
+}
+
+async function withPostgres(url, work) {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return await work(client)
+  } finally {
+    await client.end()
   }
 }

@@ -89,11 +89,13 @@ export interface Dialect {
    */
   transaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
   /**
-   * Makes the transaction commit after every transaction that called this earlier and
-   * before every one that calls it later, so a number it takes afterwards (a sequence)
-   * grows in commit order. Held to the end of the transaction: call it late.
+   * A one-row table source for the statement that takes a number (a sequence) which must
+   * grow in commit order: reading it makes the transaction commit after every transaction
+   * that read it earlier and before every one that reads it later. Held to the end of the
+   * transaction, so a transaction reads it in its last statements; one statement that reads
+   * it and takes its number costs no round trip of its own.
    */
-  orderCommits(trx: Kysely<any>): Promise<void>
+  readonly commitOrder: RawBuilder<unknown>
   /** Adds a primary key column that numbers rows 1, 2, 3… as they are inserted. */
   addSerialColumn(table: CreateTableBuilder<any, any>, name: string): CreateTableBuilder<any, any>
   /** The columns of a SQL view, in order; fails when the view cannot be read (a missing table). */

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { CollectionDefinition } from '../collections/index.js'
 import { newId } from '../crypto/index.js'
 import { type Dialect, StatementShapes, type SystemMigration } from '../db/index.js'
@@ -69,17 +69,13 @@ interface EventRow {
 
 /**
  * Writes each record change to the outbox inside the change's transaction: the event
- * exists exactly when the change does. The first event of a transaction takes the
- * commit-order lock, so the lock is held only from the end of the writes to the commit.
+ * exists exactly when the change does. The insert reads the dialect's commit-order source,
+ * so the number it draws grows in commit order; the order is held only from the first
+ * event to the commit, and costs no statement of its own.
  */
 export function outboxListener(dialect: Dialect) {
-  const ordered = new WeakSet<Kysely<any>>()
   const statements = new StatementShapes()
   return async function writeEvent(trx: Kysely<any>, change: RecordChange): Promise<void> {
-    if (!ordered.has(trx)) {
-      await dialect.orderCommits(trx)
-      ordered.add(trx)
-    }
     const { collection } = change
     const record = withoutHidden(collection, change.record)
     const previous =
@@ -100,7 +96,15 @@ export function outboxListener(dialect: Dialect) {
     }
     await trx.executeQuery(
       statements.compile('insert', Object.values(row), () =>
-        trx.insertInto(EVENTS_TABLE).values(row).compile(),
+        trx
+          .insertInto(EVENTS_TABLE)
+          .columns(Object.keys(row))
+          .expression(
+            trx
+              .selectFrom(dialect.commitOrder.as('commit_order'))
+              .select(Object.entries(row).map(([column, value]) => sql.val(value).as(column))),
+          )
+          .compile(),
       ),
     )
   }

@@ -114,6 +114,43 @@ describe.each(testDialects)('relations on %s', (kind) => {
     expect(await countRecords(t, 'projects')).toBe(0)
   })
 
+  test('a create names only the relation fields whose ids are missing, and stores nothing', async () => {
+    const ann = await createRecord(t, 'people', { name: 'Ann' })
+    const acme = await createRecord(t, 'companies', { name: 'Acme' })
+    const missing = '01890a5d-ac96-774b-bcce-b302099a8057'
+    const response = await t.request({
+      method: 'POST',
+      url: url('projects'),
+      payload: { name: 'P', owner: missing, members: [ann.id], sponsors: [acme.id, missing] },
+    })
+    expect(response.statusCode).toBe(400)
+    const { errors } = response.json()
+    expect(Object.keys(errors).sort()).toEqual(['owner', 'sponsors'])
+    expect(errors.owner.message).toContain(missing)
+    expect(errors.sponsors.message).toBe(`no companies record with id ${missing}`)
+    expect(await countRecords(t, 'projects')).toBe(0)
+
+    const linked = await t.request({
+      method: 'POST',
+      url: url('projects'),
+      payload: { name: 'P', owner: ann.id, members: [ann.id], sponsors: [acme.id] },
+    })
+    expect(linked.statusCode).toBe(201)
+    expect(linked.json()).toMatchObject({ owner: ann.id, members: [ann.id], sponsors: [acme.id] })
+  })
+
+  test('a relation to the record being created is dangling: it does not exist yet', async () => {
+    const id = '01890a5d-ac96-774b-bcce-b302099a8058'
+    const response = await t.request({
+      method: 'POST',
+      url: url('people'),
+      payload: { id, name: 'Self', mentor: id },
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().errors.mentor.code).toBe('invalid_relation')
+    expect(await countRecords(t, 'people')).toBe(0)
+  })
+
   test('expand deeper than six levels is refused', async () => {
     const response = await t.request({
       method: 'GET',

@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import {
   type CollectionDefinition,
+  type FieldDefinition,
   hasColumn,
   indexName,
   isMultiRelation,
@@ -44,19 +45,59 @@ export class RecordWriter {
       row.verified ??= false
       row.emailVisibility ??= false
     }
-    await this.checkRelations(db, collection, body.values)
-    const inserted = await this.run(collection, () =>
-      db.executeQuery<Record<string, unknown>>(this.#insertStatement(db, collection, row)),
-    )
+    for (const column of Object.keys(row)) if (row[column] === undefined) delete row[column]
+    const links = relationLinks(collection, body.values)
+    const insert = (guarded: RelationLink[]) =>
+      this.run(collection, () =>
+        db.executeQuery<Record<string, unknown>>(this.#insertStatement(db, collection, row, guarded)),
+      )
+    let inserted = await insert(links)
+    if (inserted.rows.length === 0) {
+      // The guard found a dangling relation: name it. When it has appeared meanwhile, the
+      // foreign keys judge the plain insert.
+      await this.checkRelations(db, collection, body.values)
+      inserted = await insert([])
+    }
     await this.writeMultiRelations(db, collection, id, body.values)
     return inserted.rows[0]!
   }
 
-  #insertStatement(db: Kysely<any>, collection: CollectionDefinition, row: Record<string, unknown>) {
-    for (const column of Object.keys(row)) if (row[column] === undefined) delete row[column]
-    return this.#shapesOf(collection).compile(`insert:${Object.keys(row).join()}`, Object.values(row), () =>
-      db.insertInto(collection.name).values(row).returning(recordColumns(collection)).compile(),
-    )
+  /**
+   * With relations, the insert inserts only when every related record exists: the check
+   * costs no statement of its own (a round trip on PostgreSQL).
+   */
+  #insertStatement(
+    db: Kysely<any>,
+    collection: CollectionDefinition,
+    row: Record<string, unknown>,
+    links: RelationLink[],
+  ) {
+    const columns = Object.keys(row)
+    const shape = `insert:${columns.join()}:${links.map((link) => `${link.field.name}=${link.ids.length}`).join()}`
+    const values = [...Object.values(row), ...links.flatMap((link) => link.ids)]
+    return this.#shapesOf(collection).compile(shape, values, () => {
+      const returning = recordColumns(collection)
+      if (links.length === 0) return db.insertInto(collection.name).values(row).returning(returning).compile()
+      const candidate = db
+        .selectNoFrom(columns.map((column) => sql.val(row[column]).as(column)))
+        .where((eb) =>
+          eb.and(
+            links.map(({ field, ids }) =>
+              eb(
+                eb.selectFrom(field.collection!).select(eb.fn.countAll().as('found')).where('id', 'in', ids),
+                '=',
+                sql.lit(ids.length),
+              ),
+            ),
+          ),
+        )
+      return db
+        .insertInto(collection.name)
+        .columns(columns)
+        .expression(candidate)
+        .returning(returning)
+        .compile()
+    })
   }
 
   /** Statements of a definition's writes, built once per shape (a new definition starts afresh). */
@@ -113,10 +154,7 @@ export class RecordWriter {
     values: Record<string, unknown>,
   ) {
     const errors: FieldErrors = {}
-    for (const field of collection.fields) {
-      if (field.type !== 'relation' || !Object.hasOwn(values, field.name)) continue
-      const ids = relationIds(values[field.name])
-      if (ids.length === 0) continue
+    for (const { field, ids } of relationLinks(collection, values)) {
       const lookup = this.#shapesOf(collection).compile(`relation:${field.name}:${ids.length}`, ids, () =>
         db.selectFrom(field.collection!).select('id').where('id', 'in', ids).compile(),
       )
@@ -182,6 +220,22 @@ function uniqueFields(
   if (columns.length > 0) return columns
   const index = collection.indexes.find((i) => indexName(collection, i) === constraint)
   return index?.fields ?? ['id']
+}
+
+interface RelationLink {
+  field: FieldDefinition
+  ids: string[]
+}
+
+/** The records a write links to, by relation field; fields set to nothing link to none. */
+function relationLinks(collection: CollectionDefinition, values: Record<string, unknown>): RelationLink[] {
+  const links: RelationLink[] = []
+  for (const field of collection.fields) {
+    if (field.type !== 'relation' || !Object.hasOwn(values, field.name)) continue
+    const ids = relationIds(values[field.name])
+    if (ids.length > 0) links.push({ field, ids })
+  }
+  return links
 }
 
 export function relationIds(value: unknown): string[] {

@@ -114,9 +114,8 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
       ],
       drop: [sql`drop function if exists ${sql.id(trigger)}() cascade`],
     }),
-    async orderCommits(trx) {
-      await sql`select pg_advisory_xact_lock(${COMMIT_ORDER_LOCK_KEY})`.execute(trx)
-    },
+    // A literal, not a bound value: the statements that read it bind exactly their own row.
+    commitOrder: sql`pg_advisory_xact_lock(${sql.lit(COMMIT_ORDER_LOCK_KEY)})`,
     addSerialColumn: (table, name) =>
       table.addColumn(name, 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity()),
     async transaction(work) {

@@ -75,8 +75,9 @@ export function createSqliteDialect(options: SqliteOptions): Dialect {
       drop: [sql`drop trigger if exists ${sql.id(trigger)}`],
     }),
     transaction: (work) => writes.run(work),
-    // Writers run one at a time and a group commits its members at once, in the order they ran.
-    orderCommits: async () => {},
+    // Writers run one at a time and a group commits its members at once, in the order they
+    // ran: rows are numbered in commit order already, so the source only has to yield a row.
+    commitOrder: sql`(select 1)`,
     // AUTOINCREMENT: a number is never used twice, even after the newest row is deleted.
     addSerialColumn: (table, name) => table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),
     async viewColumns(trx, view) {

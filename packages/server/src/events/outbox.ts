@@ -11,7 +11,7 @@ export const EVENTS_TABLE = '_events'
 export const EVENT_CURSORS_TABLE = '_event_cursors'
 
 /**
- * `seq` numbers events in commit order (see `Dialect.orderCommits`), so a consumer
+ * `seq` numbers events in commit order (see `Dialect.commitOrder`), so a consumer
  * that has read up to N never sees an event below N appear later. Times are ms since
  * the epoch, bound by Plinth, as in the jobs tables. `id` (a UUIDv7) has no index:
  * nothing looks events up by it, and each index is one more B-tree write per change.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { loadConfig } from '../config/index.js'
 import { type Core, createCore } from '../core/index.js'
 import { freshPostgresUrl, postgresSkipReason, shouldSkip } from '../test-support/databases.js'
+import { until } from '../test-support/job-queues.js'
 import { writeProjectConfig } from '../test-support/project.js'
 import { type ServerProcess, startServer } from '../test-support/server-process.js'
 
@@ -142,12 +143,8 @@ describe('two Plinth processes sharing one PostgreSQL', () => {
     expect(finished[0]!.job).toBe(id)
     expect(finished[0]!.pid).not.toBe(holder.child.pid)
     // The run's row commits before the queue records how the run ended, in a transaction of its own.
-    let job = await core.jobs.get(id!)
-    while (job?.state === 'running' && Date.now() < deadline + 15_000) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      job = await core.jobs.get(id!)
-    }
-    expect(job).toMatchObject({ state: 'succeeded', attempts: 2 })
+    await until(async () => (await core.jobs.get(id!))?.state !== 'running', 15_000)
+    expect(await core.jobs.get(id!)).toMatchObject({ state: 'succeeded', attempts: 2 })
   })
 
   test('a cron schedule fires once per tick across both processes', async () => {
@@ -157,12 +154,8 @@ describe('two Plinth processes sharing one PostgreSQL', () => {
     // At least three seconds, so both processes meet several ticks; longer when a loaded machine
     // starts the schedule late.
     await new Promise((resolve) => setTimeout(resolve, 3_500))
-    const tickDeadline = Date.now() + 10_000
-    let ticks = await enqueuedTicks()
-    while (ticks.length < 2 && Date.now() < tickDeadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      ticks = await enqueuedTicks()
-    }
+    await until(async () => (await enqueuedTicks()).length >= 2)
+    const ticks = await enqueuedTicks()
     expect(ticks.length).toBeGreaterThanOrEqual(2)
     expect(new Set(ticks.map((tick) => tick.unique_key)).size).toBe(ticks.length)
     const deadline = Date.now() + 10_000

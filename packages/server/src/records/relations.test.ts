@@ -139,6 +139,32 @@ describe.each(testDialects)('relations on %s', (kind) => {
     expect(linked.json()).toMatchObject({ owner: ann.id, members: [ann.id], sponsors: [acme.id] })
   })
 
+  test('an update to a missing relation is a 400 naming the field, and changes nothing', async () => {
+    const acme = await createRecord(t, 'companies', { name: 'Acme' })
+    const ann = await createRecord(t, 'people', { name: 'Ann', employer: acme.id })
+    const missing = '01890a5d-ac96-774b-bcce-b302099a8059'
+    const response = await t.request({
+      method: 'PATCH',
+      url: url('people', ann.id),
+      payload: { name: 'Ann B', employer: missing },
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().errors.employer).toMatchObject({ code: 'invalid_relation' })
+    expect(Object.keys(response.json().errors)).toEqual(['employer'])
+    const stored = (await t.request({ method: 'GET', url: url('people', ann.id) })).json()
+    expect(stored).toMatchObject({ name: 'Ann', employer: acme.id })
+    expect(stored.updated).toBe(ann.updated)
+
+    const other = await createRecord(t, 'companies', { name: 'Other' })
+    const moved = await t.request({
+      method: 'PATCH',
+      url: url('people', ann.id),
+      payload: { employer: other.id },
+    })
+    expect(moved.statusCode).toBe(200)
+    expect(moved.json().employer).toBe(other.id)
+  })
+
   test('a relation to the record being created is dangling: it does not exist yet', async () => {
     const id = '01890a5d-ac96-774b-bcce-b302099a8058'
     const response = await t.request({

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
 import {
   type CollectionDefinition,
   type FieldDefinition,
@@ -62,10 +62,7 @@ export class RecordWriter {
     return inserted.rows[0]!
   }
 
-  /**
-   * With relations, the insert inserts only when every related record exists: the check
-   * costs no statement of its own (a round trip on PostgreSQL).
-   */
+  /** With relations, the insert inserts only where every related record exists (`linkedRecordsExist`). */
   #insertStatement(
     db: Kysely<any>,
     collection: CollectionDefinition,
@@ -80,17 +77,7 @@ export class RecordWriter {
       if (links.length === 0) return db.insertInto(collection.name).values(row).returning(returning).compile()
       const candidate = db
         .selectNoFrom(columns.map((column) => sql.val(row[column]).as(column)))
-        .where((eb) =>
-          eb.and(
-            links.map(({ field, ids }) =>
-              eb(
-                eb.selectFrom(field.collection!).select(eb.fn.countAll().as('found')).where('id', 'in', ids),
-                '=',
-                sql.lit(ids.length),
-              ),
-            ),
-          ),
-        )
+        .where((eb) => linkedRecordsExist(eb, links))
       return db
         .insertInto(collection.name)
         .columns(columns)
@@ -127,8 +114,20 @@ export class RecordWriter {
       // A new password ends every token issued before it.
       row.tokenKey = randomToken()
     }
-    await this.checkRelations(db, collection, body.values)
-    await this.run(collection, () => db.updateTable(collection.name).set(row).where('id', '=', id).execute())
+    const links = relationLinks(collection, body.values)
+    const update = (guarded: RelationLink[]) =>
+      this.run(collection, () => {
+        const query = db.updateTable(collection.name).set(row).where('id', '=', id)
+        return (
+          guarded.length > 0 ? query.where((eb) => linkedRecordsExist(eb, guarded)) : query
+        ).executeTakeFirst()
+      })
+    const updated = await update(links)
+    // The row is locked for this write, so no change means a dangling relation: as for an insert.
+    if (links.length > 0 && updated.numUpdatedRows === 0n) {
+      await this.checkRelations(db, collection, body.values)
+      await update([])
+    }
     await this.writeMultiRelations(db, collection, id, body.values)
   }
 
@@ -147,7 +146,7 @@ export class RecordWriter {
     }
   }
 
-  /** A dangling relation is the caller's mistake: 400 naming the field, before the database refuses it. */
+  /** A dangling relation is the caller's mistake: a 400 naming each field whose records are missing. */
   private async checkRelations(
     db: Kysely<any>,
     collection: CollectionDefinition,
@@ -225,6 +224,23 @@ function uniqueFields(
 interface RelationLink {
   field: FieldDefinition
   ids: string[]
+}
+
+/**
+ * Whether every record a write links to exists, as a condition of the write's own statement:
+ * checking in a statement of its own would cost a round trip on PostgreSQL. When the write
+ * changes nothing, `checkRelations` names the missing records.
+ */
+function linkedRecordsExist(eb: ExpressionBuilder<any, any>, links: RelationLink[]) {
+  return eb.and(
+    links.map(({ field, ids }) =>
+      eb(
+        eb.selectFrom(field.collection!).select(eb.fn.countAll().as('found')).where('id', 'in', ids),
+        '=',
+        sql.lit(ids.length),
+      ),
+    ),
+  )
 }
 
 /** The records a write links to, by relation field; fields set to nothing link to none. */

@@ -27,10 +27,21 @@ function readSettings() {
     nodes: number('BENCH_CLUSTER_NODES', 3),
     // CPU per request is compared at one offered load, this share of the slowest setup's most.
     equalLoad: number('BENCH_CLUSTER_EQUAL_LOAD', 0.5),
-    // The core bench's workload on posts: read by id, filtered list, create, with and without a token.
-    scenarios: chosenScenarios(
-      SCENARIOS.filter((s) => s.collection === 'posts' && !s.measured && !s.reference),
+    ...splitScenarios(
+      chosenScenarios(SCENARIOS.filter((s) => s.collection === 'posts' && !s.measured && s.floor !== false)),
     ),
+  }
+}
+
+/**
+ * The core bench's workload on posts (read by id, filtered list, create, with and without a
+ * token), measured on every setup; and the filtered list with the read cache on against off,
+ * measured on the nodes behind nginx.
+ */
+function splitScenarios(chosen) {
+  return {
+    scenarios: chosen.filter((s) => !s.reference),
+    cacheScenario: chosen.find((s) => s.reference === 'uncached') ?? null,
   }
 }
 
@@ -120,13 +131,42 @@ function report(results) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)))
   const line = (cells) =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
-  out.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line))
-  out.push(
-    '',
-    'p99 in ms. The last two columns: CPU per request at equal load over one node at its own address.',
-    `Target: ${n} nodes behind nginx cost < ${TARGET_OVERHEAD * 100} % more CPU per request than one node.`,
-  )
+  if (rows.length > 0)
+    out.push(
+      line(header),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...rows.map(line),
+      '',
+      'p99 in ms. The last two columns: CPU per request at equal load over one node at its own address.',
+      `Target: ${n} nodes behind nginx cost < ${TARGET_OVERHEAD * 100} % more CPU per request than one node.`,
+    )
+  const { cachedList } = results
+  if (cachedList) {
+    const side = (run) =>
+      `${Math.round(run.requestsPerSecond).toLocaleString('en-US')} req/s (p99 ${fixed(run.latencyMs.p99, 1)} ms)`
+    out.push(
+      '',
+      `Filtered list through ${n} nodes behind nginx, read cache on: ${side(cachedList.cached)}; off: ${side(cachedList.uncached)}; on/off ${fixed(cachedList.ratio, 2)}.`,
+    )
+  }
   return out.join('\n')
+}
+
+/**
+ * The filtered list through the nodes behind nginx, read cache on (in the bench's Redis, with
+ * each node's copies) against the same nodes with it off: requests per second at their most,
+ * each side first in turn.
+ */
+async function compareCache(settings, targets, measureOn) {
+  const runs = { cached: [], uncached: [] }
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = round % 2 === 0 ? ['cached', 'uncached'] : ['uncached', 'cached']
+    for (const key of order)
+      runs[key].push(await measureOn(targets[key], round === 0 ? settings.warmup * settings.nodes : 0))
+  }
+  const cached = medianRound(runs.cached)
+  const uncached = medianRound(runs.uncached)
+  return { cached, uncached, ratio: cached.requestsPerSecond / uncached.requestsPerSecond }
 }
 
 async function main() {
@@ -146,6 +186,7 @@ async function main() {
   let redis
   let nginx
   let front
+  let uncachedNginx
   try {
     console.log(`Seeding ${settings.posts} posts over ${settings.authors} authors into PostgreSQL…`)
     const seeded = await seed({
@@ -257,13 +298,47 @@ async function main() {
       })
     }
     await db.end()
+    let cachedList = null
+    if (settings.cacheScenario) {
+      // Started only now, so that while the setups above were measured no other node ran.
+      const uncachedPorts = await Promise.all(Array.from({ length: settings.nodes }, () => freePort()))
+      uncachedNginx = await startProxy(
+        'nginx',
+        uncachedPorts.map((port) => `127.0.0.1:${port}`),
+      )
+      const uncachedNodes = await Promise.all(
+        uncachedPorts.map((port, i) =>
+          start(`node ${i + 1}, cache off`, port, {
+            PLINTH_PUBLIC_URL: uncachedNginx.url,
+            PLINTH_TRUSTED_PROXIES: '127.0.0.1',
+            PLINTH_NODE_ID: `uncached-${i + 1}`,
+            PLINTH_CACHE: 'off',
+          }),
+        ),
+      )
+      servers.push(...uncachedNodes)
+      const uncached = {
+        ...targets.cluster,
+        name: `${settings.nodes} nodes, cache off`,
+        url: uncachedNginx.url,
+        pids: [...uncachedNodes.map((node) => node.child.pid), ...workersOf(uncachedNginx.pid), redis.pid],
+      }
+      cachedList = await compareCache(settings, { cached: targets.cluster, uncached }, (target, warmup) =>
+        measure(target, settings.cacheScenario, { settings, dataDir, seeded, tokensOf: () => ({}) }, warmup),
+      )
+    }
     const results = {
       date: new Date().toISOString(),
       machine,
       loadAverage: { before: loadBefore, after: loadAverage() },
-      settings: { ...settings, scenarios: settings.scenarios.map((s) => s.id) },
+      settings: {
+        ...settings,
+        scenarios: settings.scenarios.map((s) => s.id),
+        cacheScenario: settings.cacheScenario?.id ?? null,
+      },
       targetOverhead: TARGET_OVERHEAD,
       scenarios,
+      cachedList,
     }
     console.log(`\n${report(results)}`)
     mkdirSync(RESULTS, { recursive: true })
@@ -273,6 +348,7 @@ async function main() {
     await Promise.all(servers.map(stopServer))
     await nginx?.stop()
     await front?.stop()
+    await uncachedNginx?.stop()
     redis?.stop()
     await schema.drop()
     rmSync(dataDir, { recursive: true, force: true })

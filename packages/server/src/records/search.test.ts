@@ -174,6 +174,22 @@ describe.each(testDialects)('searching records on %s', (kind) => {
     expect(deleted.statusCode).toBe(204)
   })
 
+  test('a long text is highlighted in a window around its match', async () => {
+    const filler = (word: string) => Array.from({ length: 80 }, (_, i) => `${word}${i}`).join(' ')
+    const long = await createRecord(t, 'articles', {
+      title: 'Long',
+      body: `${filler('before')} needle ${filler('after')}`,
+    })
+    const [item] = (await list('search=needle&highlight=1')).json().items
+    const body: string = item.highlight.body
+    expect(body).toContain('<mark>needle</mark>')
+    expect(body).not.toContain('before0 ')
+    expect(body).not.toContain('after79')
+    // SQLite marks where it cut the text; PostgreSQL's headline does not.
+    if (kind === 'sqlite') expect(body).toMatch(/^\u2026.*\u2026$/)
+    await t.request({ method: 'DELETE', url: `${articles}/${long.id}` })
+  })
+
   test('keeps the index in step with every write', async () => {
     const created = await createRecord(t, 'articles', { title: 'Volcanoes', body: 'lava flows' })
     expect((await list('search=lava')).json().items.map((i: { id: string }) => i.id)).toEqual([created.id])

@@ -20,6 +20,8 @@ const SIMILARITY_FUNCTION = 'plinth_word_similarity'
 const ROWS_PER_STEP = 5000
 /** Tokens around the matches in a snippet; FTS5 allows at most 64. */
 const SNIPPET_TOKENS = 32
+/** Where a snippet cuts the text. */
+const ELLIPSIS = '\u2026'
 /** bm25 weights by column position, as PostgreSQL's ts_rank weighs labels A to D. */
 const WEIGHTS = [1, 0.4, 0.2, 0.1]
 
@@ -166,7 +168,7 @@ export const sqliteFullText: FullTextSearch = {
     const fts = sql.table(ftsName(index))
     const snippets = index.columns.map(
       (_, i) =>
-        sql`snippet(${fts}, ${i}, ${MARK_START}, ${MARK_END}, '…', ${SNIPPET_TOKENS}) as ${sql.id(`h${i}`)}`,
+        sql`snippet(${fts}, ${i}, ${MARK_START}, ${MARK_END}, ${ELLIPSIS}, ${SNIPPET_TOKENS}) as ${sql.id(`h${i}`)}`,
     )
     // CROSS JOIN keeps the page's rows outside: FTS5 then matches one rowid at a time.
     const result = await sql<Record<string, string | null>>`

@@ -81,6 +81,9 @@ const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits)
 
 const SETUPS = ['single', 'proxied', 'cluster']
 
+/** `keys` with the `round`-th first, so each goes first in turn: a shared read cache fills as they run. */
+const inTurn = (keys, round) => keys.map((_, i) => keys[(i + round) % keys.length])
+
 function report(results) {
   const { machine, settings } = results
   const n = settings.nodes
@@ -160,8 +163,7 @@ function report(results) {
 async function compareCache(settings, targets, measureOn) {
   const runs = { cached: [], uncached: [] }
   for (let round = 0; round < settings.rounds; round++) {
-    const order = round % 2 === 0 ? ['cached', 'uncached'] : ['uncached', 'cached']
-    for (const key of order)
+    for (const key of inTurn(['cached', 'uncached'], round))
       runs[key].push(await measureOn(targets[key], round === 0 ? settings.warmup * settings.nodes : 0))
   }
   const cached = medianRound(runs.cached)
@@ -184,9 +186,7 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'plinth-bench-cluster-'))
   const servers = []
   let redis
-  let nginx
-  let front
-  let uncachedNginx
+  const proxies = []
   try {
     console.log(`Seeding ${settings.posts} posts over ${settings.authors} authors into PostgreSQL…`)
     const seeded = await seed({
@@ -197,11 +197,6 @@ async function main() {
       databaseUrl: schema.url,
     })
     redis = await startRedis()
-    const ports = await Promise.all(Array.from({ length: settings.nodes }, () => freePort()))
-    nginx = await startProxy(
-      'nginx',
-      ports.map((port) => `127.0.0.1:${port}`),
-    )
     const shared = {
       PLINTH_DATABASE_URL: schema.url,
       PLINTH_REDIS_URL: redis.url,
@@ -217,20 +212,37 @@ async function main() {
         env: plinthEnv('full', { ...shared, ...extra }),
         port,
       })
+    const proxy = async (upstreams) => {
+      const started = await startProxy('nginx', upstreams)
+      proxies.push(started)
+      return started
+    }
+    /** `settings.nodes` nodes behind an nginx of their own, set up as docs/scaling.md says. */
+    const startCluster = async (name, extra = {}) => {
+      const ports = await Promise.all(Array.from({ length: settings.nodes }, () => freePort()))
+      const front = await proxy(ports.map((port) => `127.0.0.1:${port}`))
+      const nodes = await Promise.all(
+        ports.map((port, i) =>
+          start(`${name} ${i + 1}`, port, {
+            PLINTH_PUBLIC_URL: front.url,
+            PLINTH_TRUSTED_PROXIES: '127.0.0.1',
+            PLINTH_NODE_ID: `${name.replaceAll(' ', '-')}-${i + 1}`,
+            ...extra,
+          }),
+        ),
+      )
+      servers.push(...nodes)
+      return {
+        name: `${settings.nodes} nodes`,
+        nodes: settings.nodes,
+        url: front.url,
+        pids: [...nodes.map((node) => node.child.pid), ...workersOf(front.pid), redis.pid],
+      }
+    }
     const single = await start('1 node', await freePort(), {})
     servers.push(single)
     // The same node behind an nginx of its own: what the proxy's hop adds to a request.
-    front = await startProxy('nginx', [new URL(single.url).host])
-    const nodes = await Promise.all(
-      ports.map((port, i) =>
-        start(`node ${i + 1}`, port, {
-          PLINTH_PUBLIC_URL: nginx.url,
-          PLINTH_TRUSTED_PROXIES: '127.0.0.1',
-          PLINTH_NODE_ID: `node-${i + 1}`,
-        }),
-      ),
-    )
-    servers.push(...nodes)
+    const front = await proxy([new URL(single.url).host])
     const targets = {
       single: { name: '1 node', nodes: 1, url: single.url, pids: [single.child.pid, redis.pid] },
       proxied: {
@@ -239,12 +251,7 @@ async function main() {
         url: front.url,
         pids: [single.child.pid, ...workersOf(front.pid), redis.pid],
       },
-      cluster: {
-        name: `${settings.nodes} nodes`,
-        nodes: settings.nodes,
-        url: nginx.url,
-        pids: [...nodes.map((node) => node.child.pid), ...workersOf(nginx.pid), redis.pid],
-      },
+      cluster: await startCluster('node'),
     }
     // Tokens name their issuer: each setup signs in through its own address.
     for (const target of Object.values(targets))
@@ -258,9 +265,7 @@ async function main() {
       const phase = async (rate) => {
         const runs = { single: [], proxied: [], cluster: [] }
         for (let round = 0; round < settings.rounds; round++) {
-          // Each setup goes first in turn: the read cache the setups share fills as they run.
-          const order = SETUPS.map((_, i) => SETUPS[(i + round) % SETUPS.length])
-          for (const key of order) {
+          for (const key of inTurn(SETUPS, round)) {
             const target = targets[key]
             // Every node of a setup gets as much warm-up as the single node: JIT, statements, schemas.
             const warmup = round === 0 && rate === undefined ? settings.warmup * target.nodes : 0
@@ -301,27 +306,9 @@ async function main() {
     let cachedList = null
     if (settings.cacheScenario) {
       // Started only now, so that while the setups above were measured no other node ran.
-      const uncachedPorts = await Promise.all(Array.from({ length: settings.nodes }, () => freePort()))
-      uncachedNginx = await startProxy(
-        'nginx',
-        uncachedPorts.map((port) => `127.0.0.1:${port}`),
-      )
-      const uncachedNodes = await Promise.all(
-        uncachedPorts.map((port, i) =>
-          start(`node ${i + 1}, cache off`, port, {
-            PLINTH_PUBLIC_URL: uncachedNginx.url,
-            PLINTH_TRUSTED_PROXIES: '127.0.0.1',
-            PLINTH_NODE_ID: `uncached-${i + 1}`,
-            PLINTH_CACHE: 'off',
-          }),
-        ),
-      )
-      servers.push(...uncachedNodes)
       const uncached = {
-        ...targets.cluster,
+        ...(await startCluster('uncached node', { PLINTH_CACHE: 'off' })),
         name: `${settings.nodes} nodes, cache off`,
-        url: uncachedNginx.url,
-        pids: [...uncachedNodes.map((node) => node.child.pid), ...workersOf(uncachedNginx.pid), redis.pid],
       }
       cachedList = await compareCache(settings, { cached: targets.cluster, uncached }, (target, warmup) =>
         measure(target, settings.cacheScenario, { settings, dataDir, seeded, tokensOf: () => ({}) }, warmup),
@@ -346,9 +333,7 @@ async function main() {
     console.log(`\nSaved ${join(RESULTS, 'cluster.json')}`)
   } finally {
     await Promise.all(servers.map(stopServer))
-    await nginx?.stop()
-    await front?.stop()
-    await uncachedNginx?.stop()
+    await Promise.all(proxies.map((started) => started.stop()))
     redis?.stop()
     await schema.drop()
     rmSync(dataDir, { recursive: true, force: true })

@@ -27,8 +27,8 @@ export interface RedisStateOptions {
 
 /**
  * Shared state in Redis (or Valkey). Commands fail at once while Redis is away
- * (no offline queue): the caller falls back rather than waits. The client
- * reconnects by itself, and the subscriber subscribes again.
+ * (no offline queue): the caller falls back rather than waits. Both connections
+ * come back by themselves, and the subscriber subscribes to every channel again.
  */
 export class RedisState implements SharedState {
   readonly kind = 'redis'
@@ -54,11 +54,18 @@ export class RedisState implements SharedState {
     }
     this.#client = new RedisClient(options.url, settings) as IncrementingRedis
     this.#client.defineCommand('plinthIncrement', { numberOfKeys: 1, lua: INCREMENT })
-    // Subscriptions made before the first connection wait for it, and come back after each reconnect.
+    // Channels are subscribed again on every connection, the first included: a SUBSCRIBE
+    // queued before a connection that failed is dropped with it, and ioredis restores
+    // only the channels Redis had confirmed, so a node started before Redis answered
+    // would never hear the others.
     this.#subscriber = new RedisClient(options.url, {
       ...settings,
-      enableOfflineQueue: true,
       commandTimeout: undefined,
+      autoResubscribe: false,
+    })
+    this.#subscriber.on('ready', () => {
+      const channels = [...this.#listeners.keys()]
+      if (channels.length > 0) this.#subscriber.subscribe(...channels).catch(() => {})
     })
     this.#client.on('ready', () => {
       if (!this.#wasUp) options.log.info('Redis answers: shared state is in Redis')
@@ -103,7 +110,7 @@ export class RedisState implements SharedState {
     if (!listeners) {
       listeners = new Set()
       this.#listeners.set(name, listeners)
-      this.#subscriber.subscribe(name).catch(() => {})
+      if (this.#subscriber.status === 'ready') this.#subscriber.subscribe(name).catch(() => {})
     }
     listeners.add(listener)
     return () => {

@@ -55,7 +55,7 @@ const NEVER_BUNDLED = new Set([
 const OUT = `${packageRoot}dist/bundle`
 
 rmSync(OUT, { recursive: true, force: true })
-await build({
+const { output } = await build({
   cwd: packageRoot,
   input: { main: 'dist/cli/main.js' },
   platform: 'node',
@@ -82,3 +82,26 @@ await build({
   },
   logLevel: 'warn',
 })
+
+// A package a start loads but not named above would stay out of the bundle and load file by
+// file again, costing the start what bundling saved without failing anything: refuse it here.
+const chunks = new Map(output.filter((file) => file.type === 'chunk').map((chunk) => [chunk.fileName, chunk]))
+const loadedAtStart = new Set()
+const unbundled = new Set()
+const pending = [...chunks.values()].filter((chunk) => chunk.isEntry)
+for (let chunk = pending.pop(); chunk; chunk = pending.pop()) {
+  if (loadedAtStart.has(chunk.fileName)) continue
+  loadedAtStart.add(chunk.fileName)
+  for (const imported of chunk.imports) {
+    const local = chunks.get(imported)
+    if (local) pending.push(local)
+    else if (!isBuiltin(imported) && !NEVER_BUNDLED.has(packageName(imported))) unbundled.add(imported)
+  }
+}
+if (unbundled.size > 0) {
+  console.error(
+    `Every start would load ${[...unbundled].join(', ')} from node_modules one file at a time. ` +
+      'Name the package in STARTUP_PACKAGES (scripts/bundle.js), or import it where it is used with await import().',
+  )
+  process.exit(1)
+}

@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { proxySkipReason, type RunningProxy, startProxy } from '../../bench/proxies.js'
 import { loadConfig } from '../config/index.js'
+import { newestSeq } from '../events/index.js'
 import { PASSWORD, passwordSignIn, signUp } from '../test-support/accounts.js'
 import { createTestApp, type TestApp } from '../test-support/app.js'
 import { createTestNodes, testRedisPrefix } from '../test-support/cluster.js'
@@ -216,6 +217,81 @@ test('PLINTH_HTTP_MAX_AGE lets caches in front keep anonymous answers, not clock
   }
   expect(() => loadConfig({ PLINTH_CACHE: 'maybe' })).toThrow(/PLINTH_CACHE/)
   expect(() => loadConfig({ PLINTH_HTTP_MAX_AGE: '-1' })).toThrow(/PLINTH_HTTP_MAX_AGE/)
+})
+
+describe.each(testDialects)('what a full read cache keeps, on %s', (kind) => {
+  let t: TestApp
+  let ids: string[] = []
+  // Room for about twenty answers of a board record (a key and an entry, two bytes a character).
+  const cache = { enabled: true, ttlSeconds: 300, maxBytes: 20 * 600, httpMaxAge: 0 }
+
+  const view = (id: string) =>
+    t.request({ method: 'GET', url: `/api/collections/board/records/${id}`, auth: null })
+  /** Hits while reading `records` once each, in order. */
+  async function hitsReading(records: string[]): Promise<number> {
+    const before = await lookups(t, 'hit')
+    for (const id of records) expect((await view(id)).statusCode).toBe(200)
+    return (await lookups(t, 'hit')) - before
+  }
+  /** Until the data version has caught up with the writes, which reach it through the outbox. */
+  const settled = () =>
+    until(async () => t.app.plinth.readCache.dataVersion === `s${await newestSeq(t.app.plinth.dialect.db)}`)
+
+  beforeEach(async (context) => {
+    if (shouldSkip(kind)) context.skip(postgresSkipReason())
+    t = await createTestApp(kind, { cache })
+    const made = await t.request({
+      method: 'POST',
+      url: '/api/collections',
+      payload: { name: 'board', listRule: '', viewRule: '', fields: [{ name: 'text', type: 'text' }] },
+    })
+    expect(made.statusCode, made.body).toBe(201)
+    ids = []
+    for (let i = 0; i < 60; i++) {
+      const posted = await t.request({
+        method: 'POST',
+        url: '/api/collections/board/records',
+        payload: { text: `note ${i}` },
+      })
+      ids.push(posted.json().id)
+    }
+    await settled()
+  })
+  afterEach(async () => {
+    await t?.close()
+  })
+
+  test('reads that go round more records than fit keep a fixed part, and answer it', async () => {
+    await hitsReading(ids)
+    // Least recently used first out would keep nothing here: each read pushes out the next one asked for.
+    const second = await hitsReading(ids)
+    expect(second).toBeGreaterThanOrEqual(10)
+    expect(await hitsReading(ids)).toBe(second)
+  })
+
+  test('a record read often is not pushed out by a scan of records read once', async () => {
+    const hot = ids[59]!
+    for (let i = 0; i < 5; i++) await view(hot)
+    await hitsReading(ids.slice(0, 59))
+    expect(await hitsReading([hot])).toBe(1)
+  })
+
+  test('after writes, new answers take the places of those they made stale, however often those were read', async () => {
+    const often = ids.slice(0, 20)
+    for (let round = 0; round < 5; round++) await hitsReading(often)
+    const fresh: string[] = []
+    for (let i = 0; i < 20; i++) {
+      const posted = await t.request({
+        method: 'POST',
+        url: '/api/collections/board/records',
+        payload: { text: `fresh ${i}` },
+      })
+      fresh.push(posted.json().id)
+    }
+    await settled()
+    await hitsReading(fresh)
+    expect(await hitsReading(fresh)).toBe(fresh.length)
+  })
 })
 
 describe('the read cache shared by nodes through Redis', () => {

@@ -64,9 +64,14 @@ export class ReadCache {
       durable: false,
       deliver: async (events) => {
         const newest = events.at(-1)
-        if (newest) this.#dataVersion = `s${newest.seq}`
+        if (newest) this.#moveTo(`s${newest.seq}`)
       },
     }
+  }
+
+  /** What answers are kept under now: `s` and the newest event read, or `l` and a random id after a write of this node. */
+  get dataVersion(): string {
+    return this.#dataVersion
   }
 
   get storeKind(): CacheStore['kind'] {
@@ -80,7 +85,15 @@ export class ReadCache {
 
   /** A write of this node committed: what was read before it is stale now, here at once. */
   invalidate(): void {
-    this.#dataVersion = `l${randomUUID()}`
+    this.#moveTo(`l${randomUUID()}`)
+  }
+
+  #moveTo(dataVersion: string): void {
+    if (dataVersion === this.#dataVersion) return
+    this.#dataVersion = dataVersion
+    // Answers kept in this process under the old version will never be asked for again.
+    this.#near?.retire()
+    if (this.deps.store instanceof ProcessCacheStore) this.deps.store.retire()
   }
 
   /**

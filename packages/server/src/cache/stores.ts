@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type memjs from 'memjs'
+import { FrequencySketch } from './frequency-sketch.js'
 
 /**
  * Where cached answers live. A store that fails answers as a miss: the cache may only
@@ -13,25 +14,64 @@ export interface CacheStore {
   close(): Promise<void>
 }
 
+/** An answer's size as the budget counts it: strings at two bytes a character, what V8 may hold them in. */
+const sizeOf = (value: string, key: string) => 2 * (value.length + key.length)
+/** About what an answer takes, to size the frequency sketch for the answers a budget holds. */
+const TYPICAL_ENTRY_BYTES = 1024
+
+interface Kept {
+  value: string
+  /** The retirement this entry was kept after: an entry of an older one can no longer be asked for. */
+  generation: number
+}
+
+/**
+ * Answers in this process, least recently used first out, behind an admission rule: once
+ * the budget is full, a new answer takes the place of the least recently used one only if
+ * it has been asked for more often lately, or if that one is of a data version retired since.
+ * Plain LRU keeps nothing that is asked for again when reads go round more answers than it
+ * holds (a crawler, an export, a client paging through everything): each new answer pushes
+ * out the one that would be asked for next. With the rule a fixed part stays and is served,
+ * and a scan cannot push out what is asked for often.
+ */
 export class ProcessCacheStore implements CacheStore {
   readonly kind = 'process'
-  readonly #entries: LRUCache<string, string>
+  readonly #entries: LRUCache<string, Kept>
+  readonly #asked: FrequencySketch
+  #generation = 0
 
   constructor(maxBytes: number) {
-    // Strings are counted at two bytes a character: what V8 may hold them in.
     this.#entries = new LRUCache({
       maxSize: maxBytes,
-      sizeCalculation: (value, key) => 2 * (value.length + key.length),
+      sizeCalculation: (kept, key) => sizeOf(kept.value, key),
     })
+    this.#asked = new FrequencySketch(maxBytes / TYPICAL_ENTRY_BYTES)
+  }
+
+  /** Every answer kept so far belongs to a data version that has moved on: none will be asked for again. */
+  retire(): void {
+    this.#generation++
   }
 
   async get(key: string): Promise<string | undefined> {
-    return this.#entries.get(key)
+    this.#asked.increment(key)
+    return this.#entries.get(key)?.value
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    if (2 * (value.length + key.length) <= this.#entries.maxSize)
-      this.#entries.set(key, value, { ttl: ttlSeconds * 1000 })
+    const size = sizeOf(value, key)
+    if (size > this.#entries.maxSize || !this.#admits(key, size)) return
+    this.#entries.set(key, { value, generation: this.#generation }, { ttl: ttlSeconds * 1000 })
+  }
+
+  #admits(key: string, size: number): boolean {
+    if (this.#entries.calculatedSize + size <= this.#entries.maxSize) return true
+    for (const victim of this.#entries.rkeys()) {
+      const kept = this.#entries.peek(victim)
+      if (!kept || kept.generation !== this.#generation) return true
+      return this.#asked.estimate(key) > this.#asked.estimate(victim)
+    }
+    return true
   }
 
   async close(): Promise<void> {

@@ -233,6 +233,20 @@ describe.each(testDialects)('what a full read cache keeps, on %s', (kind) => {
     for (const id of records) expect((await view(id)).statusCode).toBe(200)
     return (await lookups(t, 'hit')) - before
   }
+  /** The ids of `count` new board records. */
+  async function post(count: number, prefix: string): Promise<string[]> {
+    const posted: string[] = []
+    for (let i = 0; i < count; i++) {
+      const made = await t.request({
+        method: 'POST',
+        url: '/api/collections/board/records',
+        payload: { text: `${prefix} ${i}` },
+      })
+      expect(made.statusCode).toBe(201)
+      posted.push(made.json().id)
+    }
+    return posted
+  }
   /** Until the data version has caught up with the writes, which reach it through the outbox. */
   const settled = () =>
     until(async () => t.app.plinth.readCache.dataVersion === `s${await newestSeq(t.app.plinth.dialect.db)}`)
@@ -246,15 +260,7 @@ describe.each(testDialects)('what a full read cache keeps, on %s', (kind) => {
       payload: { name: 'board', listRule: '', viewRule: '', fields: [{ name: 'text', type: 'text' }] },
     })
     expect(made.statusCode, made.body).toBe(201)
-    ids = []
-    for (let i = 0; i < 60; i++) {
-      const posted = await t.request({
-        method: 'POST',
-        url: '/api/collections/board/records',
-        payload: { text: `note ${i}` },
-      })
-      ids.push(posted.json().id)
-    }
+    ids = await post(60, 'note')
     await settled()
   })
   afterEach(async () => {
@@ -279,15 +285,7 @@ describe.each(testDialects)('what a full read cache keeps, on %s', (kind) => {
   test('after writes, new answers take the places of those they made stale, however often those were read', async () => {
     const often = ids.slice(0, 20)
     for (let round = 0; round < 5; round++) await hitsReading(often)
-    const fresh: string[] = []
-    for (let i = 0; i < 20; i++) {
-      const posted = await t.request({
-        method: 'POST',
-        url: '/api/collections/board/records',
-        payload: { text: `fresh ${i}` },
-      })
-      fresh.push(posted.json().id)
-    }
+    const fresh = await post(20, 'fresh')
     await settled()
     await hitsReading(fresh)
     expect(await hitsReading(fresh)).toBe(fresh.length)

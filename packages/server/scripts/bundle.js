@@ -52,6 +52,8 @@ const NEVER_BUNDLED = new Set([
   'bufferutil',
   'utf-8-validate',
 ])
+/** Left where npm put it whoever imports it: Node's own modules, and the packages above. */
+const isAlwaysOutside = (id) => isBuiltin(id) || NEVER_BUNDLED.has(packageName(id))
 const OUT = `${packageRoot}dist/bundle`
 
 rmSync(OUT, { recursive: true, force: true })
@@ -61,7 +63,7 @@ const { output } = await build({
   platform: 'node',
   external(id, importer) {
     if (id.startsWith('.') || id.startsWith('/') || id.startsWith('\0')) return false
-    if (isBuiltin(id) || NEVER_BUNDLED.has(packageName(id))) return true
+    if (isAlwaysOutside(id)) return true
     // Imported by a bundled package: it comes along.
     if (importer?.includes('/node_modules/')) return false
     return !STARTUP_PACKAGES.includes(packageName(id))
@@ -95,7 +97,7 @@ for (let chunk = pending.pop(); chunk; chunk = pending.pop()) {
   for (const imported of chunk.imports) {
     const local = chunks.get(imported)
     if (local) pending.push(local)
-    else if (!isBuiltin(imported) && !NEVER_BUNDLED.has(packageName(imported))) unbundled.add(imported)
+    else if (!isAlwaysOutside(imported)) unbundled.add(imported)
   }
 }
 if (unbundled.size > 0) {

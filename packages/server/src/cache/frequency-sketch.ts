@@ -23,26 +23,21 @@ export class FrequencySketch {
   }
 
   increment(key: string): void {
-    const hash = hashOf(key)
+    const [first, step] = hashesOf(key)
     for (let row = 0; row < DEPTH; row++) {
       const counters = this.#rows[row]!
-      const slot = this.#slot(hash, row)
+      const slot = (first + row * step) & this.#mask
       if (counters[slot]! < MAX_COUNT) counters[slot]!++
     }
     if (++this.#counted >= this.#resetAfter) this.#halve()
   }
 
   estimate(key: string): number {
-    const hash = hashOf(key)
+    const [first, step] = hashesOf(key)
     let least = MAX_COUNT
-    for (let row = 0; row < DEPTH; row++) least = Math.min(least, this.#rows[row]![this.#slot(hash, row)]!)
+    for (let row = 0; row < DEPTH; row++)
+      least = Math.min(least, this.#rows[row]![(first + row * step) & this.#mask]!)
     return least
-  }
-
-  /** Each row its own slot, by double hashing: `h1 + row * h2`, with `h2` mixed from `h1` and odd. */
-  #slot(hash: number, row: number): number {
-    const second = (Math.imul(hash, 0x9e3779b1) >>> 15) | 1
-    return (hash + row * second) & this.#mask
   }
 
   #halve(): void {
@@ -51,9 +46,13 @@ export class FrequencySketch {
   }
 }
 
-/** FNV-1a over the key's characters: keys are short digests, so this is a few dozen steps. */
-function hashOf(key: string): number {
+/**
+ * Each row's slot is `first + row * step` (double hashing): `first` is FNV-1a over the key's
+ * characters (keys are short digests, so a few dozen steps), `step` is mixed from it, and odd.
+ */
+function hashesOf(key: string): [number, number] {
   let hash = 0x811c9dc5
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
-  return hash >>> 0
+  const first = hash >>> 0
+  return [first, (Math.imul(first, 0x9e3779b1) >>> 15) | 1]
 }

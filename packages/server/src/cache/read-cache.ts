@@ -93,7 +93,7 @@ export class ReadCache {
     this.#dataVersion = dataVersion
     // Answers kept in this process under the old version will never be asked for again.
     this.#near?.retire()
-    if (this.deps.store instanceof ProcessCacheStore) this.deps.store.retire()
+    this.deps.store.retire?.()
   }
 
   /**

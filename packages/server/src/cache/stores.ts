@@ -11,6 +11,11 @@ export interface CacheStore {
   readonly kind: 'process' | 'redis' | 'memcached'
   get(key: string): Promise<string | undefined>
   set(key: string, value: string, ttlSeconds: number): Promise<void>
+  /**
+   * The data version has moved on: nothing kept so far will be asked for again, here. A store
+   * shared by nodes, whose entries other nodes may still ask for, has no such method.
+   */
+  retire?(): void
   close(): Promise<void>
 }
 
@@ -48,7 +53,6 @@ export class ProcessCacheStore implements CacheStore {
     this.#asked = new FrequencySketch(maxBytes / TYPICAL_ENTRY_BYTES)
   }
 
-  /** Every answer kept so far belongs to a data version that has moved on: none will be asked for again. */
   retire(): void {
     this.#generation++
   }
@@ -66,12 +70,10 @@ export class ProcessCacheStore implements CacheStore {
 
   #admits(key: string, size: number): boolean {
     if (this.#entries.calculatedSize + size <= this.#entries.maxSize) return true
-    for (const victim of this.#entries.rkeys()) {
-      const kept = this.#entries.peek(victim)
-      if (!kept || kept.generation !== this.#generation) return true
-      return this.#asked.estimate(key) > this.#asked.estimate(victim)
-    }
-    return true
+    const victim = this.#entries.rkeys().next().value
+    const kept = victim === undefined ? undefined : this.#entries.peek(victim)
+    if (!kept || kept.generation !== this.#generation) return true
+    return this.#asked.estimate(key) > this.#asked.estimate(victim!)
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,7 @@ import {
   recordShape,
   relationFilter,
 } from './floor-answers.js'
+import { usePlinthPragmas } from './sqlite-pragmas.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -33,13 +34,7 @@ const { values: args } = parseArgs({
 })
 
 const database = new Database(args.db)
-// Plinth's pragmas (db/dialects/sqlite/sqlite-dialect.ts), so both servers pay the same
-// fsync on commit and the same foreign key check on insert.
-database.pragma('journal_mode = WAL')
-database.pragma(`synchronous = ${args.sync === 'normal' ? 'NORMAL' : 'FULL'}`)
-database.pragma('foreign_keys = ON')
-database.pragma('busy_timeout = 5000')
-database.pragma('legacy_alter_table = OFF')
+usePlinthPragmas(database, args.sync)
 
 const app = Fastify({ logger: false })
 

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import Fastify from 'fastify'
+import { usePlinthPragmas } from './sqlite-pragmas.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -17,11 +18,7 @@ const { values: args } = parseArgs({
 })
 
 const database = new Database(args.db)
-// Plinth's pragmas (db/dialects/sqlite/sqlite-dialect.ts).
-database.pragma('journal_mode = WAL')
-database.pragma('synchronous = FULL')
-database.pragma('foreign_keys = ON')
-database.pragma('busy_timeout = 5000')
+usePlinthPragmas(database)
 
 const name = args.collection
 const fts = args.fts

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import Fastify from 'fastify'
 import { v7 as uuidv7 } from 'uuid'
+import { applySqlitePragmas } from '../dist/db/dialects/sqlite/sqlite-pragmas.js'
 import {
   createBody,
   listEnvelope,
@@ -22,7 +23,6 @@ import {
   recordShape,
   relationFilter,
 } from './floor-answers.js'
-import { usePlinthPragmas } from './sqlite-pragmas.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
 })
 
 const database = new Database(args.db)
-usePlinthPragmas(database, args.sync)
+applySqlitePragmas(database, args.sync)
 
 const app = Fastify({ logger: false })
 

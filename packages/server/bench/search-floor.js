@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import Fastify from 'fastify'
-import { usePlinthPragmas } from './sqlite-pragmas.js'
+import { applySqlitePragmas } from '../dist/db/dialects/sqlite/sqlite-pragmas.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -18,7 +18,7 @@ const { values: args } = parseArgs({
 })
 
 const database = new Database(args.db)
-usePlinthPragmas(database)
+applySqlitePragmas(database, 'full')
 
 const name = args.collection
 const fts = args.fts

@@ -6,6 +6,7 @@ import { sqliteCatalog } from './sqlite-catalog.js'
 import { sqliteKyselyDialect } from './sqlite-driver.js'
 import { registerFullTextFunctions, sqliteFullText } from './sqlite-full-text.js'
 import { GroupCommit } from './sqlite-group-commit.js'
+import { applySqlitePragmas } from './sqlite-pragmas.js'
 
 export interface SqliteOptions {
   /** A file path, or ':memory:'. */
@@ -16,16 +17,7 @@ export interface SqliteOptions {
 
 export function createSqliteDialect(options: SqliteOptions): Dialect {
   const database = new Database(options.filename)
-  database.pragma('journal_mode = WAL')
-  database.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
-  database.pragma('foreign_keys = ON')
-  database.pragma('busy_timeout = 5000')
-  // Renaming a table must also rewrite the foreign keys that point at it.
-  database.pragma('legacy_alter_table = OFF')
-  // SQLite's own default page cache (2 MB), not the 16 MB better-sqlite3 builds in: the
-  // kernel's page cache holds the file anyway, outside the process, and the read cache keeps
-  // whole answers, so a larger copy of the pages added to the process's memory and not to speed.
-  database.pragma('cache_size = -2000')
+  applySqlitePragmas(database, options.synchronous)
   registerFullTextFunctions(database)
   const timings = new QueryTimings()
   const db = new Kysely<any>({ dialect: sqliteKyselyDialect(database), log: timings.log })

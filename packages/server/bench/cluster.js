@@ -12,7 +12,7 @@ import pg from 'pg'
 import { describeMachine, loadAverage } from './machine.js'
 import { freePort, plinthServeArgs, startServer, stopServer } from './processes.js'
 import { installedProgram, proxySkipReason, startProxy, whenListening } from './proxies.js'
-import { medianRound } from './report.js'
+import { medianRound, table } from './report.js'
 import { chosenScenarios, loadSettings, measure, SCENARIOS, signIn } from './scenarios.js'
 import { CREATE_TITLE_PREFIX, SUPERUSER, seed } from './seed.js'
 import { freshPostgresSchema, number, plinthEnv } from './settings.js'
@@ -131,17 +131,37 @@ function report(results) {
       `${percent(s.overhead.cluster)} ${s.overhead.cluster < TARGET_OVERHEAD ? 'PASS' : 'FAIL'}${s.clean ? '' : ' (errors)'}`,
     ]
   })
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)))
-  const line = (cells) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
   if (rows.length > 0)
     out.push(
-      line(header),
-      widths.map((w) => '-'.repeat(w)).join('  '),
-      ...rows.map(line),
+      ...table(header, rows),
       '',
       'p99 in ms. The last two columns: CPU per request at equal load over one node at its own address.',
       `Target: ${n} nodes behind nginx cost < ${TARGET_OVERHEAD * 100} % more CPU per request than one node.`,
+    )
+  const perNodeHeader = [
+    'scenario',
+    'req/s a node',
+    '1 node CPU',
+    '+nginx CPU',
+    `${n} nodes CPU`,
+    `${n} nodes over 1 node`,
+    'over 1 node + nginx',
+  ]
+  const perNodeRows = results.scenarios.map((s) => [
+    s.title,
+    s.perNode.rate.toLocaleString('en-US'),
+    fixed(s.perNode.single.cpuMsPerRequest, 3),
+    fixed(s.perNode.proxied.cpuMsPerRequest, 3),
+    fixed(s.equal.cluster.cpuMsPerRequest, 3),
+    percent(s.overhead.perNode),
+    percent(s.overhead.perNodeProxied),
+  ])
+  if (perNodeRows.length > 0)
+    out.push(
+      '',
+      `The same load on each node: one node offered the equal load over ${n} (alone, then behind nginx), against the ${n} nodes at the equal load.`,
+      ...table(perNodeHeader, perNodeRows),
+      'CPU in ms per request; reported, not a target: it leaves out what a process pays per request for being less busy.',
     )
   const { cachedList } = results
   if (cachedList) {
@@ -262,10 +282,10 @@ async function main() {
       db.query('delete from posts where title like $1', [`${CREATE_TITLE_PREFIX} %`])
     const scenarios = []
     for (const scenario of settings.scenarios) {
-      const phase = async (rate) => {
-        const runs = { single: [], proxied: [], cluster: [] }
+      const phase = async (rate, setups = SETUPS) => {
+        const runs = Object.fromEntries(setups.map((key) => [key, []]))
         for (let round = 0; round < settings.rounds; round++) {
-          for (const key of inTurn(SETUPS, round)) {
+          for (const key of inTurn(setups, round)) {
             const target = targets[key]
             // Every node of a setup gets as much warm-up as the single node: JIT, statements, schemas.
             const warmup = round === 0 && rate === undefined ? settings.warmup * target.nodes : 0
@@ -280,7 +300,7 @@ async function main() {
             runs[key].push(await measure(target, scenario, context, warmup))
           }
         }
-        const medians = Object.fromEntries(SETUPS.map((key) => [key, medianRound(runs[key])]))
+        const medians = Object.fromEntries(setups.map((key) => [key, medianRound(runs[key])]))
         for (const run of Object.values(medians)) run.cpuMsPerRequest = cpuMsPerRequest(run)
         return medians
       }
@@ -291,6 +311,11 @@ async function main() {
       )
       console.log(`  ${scenario.title}: every setup at ${rate} req/s`)
       const equal = await phase(rate)
+      // One node offered what each node of the cluster was: the cluster's own cost, apart from
+      // what a process pays per request for being less busy.
+      const perNodeRate = Math.max(1, Math.round(rate / settings.nodes))
+      console.log(`  ${scenario.title}: one node at ${perNodeRate} req/s, as each of ${settings.nodes}`)
+      const perNode = await phase(perNodeRate, ['single', 'proxied'])
       const isClean = (run) => run.rounds.every((r) => r.errors === 0 && r.timeouts === 0 && r.non2xx === 0)
       const over = (key) => equal[key].cpuMsPerRequest / equal.single.cpuMsPerRequest - 1
       scenarios.push({
@@ -298,8 +323,16 @@ async function main() {
         title: scenario.title,
         saturated,
         equal: { rate, ...equal },
-        overhead: { proxied: over('proxied'), cluster: over('cluster') },
-        clean: SETUPS.every((key) => isClean(saturated[key]) && isClean(equal[key])),
+        perNode: { rate: perNodeRate, ...perNode },
+        overhead: {
+          proxied: over('proxied'),
+          cluster: over('cluster'),
+          perNode: equal.cluster.cpuMsPerRequest / perNode.single.cpuMsPerRequest - 1,
+          perNodeProxied: equal.cluster.cpuMsPerRequest / perNode.proxied.cpuMsPerRequest - 1,
+        },
+        clean:
+          SETUPS.every((key) => isClean(saturated[key]) && isClean(equal[key])) &&
+          Object.values(perNode).every(isClean),
       })
     }
     await db.end()

@@ -82,7 +82,8 @@ export function compare(scenario, plinthRounds, floorRounds, minimalRounds = nul
   }
 }
 
-function table(header, rows) {
+/** Lines of a plain-text table: the first column left-aligned, the others right-aligned. */
+export function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)))
   const line = (cells) =>
     cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i])))

@@ -48,6 +48,10 @@ export interface ReadCacheDependencies {
  */
 export class ReadCache {
   #dataVersion = `l${randomUUID()}`
+  /** The newest settled event the version has moved to. */
+  #settled = 0
+  /** The newest event this node's own commits wrote: the version never moves back before it. */
+  #ownNewest = 0
   /** This process's copies of a shared store's entries; null when the store is this process. */
   readonly #near: ProcessCacheStore | null
 
@@ -58,15 +62,33 @@ export class ReadCache {
     this.#near = deps.store.kind === 'process' ? null : new ProcessCacheStore(config.maxBytes)
   }
 
+  /**
+   * The cache needs only the newest event's number, never the events: the dispatcher moves it
+   * along without reading them (after this node's commits, and at each poll, which catches a
+   * lost notice).
+   */
   get consumer(): EventConsumer {
     return {
       name: 'read-cache',
       durable: false,
+      wantsEvents: () => false,
+      skipTo: (seq) => this.settle(seq),
       deliver: async (events) => {
         const newest = events.at(-1)
-        if (newest) this.#moveTo(`s${newest.seq}`)
+        if (newest) this.settle(newest.seq)
       },
     }
+  }
+
+  /**
+   * Every event up to `seq` is settled (read from the outbox, or named by another node's
+   * notice): answers are kept under that number, which every node shares. Never backwards,
+   * and never before this node's own newest commit, whose writes a client must see.
+   */
+  settle(seq: number): void {
+    if (seq <= this.#settled || seq < this.#ownNewest) return
+    this.#settled = seq
+    this.#moveTo(`s${seq}`)
   }
 
   /** What answers are kept under now: `s` and the newest event read, or `l` and a random id after a write of this node. */
@@ -80,11 +102,16 @@ export class ReadCache {
 
   /** Starts from the outbox's newest event, as every other node does. */
   async start(): Promise<void> {
-    this.#dataVersion = `s${await newestSeq(this.deps.db)}`
+    this.#settled = await newestSeq(this.deps.db)
+    this.#dataVersion = `s${this.#settled}`
   }
 
-  /** A write of this node committed: what was read before it is stale now, here at once. */
-  invalidate(): void {
+  /**
+   * A write of this node committed, its newest event `newestEvent`: what was read before it
+   * is stale now, here at once, until the version moves to that event or a later one.
+   */
+  invalidate(newestEvent = 0): void {
+    if (newestEvent > this.#ownNewest) this.#ownNewest = newestEvent
     this.#moveTo(`l${randomUUID()}`)
   }
 

@@ -8,7 +8,7 @@ import { RedisState } from './redis-state.js'
 import type { SharedState } from './shared-state.js'
 
 export { SHARED_COUNTERS_TABLE, sharedCountersMigration } from './database-state.js'
-export { noticeSender } from './notices.js'
+export { noticedNumber, noticeSender } from './notices.js'
 export type { Channel, SharedState, SharedStateStatus, WindowCount } from './shared-state.js'
 
 /**

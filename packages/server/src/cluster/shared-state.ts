@@ -1,6 +1,6 @@
 /** What nodes tell each other; each message is a hint its listeners act on idempotently. */
 export type Channel =
-  /** A write committed events to the outbox: dispatchers look now rather than at their next poll. */
+  /** A write committed events to the outbox (the message is the newest one's number): dispatchers look now rather than at their next poll. */
   | 'events'
   /** Collections changed: nodes reload their definitions. */
   | 'schema'

@@ -8,7 +8,7 @@ import {
 } from '../auth/index.js'
 import { scheduleBackups } from '../backups/index.js'
 import { openCacheStore, ReadCache } from '../cache/index.js'
-import { noticeSender, openSharedState, type SharedState } from '../cluster/index.js'
+import { noticedNumber, noticeSender, openSharedState, type SharedState } from '../cluster/index.js'
 import { CollectionRegistry, CollectionService } from '../collections/index.js'
 import { ConfigError, type PlinthConfig } from '../config/index.js'
 import { loadInstanceSecret, SecretBox } from '../crypto/index.js'
@@ -182,10 +182,9 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       leaseMs: config.events.leaseMs,
       log,
     })
-    records.onCommit(() => events.wake())
+    records.onCommit((newestEvent) => events.wake(newestEvent))
     // Other nodes hear of a commit at once instead of at their next poll of the outbox.
     records.onCommit(noticeSender(state, 'events', NOTICE_INTERVAL_MS))
-    state.subscribe('events', () => events.wake())
     const cacheLookups = metrics.counter('plinth_cache_lookups_total', 'Lookups of the read cache.', [
       'result',
     ])
@@ -200,8 +199,14 @@ export async function createCore(config: PlinthConfig): Promise<Core> {
       config.cache,
     )
     await readCache.start()
-    records.onCommit(() => readCache.invalidate())
+    records.onCommit((newestEvent) => readCache.invalidate(newestEvent))
     events.add(readCache.consumer)
+    state.subscribe('events', (message) => {
+      // The number is what the cache needs of another node's commit; reading is for the consumers that want events.
+      const settled = noticedNumber(message)
+      if (settled !== undefined) readCache.settle(settled)
+      events.wake()
+    })
     const webhooks = createWebhooks(dialect, registry, box, config.webhooks, {
       pollInterval: config.events.pollIntervalMs,
       retention: config.events.retentionDays * DAY_MS,

@@ -142,6 +142,51 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
     ])
   })
 
+  test('hands a consumer that comes to want events those after the place it was moved to', async () => {
+    let wants = false
+    const seen: StoredEvent[] = []
+    t.app.plinth.events.add({
+      name: 'waking',
+      durable: true,
+      wantsEvents: () => wants,
+      async deliver(events) {
+        seen.push(...events)
+      },
+    })
+    await hasCursor('waking')
+    await writeNotes(3, 'unread')
+    const skipped = await newestSeq(t.app.plinth.dialect.db)
+    await until(async () => {
+      const cursor = await t.app.plinth.dialect.db
+        .selectFrom('_event_cursors')
+        .select('seq')
+        .where('consumer', '=', 'waking')
+        .executeTakeFirstOrThrow()
+      return Number(cursor.seq) === skipped
+    })
+    wants = true
+    await writeNotes(2, 'read')
+    await until(() => seen.length >= 2)
+    expect(seen.map((event) => event.record.text).sort()).toEqual(['read0', 'read1'])
+    expect(seen.every((event) => event.seq > skipped)).toBe(true)
+  })
+
+  test('moves a consumer that wants no events past what another process wrote, at its next poll', async () => {
+    const skippedTo: number[] = []
+    t.app.plinth.events.add({
+      name: 'idle',
+      durable: false,
+      wantsEvents: () => false,
+      skipTo: (seq) => skippedTo.push(seq),
+      async deliver() {},
+    })
+    // Another node's records service: its commits wake only its own dispatcher.
+    const node = await secondNode()
+    await node.plinth.records.create(superuser, 'notes', { text: 'elsewhere' })
+    const newest = await newestSeq(t.app.plinth.dialect.db)
+    await until(() => skippedTo.at(-1) === newest)
+  })
+
   test('a node that does not hold a durable consumer asks for it once a second, not at every commit', async () => {
     const first = recorder('audit')
     t.app.plinth.events.add(first.consumer)

@@ -20,6 +20,16 @@ export interface EventConsumer {
    */
   readonly durable: boolean
   deliver(events: StoredEvent[]): Promise<void>
+  /**
+   * False while the consumer would do nothing with events (realtime with no client, webhooks
+   * with no endpoint): the dispatcher then moves it past new events without reading them.
+   * Without it, every commit of every node costs each node a read of the outbox.
+   */
+  wantsEvents?(): boolean
+  /** Told that every event up to `seq` went by unread while `wantsEvents()` was false. */
+  skipTo?(seq: number): void
+  /** Told that a read found no event after `position`: the consumer has all there are. */
+  caughtUp?(position: number): Promise<void>
 }
 
 export interface DispatcherOptions {
@@ -55,6 +65,15 @@ export class EventDispatcher {
   #pollTimer: NodeJS.Timeout | null = null
   /** Wake-ups so far: a read begun after the last of them has seen every committed event. */
   #wakeUps = 0
+  /**
+   * The newest event known to be settled: it and every event before it are committed or never
+   * will be (events are numbered in commit order). Learnt only from what this node saw itself
+   * (its commits, its reads and polls of the outbox), since durable consumers are moved to it.
+   */
+  #settled = 0
+  /** The wake-up count at the newest poll, and its look at the end of the outbox. */
+  #polledAt = -1
+  #polledNewest: Promise<number> | null = null
 
   constructor(
     private readonly dialect: Dialect,
@@ -80,15 +99,36 @@ export class EventDispatcher {
     if (this.#isRunning) return
     this.#isRunning = true
     // One poll for all consumers: woken together, they share one read of the outbox (the tail).
-    this.#pollTimer = setInterval(() => this.#wakeNow(), this.#options.pollInterval)
+    this.#pollTimer = setInterval(() => this.#poll(), this.#options.pollInterval)
     this.#pollTimer.unref()
     for (const consumer of this.#consumers) this.#run(consumer)
   }
 
-  /** Looks for new events now rather than at the next poll: a local write just committed. */
-  wake(): void {
+  /**
+   * Looks for new events now rather than at the next poll: a write committed, here or on
+   * another node. `settled` is the newest event of a commit of this node's own.
+   */
+  wake(settled?: number): void {
+    if (settled !== undefined && settled > this.#settled) this.#settled = settled
     // Commits arrive one after another under load: one wake-up a moment later serves a burst.
     this.#wakeTimer ??= setTimeout(() => this.#wakeNow(), WAKE_DELAY_MS)
+  }
+
+  /** A poll also catches what no notice told of: a lost message, a write by another process. */
+  #poll(): void {
+    this.#polledNewest = null
+    this.#wakeNow()
+    this.#polledAt = this.#wakeUps
+  }
+
+  /** The newest settled event as of the wake-up `epoch`: a poll's wake-up asks the outbox, once for all consumers. */
+  async #newestSettled(epoch: number): Promise<number> {
+    if (epoch === this.#polledAt) {
+      this.#polledNewest ??= newestSeq(this.dialect.db)
+      const newest = await this.#polledNewest
+      if (newest > this.#settled) this.#settled = newest
+    }
+    return this.#settled
   }
 
   #wakeNow(): void {
@@ -150,14 +190,30 @@ export class EventDispatcher {
           continue
         }
         const epoch = this.#wakeUps
+        // Asked again after the await: what the consumer wants may have changed meanwhile (a
+        // client connected, an endpoint was added), and events settled before it may go by.
+        if (consumer.wantsEvents?.() === false) {
+          const newest = await this.#newestSettled(epoch)
+          if (consumer.wantsEvents() === false) {
+            if (newest > position) {
+              consumer.skipTo?.(newest)
+              position = cursor && !(await cursor.advance(newest)) ? null : newest
+            } else await cursor?.flush()
+            failures = 0
+            await this.#untilWoken(epoch)
+            continue
+          }
+        }
         const events = await this.#tail.after(position, this.#options.batchSize, epoch)
         if (events.length === 0) {
+          await consumer.caughtUp?.(position)
           await cursor?.flush()
           await this.#untilWoken(epoch)
           continue
         }
         await consumer.deliver(events)
         const last = events[events.length - 1]!.seq
+        if (last > this.#settled) this.#settled = last
         if (cursor && !(await cursor.advance(last))) position = null
         else position = last
         failures = 0

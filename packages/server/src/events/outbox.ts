@@ -3,7 +3,7 @@ import type { CollectionDefinition } from '../collections/index.js'
 import { newId } from '../crypto/index.js'
 import { type Dialect, StatementShapes, type SystemMigration } from '../db/index.js'
 import type { Caller } from '../identity/index.js'
-import type { RecordChange, RecordData } from '../records/index.js'
+import type { ChangeUnit, RecordChange, RecordData } from '../records/index.js'
 import { currentTraceparent } from '../telemetry/index.js'
 import { type EventActor, type EventType, type PlinthEvent, type StoredEvent, typeOf } from './types.js'
 
@@ -71,11 +71,12 @@ interface EventRow {
  * Writes each record change to the outbox inside the change's transaction: the event
  * exists exactly when the change does. The insert reads the dialect's commit-order source,
  * so the number it draws grows in commit order; the order is held only from the first
- * event to the commit, and costs no statement of its own.
+ * event to the commit, and costs no statement of its own. The number goes to the unit, so
+ * that after the commit this node knows every event up to it is settled without reading.
  */
 export function outboxListener(dialect: Dialect) {
   const statements = new StatementShapes()
-  return async function writeEvent(trx: Kysely<any>, change: RecordChange): Promise<void> {
+  return async function writeEvent(trx: Kysely<any>, change: RecordChange, unit: ChangeUnit): Promise<void> {
     const { collection } = change
     const record = withoutHidden(collection, change.record)
     const previous =
@@ -94,7 +95,7 @@ export function outboxListener(dialect: Dialect) {
       time: Date.now(),
       trace_parent: currentTraceparent(),
     }
-    await trx.executeQuery(
+    const written = await trx.executeQuery<{ seq: number | string }>(
       statements.compile('insert', Object.values(row), () =>
         trx
           .insertInto(EVENTS_TABLE)
@@ -104,9 +105,12 @@ export function outboxListener(dialect: Dialect) {
               .selectFrom(dialect.commitOrder.as('commit_order'))
               .select(Object.entries(row).map(([column, value]) => sql.val(value).as(column))),
           )
+          .returning('seq')
           .compile(),
       ),
     )
+    const seq = Number(written.rows[0]!.seq)
+    if (seq > unit.newestEvent) unit.newestEvent = seq
   }
 }
 

@@ -64,9 +64,17 @@ export class RealtimeHub {
     this.#matcher = new EventMatcher(deps.records, deps.registry)
   }
 
-  /** The consumer to add to the event dispatcher. */
+  /** The consumer to add to the event dispatcher: with no client here, events go by unread. */
   get consumer(): EventConsumer {
-    return { name: 'realtime', durable: false, deliver: (events) => this.#deliver(events) }
+    return {
+      name: 'realtime',
+      durable: false,
+      deliver: (events) => this.#deliver(events),
+      wantsEvents: () => this.#clients.size > 0,
+      skipTo: (seq) => {
+        this.#live = Math.max(this.#live, seq)
+      },
+    }
   }
 
   get size(): number {

@@ -15,6 +15,7 @@ export { recordsRoutes } from './routes.js'
 export { RecordService, type WriteResult, type WriteScope } from './service.js'
 export type {
   ChangeListener,
+  ChangeUnit,
   ListPage,
   RecordChange,
   RecordData,

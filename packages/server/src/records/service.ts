@@ -75,8 +75,11 @@ export class RecordService {
       factory(new CallerRecords(this, caller, unit ? this.scope(trx, unit, caller) : undefined), trx)
   }
 
-  /** Adds a listener told after every commit that changed records (once per transaction). */
-  onCommit(listener: () => void): void {
+  /**
+   * Adds a listener told after every commit that changed records (once per transaction), with
+   * the number of the newest outbox event the transaction wrote (0 when none).
+   */
+  onCommit(listener: (newestEvent: number) => void): void {
     this.#pipeline.commitListeners.push(listener)
   }
 

@@ -27,11 +27,16 @@ export interface RecordChange {
   uploads?: ReadonlyMap<string, UploadedFile>
 }
 
+/** What a change listener may record for after the commit: the outbox's number for the change. */
+export interface ChangeUnit {
+  newestEvent: number
+}
+
 /**
  * Runs inside the write transaction of every record change, in registration order;
  * throwing aborts the change. Hooks and the event outbox build on this.
  */
-export type ChangeListener = (db: Kysely<any>, change: RecordChange) => Promise<void>
+export type ChangeListener = (db: Kysely<any>, change: RecordChange, unit: ChangeUnit) => Promise<void>
 
 /**
  * Runs before a create or update is validated into the database, with the names of the

@@ -36,6 +36,12 @@ export interface WriteUnit {
   readonly afterCommit: (() => Promise<void>)[]
   /** Whether a record changed, so commit listeners are told. */
   changed: boolean
+  /**
+   * The number of the newest outbox event the transaction wrote (0 when none): once it has
+   * committed, that event and every one before it are settled, as events are numbered in
+   * commit order. Change listeners set it; commit listeners are told it.
+   */
+  newestEvent: number
 }
 
 export type Prepared = Awaited<ReturnType<WritePipeline['prepare']>>
@@ -53,8 +59,8 @@ export class WritePipeline {
   readonly hooks = new RecordHooks()
   readonly listeners: ChangeListener[] = []
   readonly guards: WriteGuard[] = []
-  /** Told after each commit that changed records, before the after-hooks run. */
-  readonly commitListeners: (() => void)[] = []
+  /** Told after each commit that changed records, before the after-hooks run, with its newest event. */
+  readonly commitListeners: ((newestEvent: number) => void)[] = []
   hookContext: ContextFactory = () => ({})
   readonly #writer: RecordWriter
 
@@ -69,13 +75,13 @@ export class WritePipeline {
 
   /** Runs `work` in a transaction, then what it left for after the commit, once. */
   async transaction<T>(work: (trx: Kysely<any>, unit: WriteUnit) => Promise<T>): Promise<T> {
-    let unit: WriteUnit = { afterCommit: [], changed: false }
+    let unit: WriteUnit = { afterCommit: [], changed: false, newestEvent: 0 }
     const result = await this.dialect.transaction((trx) => {
       // A rerun after a deadlock starts clean: the aborted attempt's effects never happened.
-      unit = { afterCommit: [], changed: false }
+      unit = { afterCommit: [], changed: false, newestEvent: 0 }
       return work(trx, unit)
     })
-    if (unit.changed) for (const listener of this.commitListeners) listener()
+    if (unit.changed) for (const listener of this.commitListeners) listener(unit.newestEvent)
     for (const effect of unit.afterCommit) await effect()
     return result
   }
@@ -371,7 +377,7 @@ export class WritePipeline {
 
   private async notify(db: Kysely<any>, unit: WriteUnit, change: RecordChange): Promise<void> {
     unit.changed = true
-    for (const listener of this.listeners) await listener(db, change)
+    for (const listener of this.listeners) await listener(db, change, unit)
   }
 }
 

@@ -25,6 +25,7 @@ import {
   deliveriesTraceMigration,
   eventsMigration,
   eventsTraceMigration,
+  webhooksCatchUpMigration,
   webhooksMigration,
   webhooksPausedMigration,
 } from '../events/index.js'
@@ -194,5 +195,6 @@ export function systemMigrations(): SystemMigration[] {
     eventsTraceMigration,
     deliveriesTraceMigration,
     webhooksPausedMigration,
+    webhooksCatchUpMigration,
   ]
 }

@@ -52,6 +52,7 @@ export {
   WebhookSender,
   WebhookService,
   type Webhooks,
+  webhooksCatchUpMigration,
   webhooksMigration,
   webhooksPausedMigration,
   webhooksRoutes,

@@ -18,7 +18,7 @@ import {
   webhookTestApp,
 } from '../../test-support/webhook-api.js'
 import { type Receiver, startReceiver } from '../../test-support/webhook-receiver.js'
-import { readEvents } from '../outbox.js'
+import { newestSeq, readEvents } from '../outbox.js'
 
 describe.each(testDialects)('webhook deliveries on %s', (kind) => {
   let t: TestApp | undefined
@@ -281,6 +281,31 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
           .map((body) => body.data.record.id)
           .sort(),
       ).toEqual(ids.sort())
+    } finally {
+      await other.close()
+    }
+  })
+
+  test('an endpoint made through another node receives the changes written here right after', async () => {
+    const t = await app()
+    const { db } = t.app.plinth.dialect
+    // This node's fan-out looks, finds no endpoint, and from then on lets events go by unread.
+    await createRecord(t, 'notes', { name: 'before' })
+    const beforeSeq = await newestSeq(db)
+    await until(async () => {
+      const cursor = await db
+        .selectFrom('_event_cursors')
+        .select('seq')
+        .where('consumer', '=', 'webhooks')
+        .executeTakeFirst()
+      return Number(cursor?.seq ?? 0) >= beforeSeq
+    })
+    const other = await createCore(t.config)
+    try {
+      await other.webhooks.service.create({ url: receiver.url, collections: ['notes'], actions: ['create'] })
+      await createRecord(t, 'notes', { name: 'after' })
+      await until(() => receiver.received.length >= 1)
+      expect(receiver.bodies().map((body) => body.data.record.name)).toEqual(['after'])
     } finally {
       await other.close()
     }

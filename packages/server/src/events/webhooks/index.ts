@@ -10,7 +10,12 @@
  */
 
 export { createWebhooks, type Webhooks } from './create-webhooks.js'
-export { deliveriesTraceMigration, webhooksMigration, webhooksPausedMigration } from './migration.js'
+export {
+  deliveriesTraceMigration,
+  webhooksCatchUpMigration,
+  webhooksMigration,
+  webhooksPausedMigration,
+} from './migration.js'
 export { retryDelay } from './retry-schedule.js'
 export { WebhookSender } from './sender.js'
 export { WebhookService } from './service.js'

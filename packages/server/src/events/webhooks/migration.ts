@@ -31,6 +31,18 @@ export const webhooksPausedMigration: SystemMigration = {
   },
 }
 
+/**
+ * The newest event settled when the endpoint was made. The fan-out goes by events unread while
+ * it knows of no endpoint; the first fan-out that sees this endpoint hands it those after this
+ * number, then clears it. Existing endpoints have nothing to catch up (null).
+ */
+export const webhooksCatchUpMigration: SystemMigration = {
+  name: '0114_webhooks_catch_up',
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable(WEBHOOKS_TABLE).addColumn('catch_up_after', 'bigint').execute()
+  },
+}
+
 export const webhooksMigration: SystemMigration = {
   name: '0071_webhooks',
   async up(db: Kysely<any>) {

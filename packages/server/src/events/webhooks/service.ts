@@ -6,7 +6,7 @@ import type { Dialect } from '../../db/index.js'
 import { ConflictError, FilterError, NotFoundError, ValidationError } from '../../errors/index.js'
 import { compileFilter, evaluateFilter } from '../../query/index.js'
 import type { EventConsumer } from '../dispatcher.js'
-import { eventBody } from '../outbox.js'
+import { eventBody, newestSeq, readEvents } from '../outbox.js'
 import type { StoredEvent } from '../types.js'
 import { allowList, isRefusedAddress, literalAddress } from './addresses.js'
 import { checkFilterScope } from './filter-scope.js'
@@ -15,12 +15,32 @@ import { type NewDelivery, toDelivery, toWebhook, type WebhookRow, WebhookStore 
 import type { Delivery, DeliveryPage, DeliveryState, Webhook, WebhookInput } from './types.js'
 
 /**
+ * How long the fan-out trusts that there is no endpoint, in ms, before it reads them again:
+ * an endpoint made through another node (or another process) is found within this time, and
+ * handed the events that went by meanwhile (`catch_up_after`).
+ */
+const NO_ENDPOINT_TRUSTED_MS = 1000
+/** Events read at once while an endpoint catches up. */
+const CATCH_UP_BATCH = 500
+
+interface Endpoint {
+  id: string
+  collections: Set<string>
+  actions: Set<string>
+  filter: string | null
+}
+
+/**
  * Endpoints and their delivery log, and the fan-out that turns each event into one
  * delivery per matching endpoint. Sending is the DeliveryWorker's.
  */
 export class WebhookService {
   readonly store: WebhookStore
   readonly #allowed
+  /** How many endpoints the fan-out last found, and when it began to look; null when unknown. */
+  #endpointsFound: { count: number; at: number } | null = null
+  /** Endpoints added or removed through this node: a count read before one of them is stale. */
+  #changes = 0
 
   constructor(
     private readonly dialect: Dialect,
@@ -37,6 +57,8 @@ export class WebhookService {
   async create(input: WebhookInput, now = Date.now()): Promise<Webhook & { secret: string }> {
     this.#check(input)
     const secret = newSecret()
+    // Read before the endpoint exists: the fan-out may go by later events before it knows of it.
+    const settled = await newestSeq(this.dialect.db)
     const row = {
       id: newId(),
       url: input.url,
@@ -47,10 +69,12 @@ export class WebhookService {
       failures: 0,
       paused_until: null,
       paused: input.paused ? 1 : 0,
+      catch_up_after: settled,
       created: now,
       updated: now,
     }
     await this.store.insertWebhook(row)
+    this.#endpointsChanged()
     return { ...toWebhook(row, now), secret }
   }
 
@@ -97,6 +121,12 @@ export class WebhookService {
 
   async remove(id: string): Promise<void> {
     if (!(await this.store.removeWebhook(id))) throw new NotFoundError('webhook')
+    this.#endpointsChanged()
+  }
+
+  #endpointsChanged(): void {
+    this.#changes++
+    this.#endpointsFound = null
   }
 
   async deliveries(
@@ -131,43 +161,83 @@ export class WebhookService {
   /**
    * The durable consumer of the outbox: one delivery per event and matching endpoint.
    * A repeated batch inserts nothing new (a delivery is unique per endpoint and event).
+   * While it knows of no endpoint it wants no events, so the outbox is not read for it.
    */
   consumer(): EventConsumer {
     return {
       name: 'webhooks',
       durable: true,
+      wantsEvents: () => {
+        const found = this.#endpointsFound
+        return found === null || found.count > 0 || Date.now() - found.at >= NO_ENDPOINT_TRUSTED_MS
+      },
       deliver: async (events) => {
-        const endpoints = (await this.store.webhooks()).map((row) => ({
-          id: row.id,
-          collections: new Set<string>(JSON.parse(row.collections)),
-          actions: new Set<string>(JSON.parse(row.actions)),
-          filter: row.filter,
-        }))
-        if (endpoints.length === 0) return
-        const deliveries: NewDelivery[] = []
-        for (const event of events) {
-          const body = JSON.stringify(eventBody(event))
-          for (const endpoint of endpoints) {
-            if (!endpoint.collections.has(event.collection) || !endpoint.actions.has(event.action)) continue
-            if (endpoint.filter !== null && !this.#matches(endpoint.filter, event, endpoint.id)) continue
-            deliveries.push({
-              id: newId(),
-              webhook_id: endpoint.id,
-              event_id: event.id,
-              event_seq: event.seq,
-              type: event.type,
-              collection: event.collection,
-              record_id: event.recordId,
-              body,
-              trace_parent: event.traceparent,
-            })
-          }
-        }
-        if (deliveries.length === 0) return
-        await this.store.insertDeliveries(deliveries, Date.now())
-        this.options.onQueued?.()
+        // Every event before the batch's first was fanned out, or went by unread while no endpoint was known.
+        const endpoints = await this.#lookAtEndpoints(events[0]!.seq - 1)
+        if (endpoints.length > 0) await this.#fanOut(events, endpoints)
+      },
+      // With no new event to deliver, a look that is due still finds an endpoint made elsewhere.
+      caughtUp: async (position) => {
+        const found = this.#endpointsFound
+        if (found === null || (found.count === 0 && Date.now() - found.at >= NO_ENDPOINT_TRUSTED_MS))
+          await this.#lookAtEndpoints(position)
       },
     }
+  }
+
+  /**
+   * The endpoints as they are now, each new one first handed what the fan-out went by before
+   * it knew of it: the events after its `catch_up_after` and up to `position`, the fan-out's place.
+   */
+  async #lookAtEndpoints(position: number): Promise<Endpoint[]> {
+    const changes = this.#changes
+    const at = Date.now()
+    const rows = await this.store.webhooks()
+    if (changes === this.#changes) this.#endpointsFound = { count: rows.length, at }
+    const endpoints = rows.map(endpointOf)
+    for (const [i, row] of rows.entries())
+      if (row.catch_up_after !== null)
+        await this.#catchUp(endpoints[i]!, Number(row.catch_up_after), position)
+    return endpoints
+  }
+
+  /** Hands a new endpoint the events after `after` and up to `upTo`, which the fan-out went by without it. */
+  async #catchUp(endpoint: Endpoint, after: number, upTo: number): Promise<void> {
+    let position = after
+    while (position < upTo) {
+      const events = (await readEvents(this.dialect.db, position, CATCH_UP_BATCH)).filter(
+        (event) => event.seq <= upTo,
+      )
+      if (events.length === 0) break
+      await this.#fanOut(events, [endpoint])
+      position = events[events.length - 1]!.seq
+    }
+    await this.store.caughtUp(endpoint.id)
+  }
+
+  async #fanOut(events: StoredEvent[], endpoints: Endpoint[]): Promise<void> {
+    const deliveries: NewDelivery[] = []
+    for (const event of events) {
+      const body = JSON.stringify(eventBody(event))
+      for (const endpoint of endpoints) {
+        if (!endpoint.collections.has(event.collection) || !endpoint.actions.has(event.action)) continue
+        if (endpoint.filter !== null && !this.#matches(endpoint.filter, event, endpoint.id)) continue
+        deliveries.push({
+          id: newId(),
+          webhook_id: endpoint.id,
+          event_id: event.id,
+          event_seq: event.seq,
+          type: event.type,
+          collection: event.collection,
+          record_id: event.recordId,
+          body,
+          trace_parent: event.traceparent,
+        })
+      }
+    }
+    if (deliveries.length === 0) return
+    await this.store.insertDeliveries(deliveries, Date.now())
+    this.options.onQueued?.()
   }
 
   /**
@@ -259,4 +329,13 @@ export class WebhookService {
 
 function normalFilter(filter: string | null | undefined): string | null {
   return filter === undefined || filter === null || filter.trim() === '' ? null : filter
+}
+
+function endpointOf(row: WebhookRow): Endpoint {
+  return {
+    id: row.id,
+    collections: new Set<string>(JSON.parse(row.collections)),
+    actions: new Set<string>(JSON.parse(row.actions)),
+    filter: row.filter,
+  }
 }

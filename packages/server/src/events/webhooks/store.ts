@@ -14,6 +14,8 @@ export interface WebhookRow {
   paused_until: number | string | null
   /** 1 when a superuser paused the endpoint by hand; the circuit's own pause is `paused_until`. */
   paused: number
+  /** See `webhooksCatchUpMigration`: events after it the fan-out went by, owed to this endpoint once. */
+  catch_up_after: number | string | null
   created: number | string
   updated: number | string
 }
@@ -127,6 +129,11 @@ export class WebhookStore {
 
   async webhooks(): Promise<WebhookRow[]> {
     return (await this.db.selectFrom(WEBHOOKS_TABLE).selectAll().orderBy('id').execute()) as WebhookRow[]
+  }
+
+  /** The endpoint was handed the events it was owed from before the fan-out knew of it. */
+  async caughtUp(id: string): Promise<void> {
+    await this.db.updateTable(WEBHOOKS_TABLE).set({ catch_up_after: null }).where('id', '=', id).execute()
   }
 
   async webhook(id: string): Promise<WebhookRow | undefined> {

@@ -5,6 +5,7 @@ import { superuser } from '../identity/index.js'
 import { createTestApp, type TestApp } from '../test-support/app.js'
 import { createCollection } from '../test-support/blog.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../test-support/databases.js'
+import { recordedPosition } from '../test-support/event-cursors.js'
 import { until } from '../test-support/job-queues.js'
 import { createProjectApp } from '../test-support/project.js'
 import type { EventConsumer } from './dispatcher.js'
@@ -56,14 +57,7 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
 
   /** Waits until the named consumer holds its place: events after this are its to deliver. */
   const hasCursor = (consumer: string) =>
-    until(
-      async () =>
-        (await t.app.plinth.dialect.db
-          .selectFrom('_event_cursors')
-          .select('consumer')
-          .where('consumer', '=', consumer)
-          .executeTakeFirst()) !== undefined,
-    )
+    until(async () => (await recordedPosition(t.app.plinth.dialect.db, consumer)) !== undefined)
 
   /** Another node on the same database. */
   async function secondNode() {
@@ -186,14 +180,7 @@ describe.each(testDialects)('event delivery on %s', (kind) => {
     await hasCursor('waking')
     await writeNotes(3, 'unread')
     const skipped = await newestSeq(t.app.plinth.dialect.db)
-    await until(async () => {
-      const cursor = await t.app.plinth.dialect.db
-        .selectFrom('_event_cursors')
-        .select('seq')
-        .where('consumer', '=', 'waking')
-        .executeTakeFirstOrThrow()
-      return Number(cursor.seq) === skipped
-    })
+    await until(async () => (await recordedPosition(t.app.plinth.dialect.db, 'waking')) === skipped)
     wants = true
     await writeNotes(2, 'read')
     await until(() => seen.length >= 2)

@@ -109,7 +109,7 @@ export class EventDispatcher {
    * another node. `settled` is the newest event of a commit of this node's own.
    */
   wake(settled?: number): void {
-    if (settled !== undefined && settled > this.#settled) this.#settled = settled
+    if (settled !== undefined) this.#noteSettled(settled)
     // Commits arrive one after another under load: one wake-up a moment later serves a burst.
     this.#wakeTimer ??= setTimeout(() => this.#wakeNow(), WAKE_DELAY_MS)
   }
@@ -125,10 +125,13 @@ export class EventDispatcher {
   async #newestSettled(epoch: number): Promise<number> {
     if (epoch === this.#polledAt) {
       this.#polledNewest ??= newestSeq(this.dialect.db)
-      const newest = await this.#polledNewest
-      if (newest > this.#settled) this.#settled = newest
+      this.#noteSettled(await this.#polledNewest)
     }
     return this.#settled
+  }
+
+  #noteSettled(seq: number): void {
+    if (seq > this.#settled) this.#settled = seq
   }
 
   #wakeNow(): void {
@@ -213,7 +216,7 @@ export class EventDispatcher {
         }
         await consumer.deliver(events)
         const last = events[events.length - 1]!.seq
-        if (last > this.#settled) this.#settled = last
+        this.#noteSettled(last)
         if (cursor && !(await cursor.advance(last))) position = null
         else position = last
         failures = 0

@@ -27,8 +27,13 @@ export interface RecordChange {
   uploads?: ReadonlyMap<string, UploadedFile>
 }
 
-/** What a change listener may record for after the commit: the outbox's number for the change. */
+/** What a change listener may record for after the commit. */
 export interface ChangeUnit {
+  /**
+   * The number of the newest outbox event the transaction wrote (0 when none): once it has
+   * committed, that event and every one before it are settled, as events are numbered in
+   * commit order. The outbox's listener sets it; commit listeners are told it.
+   */
   newestEvent: number
 }
 

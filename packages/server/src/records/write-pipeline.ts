@@ -15,7 +15,7 @@ import { checkHookFileValues, resolveFileEdits } from './file-values.js'
 import { type AfterHookName, type BeforeHookName, RecordHooks } from './hooks.js'
 import type { LoadedRecord, RecordReader } from './reader.js'
 import { ifMatchAllows } from './serialize.js'
-import type { ChangeListener, RecordChange, RecordData, WriteGuard } from './types.js'
+import type { ChangeListener, ChangeUnit, RecordChange, RecordData, WriteGuard } from './types.js'
 import { assertUpdateRuleHoldsAfter } from './update-check.js'
 import { type CleanBody, validateBody } from './validator.js'
 import { RecordWriter } from './writer.js'
@@ -32,16 +32,10 @@ export interface WriteOptions {
 }
 
 /** Work that waits for the transaction to commit: after-hooks, and what later listens to commits. */
-export interface WriteUnit {
+export interface WriteUnit extends ChangeUnit {
   readonly afterCommit: (() => Promise<void>)[]
   /** Whether a record changed, so commit listeners are told. */
   changed: boolean
-  /**
-   * The number of the newest outbox event the transaction wrote (0 when none): once it has
-   * committed, that event and every one before it are settled, as events are numbered in
-   * commit order. Change listeners set it; commit listeners are told it.
-   */
-  newestEvent: number
 }
 
 export type Prepared = Awaited<ReturnType<WritePipeline['prepare']>>

@@ -10,6 +10,7 @@ import {
   postsDefinition,
 } from '../../test-support/blog.js'
 import { postgresSkipReason, shouldSkip, testDialects } from '../../test-support/databases.js'
+import { recordedPosition } from '../../test-support/event-cursors.js'
 import { until } from '../../test-support/job-queues.js'
 import {
   readWebhook,
@@ -292,14 +293,7 @@ describe.each(testDialects)('webhook deliveries on %s', (kind) => {
     // This node's fan-out looks, finds no endpoint, and from then on lets events go by unread.
     await createRecord(t, 'notes', { name: 'before' })
     const beforeSeq = await newestSeq(db)
-    await until(async () => {
-      const cursor = await db
-        .selectFrom('_event_cursors')
-        .select('seq')
-        .where('consumer', '=', 'webhooks')
-        .executeTakeFirst()
-      return Number(cursor?.seq ?? 0) >= beforeSeq
-    })
+    await until(async () => ((await recordedPosition(db, 'webhooks')) ?? 0) >= beforeSeq)
     const other = await createCore(t.config)
     try {
       await other.webhooks.service.create({ url: receiver.url, collections: ['notes'], actions: ['create'] })

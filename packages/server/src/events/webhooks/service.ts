@@ -167,10 +167,7 @@ export class WebhookService {
     return {
       name: 'webhooks',
       durable: true,
-      wantsEvents: () => {
-        const found = this.#endpointsFound
-        return found === null || found.count > 0 || Date.now() - found.at >= NO_ENDPOINT_TRUSTED_MS
-      },
+      wantsEvents: () => this.#endpointsUnsure() || (this.#endpointsFound?.count ?? 0) > 0,
       deliver: async (events) => {
         // Every event before the batch's first was fanned out, or went by unread while no endpoint was known.
         const endpoints = await this.#lookAtEndpoints(events[0]!.seq - 1)
@@ -178,11 +175,15 @@ export class WebhookService {
       },
       // With no new event to deliver, a look that is due still finds an endpoint made elsewhere.
       caughtUp: async (position) => {
-        const found = this.#endpointsFound
-        if (found === null || (found.count === 0 && Date.now() - found.at >= NO_ENDPOINT_TRUSTED_MS))
-          await this.#lookAtEndpoints(position)
+        if (this.#endpointsUnsure()) await this.#lookAtEndpoints(position)
       },
     }
+  }
+
+  /** Whether the fan-out must look at the endpoints again: it never did, or its "none" is too old to trust. */
+  #endpointsUnsure(): boolean {
+    const found = this.#endpointsFound
+    return found === null || (found.count === 0 && Date.now() - found.at >= NO_ENDPOINT_TRUSTED_MS)
   }
 
   /**
@@ -212,7 +213,7 @@ export class WebhookService {
       await this.#fanOut(events, [endpoint])
       position = events[events.length - 1]!.seq
     }
-    await this.store.caughtUp(endpoint.id)
+    await this.store.clearCatchUp(endpoint.id)
   }
 
   async #fanOut(events: StoredEvent[], endpoints: Endpoint[]): Promise<void> {

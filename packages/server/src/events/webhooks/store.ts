@@ -132,7 +132,7 @@ export class WebhookStore {
   }
 
   /** The endpoint was handed the events it was owed from before the fan-out knew of it. */
-  async caughtUp(id: string): Promise<void> {
+  async clearCatchUp(id: string): Promise<void> {
     await this.db.updateTable(WEBHOOKS_TABLE).set({ catch_up_after: null }).where('id', '=', id).execute()
   }
 

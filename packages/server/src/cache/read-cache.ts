@@ -35,8 +35,8 @@ export interface ReadCacheDependencies {
  * Answers of record lists and views, kept under a key of everything they depend on:
  * the schema version, the data version, the caller and the URL.
  *
- * The data version is the newest event of the outbox this node has read: every record
- * write of every node (and of the CLI) leaves one, and every node reads the same numbers,
+ * The data version is the newest event of the outbox this node knows to be settled: every
+ * record write of every node (and of the CLI) leaves one, and every node learns the same numbers,
  * so nodes sharing a store (Redis, memcached) share entries. Any write changes it: a rule,
  * an expand or a filter may read any collection, so an answer may depend on any write. A
  * node's own write changes it at commit, before the writer's answer leaves, so a client

@@ -33,7 +33,8 @@ interface Kept {
 /**
  * Answers in this process, least recently used first out, behind an admission rule: once
  * the budget is full, a new answer takes the place of the least recently used one only if
- * it has been asked for more often lately, or if that one is of a data version retired since.
+ * it has been asked for more often lately, or if that one has expired or is of a data version
+ * retired since.
  * Plain LRU keeps nothing that is asked for again when reads go round more answers than it
  * holds (a crawler, an export, a client paging through everything): each new answer pushes
  * out the one that would be asked for next. With the rule a fixed part stays and is served,
@@ -49,6 +50,10 @@ export class ProcessCacheStore implements CacheStore {
     this.#entries = new LRUCache({
       maxSize: maxBytes,
       sizeCalculation: (kept, key) => sizeOf(kept.value, key),
+      // So that the walk from the least recently used end yields expired entries rather than
+      // stepping over them: once many had expired, finding the victim walked over all of them
+      // for every answer kept. Reads ask for live entries only.
+      allowStale: true,
     })
     this.#asked = new FrequencySketch(maxBytes / TYPICAL_ENTRY_BYTES)
   }
@@ -59,7 +64,7 @@ export class ProcessCacheStore implements CacheStore {
 
   async get(key: string): Promise<string | undefined> {
     this.#asked.increment(key)
-    return this.#entries.get(key)?.value
+    return this.#entries.get(key, { allowStale: false })?.value
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
@@ -71,9 +76,10 @@ export class ProcessCacheStore implements CacheStore {
   #admits(key: string, size: number): boolean {
     if (this.#entries.calculatedSize + size <= this.#entries.maxSize) return true
     const victim = this.#entries.rkeys().next().value
-    const kept = victim === undefined ? undefined : this.#entries.peek(victim)
+    if (victim === undefined || this.#entries.getRemainingTTL(victim) < 0) return true
+    const kept = this.#entries.peek(victim)
     if (!kept || kept.generation !== this.#generation) return true
-    return this.#asked.estimate(key) > this.#asked.estimate(victim!)
+    return this.#asked.estimate(key) > this.#asked.estimate(victim)
   }
 
   async close(): Promise<void> {

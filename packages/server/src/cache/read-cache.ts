@@ -112,6 +112,10 @@ export class ReadCache {
    */
   invalidate(newestEvent = 0): void {
     if (newestEvent > this.#ownNewest) this.#ownNewest = newestEvent
+    // Already settled at or past it (a poll or another node's notice came first): events are
+    // numbered in commit order, so the version was taken after this write was visible, and
+    // answers kept under it include the write. Staying on it keeps them shared with other nodes.
+    if (newestEvent > 0 && newestEvent <= this.#settled) return
     this.#moveTo(`l${randomUUID()}`)
   }
 

@@ -10,14 +10,14 @@ import { createServer } from 'node:http'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { v7 as uuidv7 } from 'uuid'
+import { applySqlitePragmas } from '../dist/db/dialects/sqlite/sqlite-pragmas.js'
 
 const { values: args } = parseArgs({
   options: { db: { type: 'string' }, port: { type: 'string', default: '0' } },
 })
 
 const database = new Database(args.db)
-database.pragma('journal_mode = WAL')
-database.pragma('synchronous = NORMAL')
+applySqlitePragmas(database, 'normal')
 database.exec('create table if not exists ticks (id text primary key, sent real, created text, updated text)')
 const insert = database.prepare('insert into ticks (id, sent, created, updated) values (?, ?, ?, ?)')
 

@@ -22,6 +22,7 @@ import {
   startServer,
   stopServer,
 } from './processes.js'
+import { plinthEnv, withoutPlinthSettings } from './settings.js'
 
 const REALTIME_FLOOR = fileURLToPath(new URL('./realtime-floor.js', import.meta.url))
 
@@ -195,9 +196,6 @@ function report(name, result) {
   )
 }
 
-const withoutPlinthSettings = () =>
-  Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
-
 async function measureFloor() {
   const dataDir = mkdtempSync(join(tmpdir(), 'plinth-bench-realtime-floor-'))
   let server
@@ -225,13 +223,7 @@ async function measurePlinth() {
     server = await startServer({
       name: 'Plinth',
       args: plinthServeArgs(dataDir, port, { profileDir: process.env.BENCH_PROFILE_DIR }),
-      env: {
-        ...withoutPlinthSettings(),
-        PLINTH_LOG_LEVEL: 'warn',
-        PLINTH_SQLITE_SYNC: 'normal',
-        PLINTH_RATE_LIMITS: 'off',
-        PLINTH_REALTIME_MAX_CONNECTIONS: String(CLIENTS * 2),
-      },
+      env: plinthEnv('normal', { PLINTH_REALTIME_MAX_CONNECTIONS: String(CLIENTS * 2) }),
       port,
     })
     const signIn = await call(`${server.url}/api/collections/_superusers/auth-with-password`, {

@@ -11,6 +11,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { loadConfig } from '../dist/config/index.js'
 import { createCore } from '../dist/core/index.js'
 import { call, freePort, NODE_FLAGS, plinthServeArgs, runLoad, startServer, stopServer } from './processes.js'
+import { plinthEnv, withoutPlinthSettings } from './settings.js'
 
 const SEARCH_FLOOR = fileURLToPath(new URL('./search-floor.js', import.meta.url))
 const POSTS = Number(process.env.BENCH_SEARCH_POSTS ?? 100_000)
@@ -143,13 +144,12 @@ async function main() {
     console.log(`Seeding ${POSTS} posts of about ${BODY_WORDS} words, then adding search to them…`)
     const seeded = await seed(dataDir)
     console.log(`Adding search built the index in ${seeded.buildSeconds.toFixed(1)} s`)
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
     const plinthPort = await freePort()
     servers.push(
       await startServer({
         name: 'Plinth',
         args: plinthServeArgs(dataDir, plinthPort),
-        env: { ...env, PLINTH_LOG_LEVEL: 'warn', PLINTH_RATE_LIMITS: 'off' },
+        env: plinthEnv('full'),
         port: plinthPort,
       }),
     )
@@ -167,7 +167,7 @@ async function main() {
           '--fts',
           seeded.ftsTable,
         ],
-        env,
+        env: withoutPlinthSettings(),
         port: floorPort,
       }),
     )

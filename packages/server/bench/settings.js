@@ -11,14 +11,18 @@ export function number(name, fallback) {
   return value
 }
 
+/** This process's environment without the caller's PLINTH_* settings, which would change what is measured. */
+export function withoutPlinthSettings() {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
+}
+
 /**
  * The environment of a benched Plinth server: nothing inherited from the caller's PLINTH_*
  * settings, rate limits off (the load comes from one address), a token that outlives any run.
  */
 export function plinthEnv(sync, extra = {}) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PLINTH_')))
   return {
-    ...env,
+    ...withoutPlinthSettings(),
     PLINTH_LOG_LEVEL: 'warn',
     PLINTH_SQLITE_SYNC: sync,
     PLINTH_RATE_LIMITS: 'off',

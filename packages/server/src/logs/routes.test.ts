@@ -27,10 +27,14 @@ describe.each(testDialects)('/api/logs on %s', (kind) => {
 
   const get = (url: string, auth?: string | null) => t.request({ method: 'GET', url, auth })
 
-  /** The logs a filter finds, once at least `count` of them are written (they are written each second). */
+  /**
+   * The logs a filter finds, once at least `count` of them are written. The writer writes
+   * each second; asking it to write what it holds spares each test that wait.
+   */
   async function logsWhere(filter: string, count = 1): Promise<Log[]> {
     let items: Log[] = []
     await until(async () => {
+      await t.app.plinth.requestLogs.writer?.flush()
       const answer = await get(`/api/logs?perPage=500&filter=${encodeURIComponent(filter)}`)
       expect(answer.statusCode, answer.body).toBe(200)
       items = answer.json().items

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       reauthWindow: 600,
       sqliteSync: 'full',
       statementTimeoutMs: 10_000,
+      preparedStatements: true,
       trustProxy: false,
     })
     expect(config.dataDir).toMatch(/plinth_data$/)
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
       PLINTH_SQLITE_SYNC: 'normal',
       PLINTH_STATEMENT_TIMEOUT_MS: '500',
       PLINTH_DB_POOL_SIZE: '3',
+      PLINTH_DB_PREPARED_STATEMENTS: 'off',
       PLINTH_SHUTDOWN_TIMEOUT_MS: '100',
       PLINTH_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.2',
     })
@@ -52,6 +54,7 @@ describe('loadConfig', () => {
       sqliteSync: 'normal',
       statementTimeoutMs: 500,
       poolSize: 3,
+      preparedStatements: false,
       shutdownTimeoutMs: 100,
       trustProxy: ['10.0.0.1', '10.0.0.2'],
     })
@@ -70,6 +73,7 @@ describe('loadConfig', () => {
     ['PLINTH_REAUTH_WINDOW', '10'],
     ['PLINTH_REAUTH_WINDOW', 'ten minutes'],
     ['PLINTH_SQLITE_SYNC', 'off'],
+    ['PLINTH_DB_PREPARED_STATEMENTS', 'yes'],
     ['PLINTH_SECRET', 'short'],
     ['PLINTH_PUBLIC_URL', 'not a url'],
     ['PLINTH_JOBS_CONCURRENCY', '0'],

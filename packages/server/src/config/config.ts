@@ -42,6 +42,8 @@ export interface PlinthConfig {
   sqliteSync: 'full' | 'normal'
   statementTimeoutMs: number
   poolSize: number
+  /** PostgreSQL: statements with values go as named prepared statements (off behind a pooler that cannot keep them). */
+  preparedStatements: boolean
   /** How long graceful shutdown waits for in-flight requests, in ms. */
   shutdownTimeoutMs: number
   /**
@@ -311,6 +313,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<PlinthConf
     statementTimeoutMs:
       overrides.statementTimeoutMs ?? integer(env, 'PLINTH_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
     poolSize: overrides.poolSize ?? integer(env, 'PLINTH_DB_POOL_SIZE', 10, 1, 500),
+    preparedStatements:
+      overrides.preparedStatements ??
+      oneOf(env, 'PLINTH_DB_PREPARED_STATEMENTS', ['on', 'off'] as const, 'on') === 'on',
     shutdownTimeoutMs:
       overrides.shutdownTimeoutMs ?? integer(env, 'PLINTH_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     drainDelayMs: overrides.drainDelayMs ?? integer(env, 'PLINTH_DRAIN_DELAY_MS', 1000, 0, 600_000),

@@ -38,6 +38,7 @@ export function effectiveSettings(config: PlinthConfig) {
       sqliteSync: config.sqliteSync,
       statementTimeoutMs: config.statementTimeoutMs,
       poolSize: config.poolSize,
+      preparedStatements: config.preparedStatements,
     },
     auth: {
       tokenTtl: config.tokenTtl,

@@ -11,6 +11,8 @@ export interface DatabaseSettings {
   sqliteSync: 'full' | 'normal'
   statementTimeoutMs: number
   poolSize: number
+  /** PostgreSQL: send statements with values as named prepared statements. */
+  preparedStatements: boolean
 }
 
 /** The SQLite database file of a data folder. */
@@ -29,6 +31,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Dialect>
       url: settings.databaseUrl,
       statementTimeoutMs: settings.statementTimeoutMs,
       poolSize: settings.poolSize,
+      preparedStatements: settings.preparedStatements,
     })
   }
   mkdirSync(settings.dataDir, { recursive: true })
@@ -48,7 +51,7 @@ const REPLICA_CONNECT_TIMEOUT_MS = 2000
 export async function openReadReplicas(
   primary: Dialect,
   urls: string[],
-  settings: Pick<DatabaseSettings, 'statementTimeoutMs' | 'poolSize'>,
+  settings: Pick<DatabaseSettings, 'statementTimeoutMs' | 'poolSize' | 'preparedStatements'>,
 ): Promise<ReadReplicas> {
   const { createPostgresReplica } = await import('./dialects/postgres/postgres-dialect.js')
   const replicas = urls.map((url) =>

@@ -26,6 +26,7 @@ export async function openTestDatabase(
     sqliteSync: 'normal',
     statementTimeoutMs: 10_000,
     poolSize: 4,
+    preparedStatements: true,
   })
   return {
     dialect,

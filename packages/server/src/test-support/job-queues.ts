@@ -47,6 +47,7 @@ export async function openJobDatabase(kind: TestDialect) {
         sqliteSync: 'normal',
         statementTimeoutMs: 10_000,
         poolSize: 4,
+        preparedStatements: true,
       })
       const queue = new JobQueue<C>(dialect, { pollInterval: 10, ...options })
       opened.push({ queue, dialect })

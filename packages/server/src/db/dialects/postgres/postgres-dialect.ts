@@ -6,6 +6,7 @@ import { QueryTimings } from '../../query-timing.js'
 import { postgresCatalog } from './postgres-catalog.js'
 import { postgresFullText } from './postgres-full-text.js'
 import { postgresNotifications } from './postgres-notifications.js'
+import { isChangedPlan, PreparedStatements } from './prepared-statements.js'
 
 export interface PostgresOptions {
   url: string
@@ -13,6 +14,8 @@ export interface PostgresOptions {
   poolSize: number
   /** How long opening a connection may take, in ms; unset waits as long as the server does. */
   connectTimeoutMs?: number
+  /** Statements with values go as named prepared statements (off for poolers that cannot keep them). */
+  preparedStatements: boolean
 }
 
 const TIMESTAMPTZ = 1184
@@ -42,7 +45,7 @@ const SCHEMA_LOCK_KEY = 0x706c696e7468
 /** The advisory lock that orders the commits of transactions that write numbered rows. */
 const COMMIT_ORDER_LOCK_KEY = 0x706c696e7469
 
-function openPool(options: PostgresOptions): pg.Pool {
+function openPool(options: PostgresOptions, prepared: PreparedStatements | null): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
@@ -55,6 +58,7 @@ function openPool(options: PostgresOptions): pg.Pool {
   // reported here; the pool has already let it go and opens another when one is needed.
   // Without a listener the error would end the process.
   pool.on('error', () => {})
+  prepared?.attach(pool)
   return pool
 }
 
@@ -64,21 +68,26 @@ function openPool(options: PostgresOptions): pg.Pool {
  */
 /** Each primary's statement timings, so its replicas' statements reach the same listeners. */
 const timingsOf = new WeakMap<Kysely<any>, QueryTimings>()
+/** Each primary's prepared statements, so its replicas prepare afresh when it does. */
+const preparedOf = new WeakMap<Kysely<any>, PreparedStatements>()
 
 /** A replica of `primary`: its statements are timed and traced as the primary's are. */
 export function createPostgresReplica(options: PostgresOptions, primary: Kysely<any>): Kysely<any> {
   const log = timingsOf.get(primary)?.log
+  const prepared = options.preparedStatements ? (preparedOf.get(primary) ?? null) : null
   return new Kysely<any>({
-    dialect: new PostgresDialect({ pool: openPool(options) }),
+    dialect: new PostgresDialect({ pool: openPool(options, prepared) }),
     ...(log ? { log } : {}),
   })
 }
 
 export function createPostgresDialect(options: PostgresOptions): Dialect {
-  const pool = openPool(options)
+  const prepared = options.preparedStatements ? new PreparedStatements() : null
+  const pool = openPool(options, prepared)
   const timings = new QueryTimings()
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log: timings.log })
   timingsOf.set(db, timings)
+  if (prepared) preparedOf.set(db, prepared)
   const notifications = postgresNotifications(db, options.url)
 
   return {
@@ -136,7 +145,7 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
       return result.rows.map((row) => viewColumn(row.column_name, row.data_type))
     },
     constraintViolation,
-    isStaleSchema: (error) => STALE_SCHEMA_CODES.has(codeOf(error) as string),
+    isStaleSchema: (error) => STALE_SCHEMA_CODES.has(codeOf(error) as string) || isChangedPlan(error),
     onQuery: (listener) => timings.listen(listener),
     poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {

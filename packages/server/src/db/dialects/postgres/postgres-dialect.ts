@@ -62,22 +62,23 @@ function openPool(options: PostgresOptions, prepared: PreparedStatements | null)
   return pool
 }
 
+/** What a primary's replicas share with it: its statement timings and its prepared statements. */
+const sharedWithReplicas = new WeakMap<
+  Kysely<any>,
+  { timings: QueryTimings; prepared: PreparedStatements | null }
+>()
+
 /**
  * A read replica's connections: the values read as the primary's are, and nothing else
- * (no notifications, no schema changes), since only reads go there.
+ * (no notifications, no schema changes), since only reads go there. Its statements are timed
+ * and traced as the primary's are, and prepared afresh when the primary's are.
  */
-/** Each primary's statement timings, so its replicas' statements reach the same listeners. */
-const timingsOf = new WeakMap<Kysely<any>, QueryTimings>()
-/** Each primary's prepared statements, so its replicas prepare afresh when it does. */
-const preparedOf = new WeakMap<Kysely<any>, PreparedStatements>()
-
-/** A replica of `primary`: its statements are timed and traced as the primary's are. */
 export function createPostgresReplica(options: PostgresOptions, primary: Kysely<any>): Kysely<any> {
-  const log = timingsOf.get(primary)?.log
-  const prepared = options.preparedStatements ? (preparedOf.get(primary) ?? null) : null
+  const shared = sharedWithReplicas.get(primary)
+  const prepared = options.preparedStatements ? (shared?.prepared ?? null) : null
   return new Kysely<any>({
     dialect: new PostgresDialect({ pool: openPool(options, prepared) }),
-    ...(log ? { log } : {}),
+    ...(shared ? { log: shared.timings.log } : {}),
   })
 }
 
@@ -86,8 +87,7 @@ export function createPostgresDialect(options: PostgresOptions): Dialect {
   const pool = openPool(options, prepared)
   const timings = new QueryTimings()
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log: timings.log })
-  timingsOf.set(db, timings)
-  if (prepared) preparedOf.set(db, prepared)
+  sharedWithReplicas.set(db, { timings, prepared })
   const notifications = postgresNotifications(db, options.url)
 
   return {

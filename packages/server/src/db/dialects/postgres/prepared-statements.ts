@@ -35,32 +35,38 @@ export class PreparedStatements {
 
   #prepareOn(client: pg.PoolClient): void {
     const send = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>
-    const names = new Map<string, string>()
+    // Keyed by the text itself: Plinth reuses the text of each statement it keeps, whose hash
+    // V8 then computes once, where a key built per call would be copied and hashed every time.
+    const kept = new Map<string, { name: string; generation: number }>()
+    /** Names prepared before the generation changed, still prepared until the next release. */
+    const stale: string[] = []
     let made = 0
-    const prepared = (text: string): string => {
-      const key = `${this.#generation}\n${text}`
-      const known = names.get(key)
+    const named = (text: string): string => {
+      const known = kept.get(text)
       if (known !== undefined) {
-        names.delete(key)
-        names.set(key, known)
-        return known
+        kept.delete(text)
+        if (known.generation === this.#generation) {
+          kept.set(text, known)
+          return known.name
+        }
+        stale.push(known.name)
       }
       const name = `plinth_${(made++).toString(36)}`
-      names.set(key, name)
-      if (names.size > PREPARED_PER_CONNECTION) release()
+      kept.set(text, { name, generation: this.#generation })
+      if (kept.size + stale.length > PREPARED_PER_CONNECTION) release()
       return name
     }
     const release = () => {
-      const oldest: string[] = []
-      for (const [key, name] of names) {
-        if (oldest.length === RELEASED_TOGETHER) break
-        names.delete(key)
-        oldest.push(name)
+      const names = stale.splice(0)
+      for (const [text, entry] of kept) {
+        if (names.length >= RELEASED_TOGETHER) break
+        kept.delete(text)
+        names.push(entry.name)
       }
-      send(oldest.map((name) => `deallocate ${client.escapeIdentifier(name)}`).join('; ')).then(
+      send(names.map((name) => `deallocate ${client.escapeIdentifier(name)}`).join('; ')).then(
         () => {
           const parsed = (client as ConnectionWithParsed).connection?.parsedStatements
-          for (const name of oldest) delete parsed?.[name]
+          for (const name of names) delete parsed?.[name]
         },
         // Refused inside a failed transaction: they stay prepared until the connection closes.
         () => {},
@@ -69,7 +75,7 @@ export class PreparedStatements {
     client.query = ((config: unknown, values?: unknown, callback?: unknown) => {
       if (typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || callback)
         return send(config, values, callback)
-      return send({ name: prepared(config), text: config, values }).catch((error: unknown) => {
+      return send({ name: named(config), text: config, values }).catch((error: unknown) => {
         if (isChangedPlan(error)) this.#generation++
         throw error
       })
